@@ -1,0 +1,166 @@
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  type CloseHandlerResult,
+  ErrorAction,
+  type ErrorHandlerResult,
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import type { RequestType, RequestType0 } from 'vscode-languageclient';
+import { type Health, healthNotification, type InitializationOptions, type LogLevel } from '../../language-server/src/lsp_ext';
+import { CrashPolicy } from './crashPolicy';
+import { RECENT_CRASH_MS, type ServerPhase, type StatusInput } from './statusModel';
+
+/**
+ * Owns the language client: starts the server over node IPC, restarts it after a crash within
+ * the configured bounds, and reports every change of state to whoever displays it.
+ */
+export class ServerSupervisor implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private phase: ServerPhase = 'stopped';
+  private health: Health | undefined;
+  private failure: string | undefined;
+  private lastCrash: StatusInput['lastCrash'];
+  private readonly policy = new CrashPolicy();
+  private readonly changed = new vscode.EventEmitter<StatusInput>();
+  private crashTimer: NodeJS.Timeout | undefined;
+  readonly onDidChange = this.changed.event;
+
+  constructor(
+    private readonly serverModule: string,
+    private readonly output: vscode.LogOutputChannel,
+  ) {}
+
+  status(): StatusInput {
+    return { phase: this.phase, health: this.health, failure: this.failure, lastCrash: this.lastCrash, now: Date.now() };
+  }
+
+  async start(): Promise<void> {
+    const client = this.createClient();
+    this.client = client;
+    this.failure = undefined;
+    this.health = undefined;
+    this.setPhase('starting');
+    try {
+      await client.start();
+    } catch (err) {
+      if (this.client !== client) return;
+      this.failure = `the language server did not start: ${err instanceof Error ? err.message : String(err)}`;
+      this.setPhase('failed');
+    }
+  }
+
+  /** A restart the user asked for: forgets past crashes and starts a fresh server. */
+  async restart(): Promise<void> {
+    this.policy.reset();
+    this.lastCrash = undefined;
+    await this.stopClient();
+    await this.start();
+  }
+
+  async sendRequest<R>(type: RequestType0<R, void>): Promise<R>;
+  async sendRequest<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
+  async sendRequest(type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>, params?: unknown): Promise<unknown> {
+    const client = this.client;
+    if (!client || this.phase !== 'running') {
+      throw new Error(`the Tessera language server is not running (${this.phase})`);
+    }
+    return params === undefined
+      ? client.sendRequest(type as RequestType0<unknown, void>)
+      : client.sendRequest(type as RequestType<unknown, unknown, void>, params);
+  }
+
+  async dispose(): Promise<void> {
+    clearTimeout(this.crashTimer);
+    await this.stopClient();
+    this.changed.dispose();
+  }
+
+  private async stopClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    try {
+      if (client.isRunning()) await client.stop(2000);
+    } catch (err) {
+      this.output.warn(`stopping the server: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    await client.dispose().catch(() => undefined);
+  }
+
+  private createClient(): LanguageClient {
+    const config = vscode.workspace.getConfiguration('tessera');
+    const run = { module: this.serverModule, transport: TransportKind.ipc };
+    const serverOptions: ServerOptions = {
+      run,
+      debug: { ...run, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
+    };
+    const initializationOptions: InitializationOptions = {
+      logLevel: config.get<LogLevel>('server.logLevel', 'info'),
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      outputChannel: this.output,
+      initializationOptions,
+      errorHandler: {
+        error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue }),
+        closed: () => this.onServerClosed(),
+      },
+    };
+    const client = new LanguageClient('tessera', 'Tessera', serverOptions, clientOptions);
+    client.onDidChangeState((e) => {
+      if (this.client !== client) return;
+      if (e.newState === State.Running) this.setPhase('running');
+      else if (e.newState === State.Starting && this.phase !== 'restarting') this.setPhase('starting');
+      else if (e.newState === State.Stopped && this.phase !== 'failed' && this.phase !== 'restarting') this.setPhase('stopped');
+    });
+    client.onNotification(healthNotification, (health) => {
+      if (this.client !== client) return;
+      this.health = health;
+      if (health.detail) this.output.info(`server health: ${health.message}\n${health.detail}`);
+      this.emit();
+    });
+    return client;
+  }
+
+  private onServerClosed(): CloseHandlerResult {
+    const config = vscode.workspace.getConfiguration('tessera');
+    const limit = config.get<number>('server.restartLimit', 5);
+    const windowMs = config.get<number>('server.restartWindowSeconds', 180) * 1000;
+    const now = Date.now();
+    const decision = this.policy.record(now, { limit, windowMs });
+    this.health = undefined;
+    if (decision.restart) {
+      this.lastCrash = { at: now, crashes: decision.crashes, limit };
+      this.output.warn(`The language server stopped unexpectedly; restarting it (${decision.crashes} of ${limit} in ${windowMs / 1000} s).`);
+      this.setPhase('restarting');
+      // Re-render when the "(restarted)" note should leave the status bar text.
+      clearTimeout(this.crashTimer);
+      this.crashTimer = setTimeout(() => this.emit(), RECENT_CRASH_MS + 100);
+      return { action: CloseAction.Restart, handled: true };
+    }
+    this.failure = `the server crashed ${decision.crashes} times in ${windowMs / 1000} s and was not restarted`;
+    this.output.error(`${this.failure}.`);
+    this.setPhase('failed');
+    void vscode.window
+      .showErrorMessage(`Tessera: ${this.failure}. The Tessera output has the server's last messages.`, 'Restart Server', 'Show Output')
+      .then((choice) => {
+        if (choice === 'Restart Server') void vscode.commands.executeCommand('tessera.restartServer');
+        else if (choice === 'Show Output') this.output.show(true);
+      });
+    return { action: CloseAction.DoNotRestart, handled: true };
+  }
+
+  private setPhase(phase: ServerPhase): void {
+    this.phase = phase;
+    this.emit();
+  }
+
+  private emit(): void {
+    this.changed.fire(this.status());
+  }
+}

@@ -1,0 +1,18 @@
+// Entry point of the `tessera` command.
+import { commands } from './commands';
+import { runCli } from './run';
+
+const io = {
+  out: (text: string) => process.stdout.write(text),
+  err: (text: string) => process.stderr.write(text),
+};
+
+runCli(process.argv.slice(2), commands, io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`tessera: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,56 @@
+// Builds the extension, the language server, the CLI and the tests with esbuild.
+//   node scripts/build.mjs               development build (source maps)
+//   node scripts/build.mjs --production  minified bundles for the .vsix, no tests
+import { chmodSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const production = process.argv.includes('--production');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  define: { __TESSERA_VERSION__: JSON.stringify(version) },
+};
+const shebang = { js: '#!/usr/bin/env node' };
+
+/** Every file under `dir` whose name matches `pattern`, relative to the root. */
+function find(dir, pattern) {
+  const out = [];
+  for (const name of readdirSync(join(root, dir))) {
+    const path = join(dir, name);
+    if (statSync(join(root, path)).isDirectory()) out.push(...find(path, pattern));
+    else if (pattern.test(name)) out.push(path);
+  }
+  return out;
+}
+
+const started = Date.now();
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+const builds = [
+  // The extension host provides `vscode`.
+  esbuild.build({ ...common, entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
+  // onnxruntime-node is a native package: it stays in node_modules beside the bundle.
+  esbuild.build({ ...common, entryPoints: ['language-server/src/main.ts'], outfile: 'dist/server.js', external: ['onnxruntime-node'], banner: shebang }),
+  esbuild.build({ ...common, entryPoints: ['language-server/src/cli/main.ts'], outfile: 'dist/cli.js', external: ['onnxruntime-node'], banner: shebang }),
+];
+if (!production) {
+  rmSync(join(root, 'out'), { recursive: true, force: true });
+  // Tests keep their npm imports external and bundle the project code they test.
+  const tests = [...find('test', /\.test\.ts$/), 'test/e2e/suite/index.ts'];
+  builds.push(
+    esbuild.build({ ...common, entryPoints: tests, outdir: 'out/test', outbase: 'test', packages: 'external', sourcemap: 'inline' }),
+  );
+}
+await Promise.all(builds);
+for (const bin of ['dist/server.js', 'dist/cli.js']) chmodSync(join(root, bin), 0o755);
+console.log(`build: ${production ? 'production' : 'development'} bundles in ${Date.now() - started} ms (${relative(process.cwd(), root) || '.'})`);

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { cliJs, root, serverJs } from './lspClient';
+
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+const run = (file: string, args: string[]) => spawnSync(file, args, { encoding: 'utf8' });
+
+test('the package bins are executable scripts', () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  assert.deepEqual(pkg.bin, { tessera: './dist/cli.js', 'tessera-lsp': './dist/server.js' });
+  for (const file of [cliJs, serverJs]) assert.match(readFileSync(file, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+});
+
+test('tessera --version and --help', () => {
+  const v = run(cliJs, ['--version']);
+  assert.equal(v.status, 0);
+  assert.equal(v.stdout, `${version}\n`);
+  const h = run(cliJs, ['--help']);
+  assert.equal(h.status, 0);
+  assert.match(h.stdout, /Usage:\n\s+tessera <command>/);
+  assert.match(h.stdout, /\binfo\b/);
+});
+
+test('tessera info --json reports the runtime that loads here', () => {
+  const r = run(cliJs, ['info', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const info = JSON.parse(r.stdout) as { version: string; onnxruntime: { available: boolean; version: string } };
+  assert.equal(info.version, version);
+  assert.equal(info.onnxruntime.available, true);
+  const human = run(cliJs, ['info']);
+  assert.match(human.stdout, new RegExp(`^Tessera ${version.replace(/\./g, '\\.')}\\n`));
+});
+
+test('tessera with an unknown command exits 2 and says so', () => {
+  const r = run(cliJs, ['frobnicate']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /unknown command 'frobnicate'/);
+});
+
+test('tessera-lsp --version, --help, and no transport is an error', () => {
+  assert.equal(run(serverJs, ['--version']).stdout, `${version}\n`);
+  assert.match(run(serverJs, ['--help']).stdout, /--stdio/);
+  const none = run(serverJs, []);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /choose a transport/);
+});

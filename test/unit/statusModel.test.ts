@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RECENT_CRASH_MS, renderStatus } from '../../extension/src/statusModel';
+
+const ok = { state: 'ok' as const, message: 'Ready (ONNX Runtime 1.30.0)' };
+
+test('starting, then ready once the server reports its health', () => {
+  assert.equal(renderStatus({ phase: 'starting', now: 0 }).label, 'Tessera: starting');
+  assert.equal(renderStatus({ phase: 'running', now: 0 }).label, 'Tessera: starting');
+  const ready = renderStatus({ phase: 'running', health: ok, now: 0 });
+  assert.equal(ready.label, 'Tessera: ready');
+  assert.equal(ready.severity, 'normal');
+  assert.match(ready.tooltip, /ONNX Runtime 1\.30\.0/);
+});
+
+test('a recovered crash says "restarted" for a while, and the tooltip keeps it', () => {
+  const lastCrash = { at: 1_000, crashes: 1, limit: 5 };
+  const soon = renderStatus({ phase: 'running', health: ok, lastCrash, now: 2_000 });
+  assert.equal(soon.label, 'Tessera: ready (restarted)');
+  assert.match(soon.text, /restarted/);
+  assert.match(soon.tooltip, /crashed at .* and was restarted \(1 of 5/);
+  const later = renderStatus({ phase: 'running', health: ok, lastCrash, now: 1_000 + RECENT_CRASH_MS + 1 });
+  assert.equal(later.label, 'Tessera: ready');
+  assert.match(later.tooltip, /was restarted/);
+});
+
+test('restarting and failed are flagged with their reason', () => {
+  const restarting = renderStatus({ phase: 'restarting', now: 0 });
+  assert.equal(restarting.severity, 'warning');
+  assert.equal(restarting.label, 'Tessera: restarting');
+  const failed = renderStatus({ phase: 'failed', failure: 'the server crashed 6 times in 180 s and was not restarted', now: 0 });
+  assert.equal(failed.severity, 'error');
+  assert.equal(failed.label, 'Tessera: error: the server crashed 6 times in 180 s and was not restarted');
+  assert.match(failed.tooltip, /Click to restart/);
+});
+
+test('server health warnings and errors are shown as such', () => {
+  const warn = renderStatus({ phase: 'running', health: { state: 'warning', message: 'ONNX Runtime unavailable' }, now: 0 });
+  assert.equal(warn.severity, 'warning');
+  assert.equal(warn.label, 'Tessera: warning: ONNX Runtime unavailable');
+  const err = renderStatus({ phase: 'running', health: { state: 'error', message: 'model is corrupt' }, now: 0 });
+  assert.equal(err.severity, 'error');
+  assert.equal(err.label, 'Tessera: error: model is corrupt');
+});
