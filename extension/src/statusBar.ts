@@ -3,7 +3,7 @@ import { renderStatus, type StatusInput, type StatusView } from './statusModel';
 
 /** The Tessera status bar item: copies the rendered view onto the item, nothing more. */
 export class StatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('tessera.status', vscode.StatusBarAlignment.Right, 100);
+  private readonly item = vscode.window.createStatusBarItem('status', vscode.StatusBarAlignment.Right, 100);
   private current: StatusView | undefined;
 
   constructor() {

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** code-server 4.100.3 is VS Code 1.100.3, the newest that installs on Node 20. */
@@ -244,7 +245,8 @@ export async function startCodeServer(tools, profile, { folder, port, env = {}, 
 
 /** Headless Debian Chromium with the flags that keep it off the (closed) network. */
 export async function launchChromium(tools, profile) {
-  const { chromium } = await import(tools.playwright);
+  const playwright = await import(pathToFileURL(tools.playwright).href);
+  const chromium = playwright.chromium ?? playwright.default.chromium;
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,

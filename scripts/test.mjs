@@ -1,0 +1,72 @@
+// `npm test`: type-check, build, then the unit, protocol and end-to-end stages.
+//   node scripts/test.mjs [unit|protocol|e2e ...]   only the named stages (still builds first)
+// Each stage runs node's test runner; a TAP copy of its report is summed up at the end.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const all = ['unit', 'protocol', 'e2e'];
+const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : all;
+for (const s of wanted) {
+  if (!all.includes(s)) {
+    console.error(`test: unknown stage '${s}'; stages: ${all.join(', ')}`);
+    process.exit(2);
+  }
+}
+
+const timings = [];
+function step(name, command, args) {
+  const started = Date.now();
+  console.log(`\n── ${name} ──`);
+  const r = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  timings.push(`${name} ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return r.status === 0;
+}
+
+const files = (dir, re) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((f) => re.test(f)).map((f) => join(dir, f)) : []);
+const stages = {
+  unit: () => files('out/test/unit', /\.test\.js$/),
+  protocol: () => files('out/test/protocol', /\.test\.js$/),
+  e2e: () => files('test/e2e', /\.e2e\.mjs$/),
+};
+
+const tapDir = join(root, 'test-results', 'tap');
+mkdirSync(tapDir, { recursive: true });
+let ok = step('type-check', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+ok = step('build', process.execPath, ['scripts/build.mjs']) && ok;
+if (!ok) {
+  console.error('\ntest: the type-check or the build failed; no tests were run.');
+  process.exit(1);
+}
+
+let passed = 0;
+let failed = 0;
+for (const stage of wanted) {
+  // The end-to-end tests install the .vsix exactly as a user would.
+  if (stage === 'e2e' && !(step('package', process.execPath, ['scripts/build.mjs', '--production']) && step('vsix', process.execPath, ['scripts/package.mjs']))) {
+    failed++;
+    continue;
+  }
+  const tap = join(tapDir, `${stage}.tap`);
+  step(`${stage} tests`, process.execPath, [
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...stages[stage](),
+  ]);
+  const report = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+  const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(report)?.[1] ?? 0);
+  const stageFailed = count('fail') + count('cancelled');
+  if (count('pass') + stageFailed === 0) failed++; // a stage that ran nothing is a failure
+  passed += count('pass');
+  failed += stageFailed;
+}
+
+console.log(`\n── summary ──\n${timings.join('\n')}`);
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

@@ -1,0 +1,160 @@
+// End-to-end tests in a real VS Code: code-server (VS Code 1.100) with the packaged .vsix
+// installed as a user installs it, driven through headless Chromium by playwright-core.
+// Part 1 looks at the workbench as a user does; part 2 runs the mocha suite in
+// test/e2e/suite inside the real extension host. Screenshots go to test-results/e2e/.
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  createProfile,
+  ensureTools,
+  installExtension,
+  launchChromium,
+  startCodeServer,
+  tempRoot,
+} from '../../scripts/lib/vscodeServer.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const vsix = join(root, 'out', `tessera-${process.platform}-${process.arch}-${version}.vsix`);
+const results = join(root, 'test-results', 'e2e');
+const STATUS = '#workbench\\.parts\\.statusbar';
+
+let tools, profile, server, browser, workspace, failed = false;
+
+before(async () => {
+  assert.ok(existsSync(vsix), `no ${vsix}: run \`npm run package\` first (npm test does)`);
+  rmSync(results, { recursive: true, force: true });
+  mkdirSync(results, { recursive: true });
+  tools = await ensureTools();
+  profile = createProfile(tempRoot('e2e'));
+  installExtension(tools, profile, vsix);
+  workspace = join(profile.root, 'workspace');
+  cpSync(join(root, 'test', 'fixtures', 'workspace'), workspace, { recursive: true });
+  server = await startCodeServer(tools, profile, {
+    folder: workspace,
+    env: { TESSERA_E2E_RESULTS: join(profile.root, 'in-editor-results.json') },
+    logFile: join(results, 'code-server.log'),
+  });
+  browser = await launchChromium(tools, profile);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (failed && profile) copyLogs(profile.userDataDir, join(results, 'logs'));
+  if (profile && !failed) rmSync(profile.root, { recursive: true, force: true });
+});
+
+/** Runs `fn` with a fresh workbench page; on failure saves a screenshot named after the test. */
+async function withPage(name, url, fn) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const consoleLines = [];
+  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+  try {
+    await page.goto(url);
+    await fn(page);
+    await page.screenshot({ path: join(results, `${name}.png`) });
+  } catch (err) {
+    failed = true;
+    await page.screenshot({ path: join(results, `${name}-FAILED.png`) }).catch(() => undefined);
+    writeFileSync(join(results, `${name}-console.log`), consoleLines.join('\n'));
+    throw err;
+  } finally {
+    await page.close();
+  }
+}
+
+const tesseraItem = (page, label) => page.locator(`${STATUS} .statusbar-item-label[aria-label="${label}"]`);
+
+async function runCommand(page, title) {
+  await page.locator('.monaco-workbench').click({ position: { x: 600, y: 300 } }).catch(() => undefined);
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+function copyLogs(from, to) {
+  try {
+    cpSync(join(from, 'logs'), to, { recursive: true });
+  } catch {
+    // no logs written
+  }
+}
+
+describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix)', () => {
+  test('the status bar shows the server ready, a command round-trips, a killed server restarts', async () => {
+    await withPage('workbench', `${server.url}/?folder=${encodeURIComponent(workspace)}`, async (page) => {
+      await tesseraItem(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
+      assert.match(await tesseraItem(page, 'Tessera: ready').innerText(), /Tessera/);
+      await page.screenshot({ path: join(results, 'status-ready.png') });
+
+      // A server-backed command, run from the command palette as a user would.
+      await runCommand(page, 'Tessera: Show Server Info');
+      const toast = page.locator('.notification-toast', { hasText: 'Tessera server' });
+      await toast.waitFor({ timeout: 30_000 });
+      const message = await toast.innerText();
+      assert.match(message, new RegExp(`Tessera server ${version.replace(/\./g, '\\.')}: pid \\d+, Node v\\d+`));
+      assert.match(message, /ONNX Runtime \d+\.\d+\.\d+/);
+      const pid = Number(/pid (\d+)/.exec(message)[1]);
+      await page.screenshot({ path: join(results, 'server-info.png') });
+
+      // Document sync, seen through a command on an open file.
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'src' }).click();
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'greet.ts' }).dblclick();
+      await page.locator('.monaco-editor .view-lines', { hasText: 'export function greet' }).waitFor();
+      await runCommand(page, 'Tessera: Show Document Stats');
+      const stats = page.locator('.notification-toast', { hasText: 'greet.ts:' });
+      await stats.waitFor({ timeout: 30_000 });
+      const fixture = readFileSync(join(workspace, 'src', 'greet.ts'), 'utf8');
+      assert.match(await stats.innerText(), new RegExp(`src/greet\\.ts: 10 lines, ${Buffer.byteLength(fixture)} bytes UTF-8`));
+
+      // Kill the language server: VS Code must restart it and the status bar must say so.
+      process.kill(pid, 'SIGKILL');
+      const restarted = tesseraItem(page, 'Tessera: ready (restarted)');
+      await restarted.waitFor({ timeout: 30_000 });
+      assert.match(await restarted.innerText(), /Tessera \(restarted\)/);
+      await page.screenshot({ path: join(results, 'status-restarted.png') });
+      assert.throws(() => process.kill(pid, 0), /ESRCH/, 'the killed server is gone');
+    });
+  });
+
+  test('the in-editor suite passes inside the real extension host', async (t) => {
+    const ext = readdirSync(profile.extensionsDir).find((d) => d.startsWith(`tessera.tessera-${version}`));
+    assert.ok(ext, `the .vsix was installed into ${profile.extensionsDir}`);
+    const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
+    // The installed extension is the development extension: the suite tests exactly what was installed.
+    const payload = [
+      ['extensionDevelopmentPath', remote(join(profile.extensionsDir, ext))],
+      ['extensionTestsPath', remote(join(root, 'out', 'test', 'e2e', 'suite', 'index.js'))],
+    ];
+    const url = `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const resultsFile = join(profile.root, 'in-editor-results.json');
+    let exitCode;
+    await withPage('in-editor-suite', 'about:blank', async (page) => {
+      const exited = new Promise((resolve) => page.exposeFunction('codeAutomationExit', (code) => resolve(code)));
+      await page.goto(url);
+      let timer;
+      const timeout = new Promise((r) => (timer = setTimeout(() => r('timeout'), 240_000)));
+      exitCode = await Promise.race([exited, timeout]);
+      clearTimeout(timer);
+    });
+    assert.ok(existsSync(resultsFile), `the suite wrote no results (workbench exit: ${exitCode})`);
+    const outcomes = JSON.parse(readFileSync(resultsFile, 'utf8'));
+    for (const o of outcomes) {
+      await t.test(o.title, () => {
+        if (o.state === 'failed') {
+          failed = true;
+          assert.fail(o.error);
+        }
+      });
+    }
+    assert.ok(outcomes.length >= 5, `expected the whole suite to run, got ${outcomes.length} results`);
+    assert.equal(exitCode, 0, `the workbench exited with ${exitCode}`);
+  });
+});
