@@ -105,6 +105,7 @@ export class ServerSupervisor implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       outputChannel: this.output,
+      synchronize: { configurationSection: 'tessera' },
       initializationOptions,
       errorHandler: {
         error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue }),

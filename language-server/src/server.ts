@@ -60,6 +60,13 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     setHealth(assessHealth(onnxruntime));
   });
 
+  // Settings pushed by the client (VS Code sends the whole `tessera` section on every change).
+  connection.onDidChangeConfiguration(({ settings }) => {
+    const level = (settings as { tessera?: { server?: { logLevel?: InitializationOptions['logLevel'] } } } | undefined)?.tessera?.server?.logLevel;
+    logger.setLevel(level);
+    logger.debug(`log level: ${level ?? 'unchanged'}`);
+  });
+
   connection.onRequest(serverInfoRequest, () => ({
     name: 'tessera-lsp',
     version: VERSION,

@@ -74,8 +74,10 @@ function installNpmTools(dir) {
   const target = process.arch === 'arm64' ? 'aarch64-unknown-linux-musl' : 'x86_64-unknown-linux-musl';
   execFileSync('tar', ['czf', join(cache, `ripgrep-${RIPGREP.tag}-${target}.tar.gz`), '-C', '/usr/bin', 'rg']);
 
-  // A clean npm environment: nothing inherited from the `npm test` or `npm start` that runs us.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  // A clean npm environment: nothing inherited from the `npm test` or `npm start` that runs us
+  // (its project .npmrc turns install scripts off), except where packages come from.
+  const keep = /^npm_config_(registry|cache|proxy|https_proxy|noproxy|cafile|strict_ssl)$/i;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || keep.test(k)));
   Object.assign(env, {
     TMPDIR: tmp,
     npm_config_unsafe_perm: 'true', // code-server's postinstall refuses to run as root otherwise

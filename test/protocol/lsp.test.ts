@@ -80,6 +80,17 @@ test('didClose forgets the document', async () => {
   assert.equal(await server.connection.sendRequest('tessera/documentStats', { uri }), null);
 });
 
+test('workspace/didChangeConfiguration changes the log level without a restart', async () => {
+  const before = server.logs.length;
+  await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { tessera: { server: { logLevel: 'error' } } } });
+  await server.connection.sendRequest('tessera/serverInfo');
+  // Set to error: even the debug confirmation of the change is not logged.
+  assert.deepEqual(server.logs.slice(before), []);
+  await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { tessera: { server: { logLevel: 'debug' } } } });
+  await server.connection.sendRequest('tessera/serverInfo');
+  assert.deepEqual(server.logs.slice(before), ['log level: debug']);
+});
+
 test('shutdown then exit ends the process with code 0', async () => {
   assert.equal(await server.connection.sendRequest('shutdown'), null);
   await server.connection.sendNotification('exit');
