@@ -1,7 +1,7 @@
 // Builds the extension, the language server, the CLI and the tests with esbuild.
 //   node scripts/build.mjs               development build (source maps)
 //   node scripts/build.mjs --production  minified bundles for the .vsix, no tests
-import { chmodSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -34,6 +34,19 @@ function find(dir, pattern) {
   return out;
 }
 
+/**
+ * The server loads tree-sitter and its grammars as WebAssembly from dist/wasm/, beside the bundle,
+ * so the .vsix needs no node_modules for them.
+ */
+function copyWasm() {
+  const grammars = join(root, 'node_modules', '@vscode', 'tree-sitter-wasm', 'wasm');
+  mkdirSync(join(root, 'dist', 'wasm', 'grammars'), { recursive: true });
+  copyFileSync(join(root, 'node_modules', 'web-tree-sitter', 'tree-sitter.wasm'), join(root, 'dist', 'wasm', 'tree-sitter.wasm'));
+  for (const name of readdirSync(grammars).filter((f) => /^tree-sitter-.+\.wasm$/.test(f))) {
+    copyFileSync(join(grammars, name), join(root, 'dist', 'wasm', 'grammars', name));
+  }
+}
+
 const started = Date.now();
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const builds = [
@@ -52,5 +65,6 @@ if (!production) {
   );
 }
 await Promise.all(builds);
+copyWasm();
 for (const bin of ['dist/server.js', 'dist/cli.js']) chmodSync(join(root, bin), 0o755);
 console.log(`build: ${production ? 'production' : 'development'} bundles in ${Date.now() - started} ms (${relative(process.cwd(), root) || '.'})`);
