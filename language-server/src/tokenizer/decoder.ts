@@ -1,0 +1,82 @@
+// Decoding: every token id stands for a byte string; text is those bytes read as UTF-8.
+// Streaming decode holds back an incomplete UTF-8 character until its last byte arrives.
+import { byteLevelBytes } from './byteLevel';
+import { type DecoderSpec, TokenizerError } from './spec';
+
+export type DecoderKind = 'byte-level' | 'sentencepiece';
+
+/** What the decoder chain in tokenizer.json says about how to turn tokens back into text. */
+export interface DecoderPlan {
+  kind: DecoderKind;
+  /** SentencePiece's ▁, decoded as a space. */
+  spaceMarker: string | null;
+  /** Leading spaces removed from the start of the decoded text (SentencePiece's Strip). */
+  stripStart: number;
+}
+
+export function planDecoder(spec: DecoderSpec | null): DecoderPlan {
+  const steps = spec ? flatten(spec) : [];
+  if (steps.length === 0 || steps.some((s) => s.type === 'ByteLevel')) {
+    if (steps.some((s) => s.type !== 'ByteLevel')) throw new TokenizerError('a ByteLevel decoder mixed with other decoders is not supported');
+    return { kind: 'byte-level', spaceMarker: null, stripStart: 0 };
+  }
+  let spaceMarker: string | null = null;
+  let stripStart = 0;
+  for (const s of steps) {
+    if (s.type === 'Replace' && 'String' in s.pattern && s.content === ' ') spaceMarker = s.pattern.String;
+    else if (s.type === 'Strip' && s.content === ' ') stripStart = s.start;
+    else if (s.type !== 'ByteFallback' && s.type !== 'Fuse') {
+      throw new TokenizerError(`decoder ${JSON.stringify(s.type)} is not supported`);
+    }
+  }
+  return { kind: 'sentencepiece', spaceMarker, stripStart };
+}
+
+function flatten(spec: DecoderSpec): DecoderSpec[] {
+  return spec.type === 'Sequence' ? spec.decoders.flatMap(flatten) : [spec];
+}
+
+const utf8 = new TextEncoder();
+
+/** The bytes one vocabulary entry decodes to under the plan. */
+export function tokenBytesOf(token: string, plan: DecoderPlan, isAdded: boolean): Uint8Array {
+  if (isAdded) return utf8.encode(token);
+  if (plan.kind === 'byte-level') return byteLevelBytes(token) ?? utf8.encode(token);
+  const byte = /^<0x([0-9A-Fa-f]{2})>$/.exec(token);
+  if (byte) return Uint8Array.of(parseInt(byte[1]!, 16));
+  return utf8.encode(plan.spaceMarker ? token.split(plan.spaceMarker).join(' ') : token);
+}
+
+/** Decodes a stream of token ids, returning text only once its characters are complete. */
+export class StreamDecoder {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
+  private stripLeft: number;
+
+  constructor(
+    private readonly bytesOf: (id: number) => Uint8Array,
+    stripStart: number,
+  ) {
+    this.stripLeft = stripStart;
+  }
+
+  push(id: number): string {
+    return this.strip(this.decoder.decode(this.bytesOf(id), { stream: true }));
+  }
+
+  /** Ends the stream; incomplete trailing bytes become U+FFFD. */
+  flush(): string {
+    return this.strip(this.decoder.decode());
+  }
+
+  private strip(text: string): string {
+    while (this.stripLeft > 0 && text.length > 0) {
+      if (text[0] !== ' ') {
+        this.stripLeft = 0;
+        break;
+      }
+      text = text.slice(1);
+      this.stripLeft--;
+    }
+    return text;
+  }
+}

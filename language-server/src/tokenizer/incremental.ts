@@ -1,0 +1,232 @@
+// A document's tokens kept up to date edit by edit: only the region around an edit is
+// re-tokenized, until the new piece boundaries fall back in step with the old ones.
+//
+// Pieces live in a gap buffer: those before the gap hold absolute offsets, those after it hold
+// offsets from the END of the text, so an edit shifts nothing; moving the gap costs the distance
+// moved, which is small while the user types in one place.
+import { ChunkedText } from './chunkedText';
+import type { Encoding, Piece, Tokenizer } from './tokenizer';
+
+/** Pieces re-tokenized before the edit: a change can move the boundary of the previous pieces. */
+const BACKOFF_PIECES = 2;
+/** Pieces at the end of a window that are not trusted: the window cut may have changed them. */
+const UNTRUSTED_TAIL = 2;
+/** First window after the edit, in code units; doubled until the pieces fall back in step. */
+const FIRST_WINDOW = 256;
+
+export class TokenizedText {
+  private readonly content: ChunkedText;
+  /** Pieces before the gap, in order, absolute offsets. */
+  private head: Piece[];
+  /** Pieces after the gap, LAST piece first, offsets relative to the text end (<= 0). */
+  private tail: Piece[] = [];
+  private total = 0;
+
+  constructor(
+    readonly tokenizer: Tokenizer,
+    text: string,
+  ) {
+    this.content = new ChunkedText(text);
+    this.head = tokenizer.pieces(text);
+    for (const p of this.head) this.total += p.ids.length;
+  }
+
+  /** The whole text (joins the chunks: O(length)). */
+  get text(): string {
+    return this.content.toString();
+  }
+
+  get length(): number {
+    return this.content.length;
+  }
+
+  slice(from: number, to: number): string {
+    return this.content.slice(from, to);
+  }
+
+  /** Number of tokens in the whole text. */
+  get count(): number {
+    return this.total;
+  }
+
+  get pieceCount(): number {
+    return this.head.length + this.tail.length;
+  }
+
+  /**
+   * Replaces text[start, end) (UTF-16 offsets in the current text) by `insert`.
+   * Returns how many pieces were tokenized anew.
+   */
+  edit(start: number, end: number, insert: string): number {
+    const old = this.content;
+    if (start < 0 || end < start || end > old.length) throw new RangeError(`edit [${start}, ${end}) outside a text of ${old.length}`);
+    const k = Math.max(0, this.firstEndingAtOrAfter(start) - BACKOFF_PIECES);
+    this.moveGap(k);
+    const from = this.head.length > 0 ? this.head[this.head.length - 1]!.end : 0;
+    const atSegmentStart = this.tokenizer.isSegmentStart(old, from);
+    // Old pieces from k on are now all in the tail, end-relative: still right for unchanged text.
+    const tail = this.tail;
+    const len = old.length - (end - start) + insert.length;
+    const editEnd = start + insert.length;
+    // Tokenize a window string, never the whole new text: slicing a 1 MB string per keystroke
+    // would cost more than everything else.
+    let oldWindowEnd = Math.min(old.length, Math.max(end, from) + FIRST_WINDOW);
+    for (;;) {
+      const windowText = old.slice(from, start) + insert + old.slice(end, oldWindowEnd);
+      const complete = oldWindowEnd >= old.length;
+      const fresh = this.tokenizer.pieces(windowText, from, atSegmentStart);
+      const trusted = complete ? fresh.length : fresh.length - UNTRUSTED_TAIL;
+      for (let f = 0; f < trusted; f++) {
+        const p = fresh[f]!;
+        if (p.start < editEnd) continue;
+        // Is there an old piece at the same place (seen from the end of the text)?
+        const j = this.tailIndexStartingAt(p.start - len);
+        if (j >= 0 && tail[j]!.end === p.end - len) {
+          old.replace(start, end, insert);
+          this.dropTail(tail.length - 1 - j);
+          this.pushHead(fresh, f);
+          return f;
+        }
+      }
+      if (complete) {
+        old.replace(start, end, insert);
+        this.dropTail(tail.length);
+        this.pushHead(fresh, fresh.length);
+        return fresh.length;
+      }
+      oldWindowEnd = Math.min(old.length, from + 2 * (oldWindowEnd - from));
+    }
+  }
+
+  /** Tokens overlapping [from, to), with their spans in the current text. */
+  tokensIn(from: number, to: number): Encoding {
+    const hits: Piece[] = [];
+    const n = this.pieceCount;
+    for (let i = this.firstEndingAtOrAfter(from + 1); i < n; i++) {
+      const p = this.piece(i);
+      if (p.start >= to) break;
+      hits.push(p);
+    }
+    if (hits.length === 0) return this.tokenizer.spans('', []);
+    // Spans need the pieces' text: hand over just that stretch, offsets relative to it.
+    const base = hits[0]!.start;
+    const stretch = this.content.slice(base, hits[hits.length - 1]!.end);
+    const local: Piece[] = [];
+    for (const p of hits) {
+      if ('normalized' in p) {
+        // Its offset maps were made where the piece was first tokenized: tokenize it again here.
+        const at = this.tokenizer.isSegmentStart(this.content, p.start);
+        local.push(...this.tokenizer.pieces(stretch.slice(p.start - base, p.end - base), p.start - base, at));
+      } else local.push({ start: p.start - base, end: p.end - base, ids: p.ids });
+    }
+    const all = this.tokenizer.spans(stretch, local);
+    // Keep the tokens that overlap the range (a piece's other tokens may lie outside it).
+    let a = 0;
+    while (a < all.ids.length && all.ends[a]! + base <= from) a++;
+    let b = all.ids.length;
+    while (b > a && all.starts[b - 1]! + base >= to && !(all.starts[b - 1]! + base === from && from === to)) b--;
+    const enc: Encoding = { ids: all.ids.slice(a, b), starts: all.starts.slice(a, b), ends: all.ends.slice(a, b), flags: all.flags.slice(a, b) };
+    for (let i = 0; i < enc.starts.length; i++) {
+      enc.starts[i] += base;
+      enc.ends[i] += base;
+    }
+    return enc;
+  }
+
+  /** Tokens overlapping [from, to): what a selection costs. */
+  countIn(from: number, to: number): number {
+    let count = 0;
+    const n = this.pieceCount;
+    for (let i = this.firstEndingAtOrAfter(from + 1); i < n; i++) {
+      const p = this.piece(i);
+      if (p.start >= to) break;
+      if (p.start >= from && p.end <= to) count += p.ids.length;
+      else {
+        const enc = this.tokensIn(p.start, p.end);
+        for (let t = 0; t < enc.ids.length; t++) if (enc.ends[t]! > from && enc.starts[t]! < to) count++;
+      }
+    }
+    return count;
+  }
+
+  /** All token ids, in order. */
+  allIds(): Int32Array {
+    const out = new Int32Array(this.total);
+    let k = 0;
+    for (const p of this.head) {
+      out.set(p.ids, k);
+      k += p.ids.length;
+    }
+    for (let i = this.tail.length - 1; i >= 0; i--) {
+      out.set(this.tail[i]!.ids, k);
+      k += this.tail[i]!.ids.length;
+    }
+    return out;
+  }
+
+  /** Piece i with absolute offsets (a copy when it comes from the tail). */
+  private piece(i: number): Piece {
+    if (i < this.head.length) return this.head[i]!;
+    const p = this.tail[this.tail.length - 1 - (i - this.head.length)]!;
+    const len = this.content.length;
+    return { ...p, start: p.start + len, end: p.end + len };
+  }
+
+  private endAt(i: number): number {
+    if (i < this.head.length) return this.head[i]!.end;
+    return this.tail[this.tail.length - 1 - (i - this.head.length)]!.end + this.content.length;
+  }
+
+  private firstEndingAtOrAfter(x: number): number {
+    let lo = 0;
+    let hi = this.pieceCount;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.endAt(mid) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index in `tail` of the piece starting at end-relative offset `rel`, or -1. */
+  private tailIndexStartingAt(rel: number): number {
+    // tail is in descending order of offsets.
+    let lo = 0;
+    let hi = this.tail.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.tail[mid]!.start > rel) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.tail.length && this.tail[lo]!.start === rel ? lo : -1;
+  }
+
+  /** Makes the head hold exactly the first k pieces. */
+  private moveGap(k: number): void {
+    const len = this.content.length;
+    while (this.head.length > k) {
+      const p = this.head.pop()!;
+      p.start -= len;
+      p.end -= len;
+      this.tail.push(p);
+    }
+    while (this.head.length < k && this.tail.length > 0) {
+      const p = this.tail.pop()!;
+      p.start += len;
+      p.end += len;
+      this.head.push(p);
+    }
+  }
+
+  /** Removes the first `count` pieces after the gap. */
+  private dropTail(count: number): void {
+    for (let i = 0; i < count; i++) this.total -= this.tail.pop()!.ids.length;
+  }
+
+  private pushHead(fresh: Piece[], count: number): void {
+    for (let i = 0; i < count; i++) {
+      this.head.push(fresh[i]!);
+      this.total += fresh[i]!.ids.length;
+    }
+  }
+}

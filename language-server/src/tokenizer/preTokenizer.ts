@@ -1,0 +1,118 @@
+// Pre-tokenizers split text into pieces that BPE encodes independently, one stage at a time,
+// as Hugging Face's Sequence does: each stage splits every piece the previous stage produced.
+import { compilePattern, GPT2_PATTERN } from './regex';
+import { type PreTokenizerSpec, type SplitBehavior, TokenizerError } from './spec';
+
+/** Splits `text` and appends [start, end) pairs of its pieces to `out`, offset by `base`. */
+export type Stage = (text: string, base: number, out: number[]) => void;
+
+export interface PreTokenizer {
+  /** Appends the [start, end) pairs of every piece of `text` to `out`. */
+  split(text: string, out: number[]): void;
+}
+
+export function buildPreTokenizer(spec: PreTokenizerSpec | null): PreTokenizer {
+  const stages = flatten(spec).map(buildStage).filter((s): s is Stage => s !== null);
+  if (stages.length === 0) return { split: (text, out) => void (text.length > 0 && out.push(0, text.length)) };
+  if (stages.length === 1) return { split: (text, out) => stages[0]!(text, 0, out) };
+  return {
+    split(text, out) {
+      let pieces: number[] = [];
+      stages[0]!(text, 0, pieces);
+      for (let s = 1; s < stages.length; s++) {
+        const next: number[] = s === stages.length - 1 ? out : [];
+        for (let i = 0; i < pieces.length; i += 2) {
+          const a = pieces[i]!;
+          // Later stages see each piece alone: a lookahead at its end must see the end of input.
+          stages[s]!(text.slice(a, pieces[i + 1]!), a, next);
+        }
+        pieces = next;
+      }
+    },
+  };
+}
+
+function flatten(spec: PreTokenizerSpec | null): PreTokenizerSpec[] {
+  if (!spec) return [];
+  return spec.type === 'Sequence' ? spec.pretokenizers.flatMap(flatten) : [spec];
+}
+
+function buildStage(spec: PreTokenizerSpec): Stage | null {
+  switch (spec.type) {
+    case 'Split':
+      return splitStage(compilePattern(spec.pattern), spec.behavior, spec.invert);
+    case 'Digits':
+      return splitStage(/\p{N}/gu, spec.individual_digits ? 'Isolated' : 'Contiguous', false);
+    case 'ByteLevel':
+      if (spec.add_prefix_space) throw new TokenizerError('ByteLevel with add_prefix_space is not supported');
+      return spec.use_regex ? splitStage(compilePattern({ Regex: GPT2_PATTERN }), 'Isolated', false) : null;
+    default:
+      throw new TokenizerError(`pre-tokenizer ${JSON.stringify((spec as { type: unknown }).type)} is not supported`);
+  }
+}
+
+/** Hugging Face's Split: matches (or, inverted, the text between them) are the delimiters. */
+export function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean): Stage {
+  if (!['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'].includes(behavior)) {
+    throw new TokenizerError(`Split behavior ${JSON.stringify(behavior)} is not supported`);
+  }
+  return (text, base, out) => {
+    const re2 = re; // shared, stateful lastIndex: every call starts at 0 and runs to the end
+    re2.lastIndex = 0;
+    let prev = 0;
+    // Pending piece for the merge behaviours: [start, end] or start = -1 for none.
+    let pendStart = -1;
+    let pendEnd = -1;
+    let pendDelim = false;
+    const emit = (start: number, end: number, delim: boolean): void => {
+      if (start === end) return;
+      switch (behavior) {
+        case 'Isolated':
+          out.push(base + start, base + end);
+          return;
+        case 'Removed':
+          if (!delim) out.push(base + start, base + end);
+          return;
+        case 'MergedWithPrevious':
+          if (delim && pendStart !== -1) pendEnd = end;
+          else {
+            if (pendStart !== -1) out.push(base + pendStart, base + pendEnd);
+            pendStart = start;
+            pendEnd = end;
+          }
+          return;
+        case 'MergedWithNext':
+          if (pendStart !== -1 && pendDelim) pendEnd = end;
+          else {
+            if (pendStart !== -1) out.push(base + pendStart, base + pendEnd);
+            pendStart = start;
+            pendEnd = end;
+          }
+          pendDelim = delim;
+          return;
+        case 'Contiguous':
+          if (pendStart !== -1 && delim && pendDelim) pendEnd = end;
+          else {
+            if (pendStart !== -1) out.push(base + pendStart, base + pendEnd);
+            pendStart = start;
+            pendEnd = end;
+          }
+          pendDelim = delim;
+          return;
+      }
+    };
+    for (let m = re2.exec(text); m !== null; m = re2.exec(text)) {
+      const start = m.index;
+      const end = start + m[0].length;
+      if (end === start) {
+        re2.lastIndex = start + (text.codePointAt(start)! > 0xffff ? 2 : 1);
+        continue;
+      }
+      emit(prev, start, invert);
+      emit(start, end, !invert);
+      prev = end;
+    }
+    emit(prev, text.length, invert);
+    if (pendStart !== -1) out.push(base + pendStart, base + pendEnd);
+  };
+}
