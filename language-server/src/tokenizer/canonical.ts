@@ -3,7 +3,7 @@
 // what the model saw in training and can make an edit look different from what it is.
 import type { Tokenizer } from './tokenizer';
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export interface CanonicalReport {
   canonical: boolean;
@@ -17,7 +17,7 @@ export interface CanonicalReport {
 export function checkCanonical(tok: Tokenizer, ids: ArrayLike<number>): CanonicalReport | undefined {
   const text = textOf(tok, ids, 0, ids.length);
   if (text === undefined) return undefined;
-  const canonicalIds = tok.encodeIds(text);
+  const canonicalIds = tok.encodeFragment(text);
   let first = -1;
   const n = Math.max(ids.length, canonicalIds.length);
   for (let i = 0; i < n; i++) {
@@ -40,7 +40,7 @@ export function nonCanonicalPairs(tok: Tokenizer, ids: ArrayLike<number>): numbe
     if (tok.isControl(ids[i]!) || tok.isControl(ids[i + 1]!)) continue;
     const text = textOf(tok, ids, i, i + 2);
     if (text === undefined) continue;
-    const again = tok.encodeIds(text);
+    const again = tok.encodeFragment(text);
     if (again.length !== 2 || again[0] !== ids[i] || again[1] !== ids[i + 1]) flagged.push(i);
   }
   return flagged;

@@ -49,7 +49,7 @@ export function tokenBytesOf(token: string, plan: DecoderPlan, isAdded: boolean)
 
 /** Decodes a stream of token ids, returning text only once its characters are complete. */
 export class StreamDecoder {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
+  private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
   private stripLeft: number;
 
   constructor(

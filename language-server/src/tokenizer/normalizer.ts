@@ -11,6 +11,8 @@ export interface Normalized {
 }
 
 export interface Normalizer {
+  /** Whether the normalizer composes text to NFC (so decode(encode(t)) is NFC(t)). */
+  readonly nfc: boolean;
   /** `atStart`: the text begins a segment (Prepend applies only there). */
   normalize(text: string, atStart: boolean): Normalized;
   /** Code units the normalizer prepends at a segment start (SentencePiece's ▁). */
@@ -46,6 +48,7 @@ export function buildNormalizer(spec: NormalizerSpec | null): Normalizer | null 
   }
   return {
     prepend,
+    nfc,
     normalize(text, atStart) {
       let out = text;
       let map: Alignment | null = null;
@@ -59,10 +62,12 @@ export function buildNormalizer(spec: NormalizerSpec | null): Normalizer | null 
       const shift = pre.length;
       const m = map;
       const clamp = (i: number): number => Math.max(0, i - shift);
+      // The prepended marker belongs to the first character, as Hugging Face aligns it.
+      const firstEnd = text.length === 0 ? 0 : text.codePointAt(0)! > 0xffff ? 2 : 1;
       return {
         text: pre + out,
         toOriginalStart: (i) => (m ? m.start(clamp(i)) : clamp(i)),
-        toOriginalEnd: (i) => (m ? m.end(clamp(i)) : clamp(i)),
+        toOriginalEnd: (i) => (i > 0 && i <= shift ? firstEnd : m ? m.end(clamp(i)) : clamp(i)),
       };
     },
   };

@@ -78,10 +78,6 @@ export class Tokenizer {
       const key = this.kind === 'byte-level' ? BYTE_TO_CHAR[b]! : `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
       this.byteIds[b] = this.model.vocab.get(key) ?? -1;
     }
-    // Byte-level vocabularies may omit bytes that never occur in UTF-8 (0xC0, 0xC1, 0xF5-0xFF).
-    if (this.kind === 'byte-level' && Array.from(this.byteIds.slice(0, 0xc0)).some((id) => id < 0)) {
-      throw new TokenizerError('the byte-level vocabulary lacks some of the byte symbols');
-    }
     const unk = spec.model.unk_token;
     this.unkId = unk ? (this.model.vocab.get(unk) ?? -1) : -1;
     this.byteFallback = spec.model.byte_fallback === true;
@@ -94,6 +90,10 @@ export class Tokenizer {
       this.preTokenizer = { split: (text, out) => this.splitAtUnknown(text, out) };
     } else {
       this.preTokenizer = buildPreTokenizer(spec.pre_tokenizer);
+    }
+    // Byte-level vocabularies may omit bytes that never occur in UTF-8 (0xC0, 0xC1, 0xF5-0xFF).
+    if (this.kind === 'byte-level' && Array.from(this.byteIds.slice(0, 0xc0)).some((id) => id < 0)) {
+      throw new TokenizerError('the byte-level vocabulary lacks some of the byte symbols');
     }
   }
 
@@ -141,6 +141,11 @@ export class Tokenizer {
     return this.model.vocab.get(token) ?? this.addedTokens.find((t) => t.content === token)?.id;
   }
 
+  /** Whether text comes back from decode(encode(text)) composed to NFC. */
+  get normalizesNfc(): boolean {
+    return this.normalizer?.nfc ?? false;
+  }
+
   /** Bytes the token decodes to. */
   tokenBytes(id: number): Uint8Array {
     return this.bytes[id] ?? new Uint8Array(0);
@@ -159,6 +164,13 @@ export class Tokenizer {
   encodeIds(text: string): number[] {
     const out: number[] = [];
     for (const p of this.pieces(text)) for (const id of p.ids) out.push(id);
+    return out;
+  }
+
+  /** Ids of text that continues other text (SentencePiece adds no leading ▁), e.g. model output. */
+  encodeFragment(text: string): number[] {
+    const out: number[] = [];
+    for (const p of this.pieces(text, 0, false)) for (const id of p.ids) out.push(id);
     return out;
   }
 
@@ -268,7 +280,8 @@ export class Tokenizer {
       }
       return out;
     }
-    for (const ch of piece) {
+    for (let ch of piece) {
+      if (isLoneSurrogate(ch)) ch = '\uFFFD'; // what any UTF-8 encoder makes of it
       const id = this.model.vocab.get(ch);
       if (id !== undefined) out.push(id);
       else if (this.byteFallback && this.byteIds[0]! >= 0) for (const b of new TextEncoder().encode(ch)) out.push(this.byteIds[b]!);
@@ -302,7 +315,8 @@ export class Tokenizer {
       if (k === 0) this.known[cp] = k = this.model.vocab.has(String.fromCharCode(cp)) ? 1 : -1;
       return k === 1;
     }
-    return this.model.vocab.has(text.slice(i, i + len));
+    const ch = text.slice(i, i + len);
+    return this.model.vocab.has(isLoneSurrogate(ch) ? '\uFFFD' : ch);
   }
 
   /** Token spans of pieces: UTF-16 offsets in the original text, with partial-character flags. */
@@ -404,6 +418,11 @@ interface NormalizedPiece extends Piece {
 function isAscii(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (s.charCodeAt(i) >= 0x80) return false;
   return true;
+}
+
+function isLoneSurrogate(ch: string): boolean {
+  const c = ch.charCodeAt(0);
+  return ch.length === 1 && c >= 0xd800 && c <= 0xdfff;
 }
 
 function isLow(c: number): boolean {
