@@ -1,5 +1,15 @@
 import * as vscode from 'vscode';
-import { documentStatsRequest, type DocumentStats, serverInfoRequest, type ServerInfo } from '../../language-server/src/lsp_ext';
+import {
+  compareRequest,
+  type CountResult,
+  documentStatsRequest,
+  type DocumentStats,
+  serverInfoRequest,
+  type ServerInfo,
+} from '../../language-server/src/lsp_ext';
+import { showComparison } from './lens/compareView';
+import { TokenCount } from './lens/tokenCount';
+import { type LensSnapshot, TokenLens } from './lens/tokenLens';
 import { StatusBar } from './statusBar';
 import type { StatusView, ServerPhase } from './statusModel';
 import { ServerSupervisor } from './supervisor';
@@ -7,6 +17,8 @@ import { ServerSupervisor } from './supervisor';
 /** What `activate` returns: lets tests (and other extensions) see what the user sees. */
 export interface TesseraApi {
   status(): { phase: ServerPhase; view: StatusView | undefined };
+  lens(): { enabled: boolean; snapshot(uri: string): LensSnapshot | undefined; onDidDraw: vscode.Event<LensSnapshot> };
+  tokenCount(): CountResult | null;
 }
 
 let supervisor: ServerSupervisor | undefined;
@@ -19,7 +31,37 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
   context.subscriptions.push(output, statusBar, server.onDidChange((s) => statusBar.update(s)));
   statusBar.update(server.status());
 
+  const lens = new TokenLens(server);
+  const tokenCount = new TokenCount(server);
+  let comparePanel: vscode.WebviewPanel | undefined;
+  context.subscriptions.push(lens, tokenCount);
+
   context.subscriptions.push(
+    vscode.commands.registerCommand('tessera.toggleTokenBoundaries', () => {
+      const on = lens.toggle();
+      void vscode.window.setStatusBarMessage(`Tessera: token boundaries ${on ? 'shown' : 'hidden'}`, 2000);
+      return on;
+    }),
+    vscode.commands.registerCommand('tessera.compareTokenizers', async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor) {
+        void vscode.window.showWarningMessage('Tessera: open a file to compare tokenizers on it.');
+        return undefined;
+      }
+      const doc = editor.document;
+      const sel = editor.selection;
+      const range: [number, number] | undefined = sel.isEmpty ? undefined : [doc.offsetAt(sel.start), doc.offsetAt(sel.end)];
+      const result = await request(() => server.sendRequest(compareRequest, { uri: doc.uri.toString(), ...(range ? { range } : {}) }));
+      if (!result) return undefined;
+      if (result.rows.length === 0) {
+        void vscode.window.showWarningMessage('Tessera: no tokenizers to compare. List folders of tokenizers in tessera.tokenizerDirectories.');
+        return result;
+      }
+      const title = `${vscode.workspace.asRelativePath(doc.uri)}${range ? ' (selection)' : ''}`;
+      comparePanel = showComparison(result, title, comparePanel);
+      comparePanel.onDidDispose(() => (comparePanel = undefined));
+      return result;
+    }),
     vscode.commands.registerCommand('tessera.restartServer', async () => {
       output.info('Restart requested.');
       await server.restart();
@@ -61,6 +103,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
   void server.start();
   return {
     status: () => ({ phase: server.status().phase, view: statusBar.view() }),
+    lens: () => ({ enabled: lens.isEnabled, snapshot: (uri) => lens.snapshot(uri), onDidDraw: lens.onDidDraw }),
+    tokenCount: () => tokenCount.current(),
   };
 }
 

@@ -11,7 +11,14 @@ import {
   TransportKind,
 } from 'vscode-languageclient/node';
 import type { RequestType, RequestType0 } from 'vscode-languageclient';
-import { type Health, healthNotification, type InitializationOptions, type LogLevel } from '../../language-server/src/lsp_ext';
+import {
+  type Health,
+  healthNotification,
+  type InitializationOptions,
+  type LogLevel,
+  type TokenizerStatus,
+  tokenizerStatusNotification,
+} from '../../language-server/src/lsp_ext';
 import { CrashPolicy } from './crashPolicy';
 import { RECENT_CRASH_MS, type ServerPhase, type StatusInput } from './statusModel';
 
@@ -29,11 +36,20 @@ export class ServerSupervisor implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<StatusInput>();
   private crashTimer: NodeJS.Timeout | undefined;
   readonly onDidChange = this.changed.event;
+  private tokenizer: TokenizerStatus | undefined;
+  private lastTokenizerError: string | undefined;
+  private readonly tokenizerChanged = new vscode.EventEmitter<TokenizerStatus>();
+  /** The server's active tokenizer, or why there is none. */
+  readonly onDidChangeTokenizer = this.tokenizerChanged.event;
 
   constructor(
     private readonly serverModule: string,
     private readonly output: vscode.LogOutputChannel,
   ) {}
+
+  tokenizerStatus(): TokenizerStatus | undefined {
+    return this.tokenizer;
+  }
 
   status(): StatusInput {
     return { phase: this.phase, health: this.health, failure: this.failure, lastCrash: this.lastCrash, now: Date.now() };
@@ -78,6 +94,7 @@ export class ServerSupervisor implements vscode.Disposable {
     clearTimeout(this.crashTimer);
     await this.stopClient();
     this.changed.dispose();
+    this.tokenizerChanged.dispose();
   }
 
   private async stopClient(): Promise<void> {
@@ -101,6 +118,8 @@ export class ServerSupervisor implements vscode.Disposable {
     };
     const initializationOptions: InitializationOptions = {
       logLevel: config.get<LogLevel>('server.logLevel', 'info'),
+      // Plain data: in an untrusted workspace VS Code leaves out the restricted settings.
+      settings: JSON.parse(JSON.stringify(config)) as unknown,
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
@@ -118,6 +137,15 @@ export class ServerSupervisor implements vscode.Disposable {
       if (e.newState === State.Running) this.setPhase('running');
       else if (e.newState === State.Starting && this.phase !== 'restarting') this.setPhase('starting');
       else if (e.newState === State.Stopped && this.phase !== 'failed' && this.phase !== 'restarting') this.setPhase('stopped');
+    });
+    client.onNotification(tokenizerStatusNotification, (status) => {
+      if (this.client !== client) return;
+      this.tokenizer = status;
+      if (status.error && status.error !== this.lastTokenizerError) {
+        this.output.warn(`tokenizer: ${status.error}`);
+      }
+      this.lastTokenizerError = status.error;
+      this.tokenizerChanged.fire(status);
     });
     client.onNotification(healthNotification, (health) => {
       if (this.client !== client) return;

@@ -5,6 +5,8 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserv
 /** What the client passes in `initialize.initializationOptions`. */
 export interface InitializationOptions {
   logLevel?: LogLevel;
+  /** The `tessera` settings section (see TesseraSettings for what the server reads of it). */
+  settings?: unknown;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -43,6 +45,7 @@ export interface ServerInfo {
   onnxruntime: OnnxRuntimeInfo;
   health: Health;
   openDocuments: number;
+  tokenizer: TokenizerStatus;
 }
 
 export const serverInfoRequest = new RequestType0<ServerInfo, void>('tessera/serverInfo');
@@ -65,3 +68,109 @@ export interface DocumentStats {
 export const documentStatsRequest = new RequestType<DocumentStatsParams, DocumentStats | null, void>(
   'tessera/documentStats',
 );
+
+// ── Token Lens ────────────────────────────────────────────────────────────────────────────────
+
+/** The `tessera` settings the server reads (sent in initializationOptions and on every change). */
+export interface TesseraSettings {
+  /** A tokenizer.json path, a folder holding one, or a name found in tokenizerDirectories. */
+  tokenizer: string;
+  /** Folders whose subfolders hold tokenizer.json files, each named after its subfolder. */
+  tokenizerDirectories: string[];
+  /** Tokenizers for Compare Tokenizers (names or paths); empty: every one found. */
+  compareTokenizers: string[];
+  /** Files above this size are not tokenized whole (the lens still shows visible text). */
+  maxFileMB: number;
+  diagnostics: { normalization: boolean; invisible: boolean; straddle: boolean };
+}
+
+/** Tokens are sent as parallel arrays; offsets are UTF-16 code units into the document. */
+export interface TokenRun {
+  ids: number[];
+  starts: number[];
+  ends: number[];
+  /** Bit 1: starts inside a character it shares; bit 2: ends inside one. */
+  flags: number[];
+}
+
+export interface TokensParams {
+  uri: string;
+  /** Ranges as UTF-16 offsets [start, end); the client sends its visible ranges. */
+  ranges: Array<[number, number]>;
+}
+
+export interface TokensResult extends TokenRun {
+  /** Document version the offsets refer to. */
+  version: number;
+  tokenizer: string;
+  /** Set when the result is partial or approximate, saying why (shown to the user). */
+  note?: string;
+}
+
+export const tokensRequest = new RequestType<TokensParams, TokensResult | null, void>('tessera/tokens');
+
+export interface CountParams {
+  uri: string;
+  /** Selections as UTF-16 offsets; empty or absent: the whole file. */
+  ranges?: Array<[number, number]>;
+}
+
+export interface CountResult {
+  version: number;
+  tokenizer: string;
+  tokens: number;
+  characters: number;
+  /** Whether the count is of the selection (true) or the file. */
+  selection: boolean;
+  /** Set when no count could be made (file too large, no tokenizer): the reason. */
+  unavailable?: string;
+}
+
+export const countRequest = new RequestType<CountParams, CountResult | null, void>('tessera/count');
+
+export interface TokenAtParams {
+  uri: string;
+  offset: number;
+}
+
+export interface TokenAtResult {
+  id: number;
+  start: number;
+  end: number;
+  /** Hover text (markdown) composed by the server. */
+  markdown: string;
+}
+
+export const tokenAtRequest = new RequestType<TokenAtParams, TokenAtResult | null, void>('tessera/tokenAt');
+
+export interface CompareParams {
+  uri: string;
+  range?: [number, number];
+}
+
+export interface CompareRow {
+  tokenizer: string;
+  /** Which tokenizer the lens uses. */
+  active: boolean;
+  tokens?: number;
+  charsPerToken?: number;
+  error?: string;
+}
+
+export interface CompareResult {
+  characters: number;
+  selection: boolean;
+  rows: CompareRow[];
+}
+
+export const compareRequest = new RequestType<CompareParams, CompareResult, void>('tessera/compareTokenizers');
+
+/** Pushed when the active tokenizer changes or fails to load, so the client can refresh. */
+export interface TokenizerStatus {
+  name?: string;
+  path?: string;
+  vocabSize?: number;
+  error?: string;
+}
+
+export const tokenizerStatusNotification = new NotificationType<TokenizerStatus>('tessera/tokenizerStatus');

@@ -1,21 +1,22 @@
-import { TextDocument } from 'vscode-languageserver-textdocument';
-import {
-  type Connection,
-  type InitializeParams,
-  type InitializeResult,
-  TextDocuments,
-  TextDocumentSyncKind,
-} from 'vscode-languageserver';
+import { join } from 'node:path';
+import { type Connection, type InitializeParams, type InitializeResult, TextDocumentSyncKind } from 'vscode-languageserver';
+import { DocumentStore } from './documents/store';
+import { LensService } from './lens/lensService';
 import { assessHealth } from './health';
 import { Logger } from './logger';
 import {
+  compareRequest,
+  countRequest,
   documentStatsRequest,
   type Health,
   healthNotification,
   type InitializationOptions,
   type OnnxRuntimeInfo,
   serverInfoRequest,
+  tokenAtRequest,
+  tokensRequest,
 } from './lsp_ext';
+import { readSettings } from './settings';
 import { documentStats } from './documents/stats';
 import { probeOnnxRuntime } from './runtime/onnxProbe';
 import { VERSION } from './version';
@@ -23,6 +24,8 @@ import { VERSION } from './version';
 export interface ServerOptions {
   /** Injected in tests; by default loads onnxruntime-node. */
   probeRuntime?: () => OnnxRuntimeInfo;
+  /** Where tree-sitter.wasm and grammars/ are; by default dist/wasm beside the bundle. */
+  wasmDir?: string;
 }
 
 /**
@@ -32,7 +35,8 @@ export interface ServerOptions {
 export function startServer(connection: Connection, options: ServerOptions = {}): void {
   const startedAt = new Date();
   const logger = new Logger(connection.console);
-  const documents = new TextDocuments(TextDocument);
+  const documents = new DocumentStore();
+  const lens = new LensService(connection, documents, logger, options.wasmDir ?? join(__dirname, 'wasm'));
   let onnxruntime: OnnxRuntimeInfo = { available: false, error: 'not probed yet' };
   let health: Health = { state: 'warning', message: 'Starting' };
 
@@ -46,6 +50,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
     logger.setLevel(init.logLevel);
+    lens.configure(readSettings(init.settings));
     logger.info(`Tessera language server ${VERSION} (pid ${process.pid}, Node ${process.version})`);
     return {
       capabilities: {
@@ -62,9 +67,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   // Settings pushed by the client (VS Code sends the whole `tessera` section on every change).
   connection.onDidChangeConfiguration(({ settings }) => {
-    const level = (settings as { tessera?: { server?: { logLevel?: InitializationOptions['logLevel'] } } } | undefined)?.tessera?.server?.logLevel;
+    const section = (settings as { tessera?: { server?: { logLevel?: InitializationOptions['logLevel'] } } } | undefined)?.tessera;
+    const level = section?.server?.logLevel;
     logger.setLevel(level);
     logger.debug(`log level: ${level ?? 'unchanged'}`);
+    if (section) lens.configure(readSettings(section));
   });
 
   connection.onRequest(serverInfoRequest, () => ({
@@ -78,7 +85,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     uptimeMs: Date.now() - startedAt.getTime(),
     onnxruntime,
     health,
-    openDocuments: documents.all().length,
+    openDocuments: documents.size,
+    tokenizer: lens.tokenizerStatus(),
   }));
 
   connection.onRequest(documentStatsRequest, ({ uri }) => {
@@ -86,6 +94,13 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     return doc ? documentStats(uri, doc.version, doc.getText()) : null;
   });
 
-  documents.listen(connection);
+  connection.onRequest(tokensRequest, (params) => lens.tokens(params));
+  connection.onRequest(countRequest, (params) => lens.count(params));
+  connection.onRequest(tokenAtRequest, (params) => lens.tokenAt(params));
+  connection.onRequest(compareRequest, (params) => lens.compare(params));
+
+  connection.onDidOpenTextDocument((params) => documents.open(params));
+  connection.onDidChangeTextDocument((params) => documents.change(params));
+  connection.onDidCloseTextDocument((params) => documents.close(params));
   connection.listen();
 }

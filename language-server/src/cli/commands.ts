@@ -1,5 +1,6 @@
 import type { Command } from './command';
 import { infoCommand } from './info';
+import { tokensCommand } from './tokens';
 
 /** Every `tessera` subcommand, in the order `--help` lists them. */
-export const commands: Command[] = [infoCommand];
+export const commands: Command[] = [infoCommand, tokensCommand];

@@ -1,0 +1,83 @@
+import * as vscode from 'vscode';
+import { countRequest, type CountResult } from '../../../language-server/src/lsp_ext';
+import type { ServerSupervisor } from '../supervisor';
+
+/** What the token count item shows, for a count (or its absence). Pure. */
+export function renderCount(count: CountResult | null | undefined): { text: string; tooltip: string } {
+  if (!count) return { text: '', tooltip: '' };
+  if (count.unavailable) {
+    return { text: '$(symbol-numeric) — tokens', tooltip: `Tessera cannot count tokens here: ${count.unavailable}` };
+  }
+  const what = count.selection ? 'selection' : 'file';
+  const perToken = count.tokens > 0 ? (count.characters / count.tokens).toFixed(2) : '—';
+  return {
+    text: `$(symbol-numeric) ${count.tokens.toLocaleString('en-US')} tokens`,
+    tooltip: `${count.tokens.toLocaleString('en-US')} ${count.tokenizer} tokens in the ${what}: ${count.characters.toLocaleString('en-US')} characters, ${perToken} characters per token.\nClick to compare tokenizers.`,
+  };
+}
+
+/** Tokens in the active file or selection, for the active tokenizer. */
+export class TokenCount implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('tokens', vscode.StatusBarAlignment.Right, 99);
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private last: CountResult | null = null;
+
+  constructor(private readonly server: ServerSupervisor) {
+    this.item.name = 'Tessera token count';
+    this.item.command = 'tessera.compareTokenizers';
+    this.subscriptions.push(
+      vscode.window.onDidChangeActiveTextEditor(() => this.schedule(0)),
+      vscode.window.onDidChangeTextEditorSelection(() => this.schedule(100)),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document === vscode.window.activeTextEditor?.document) this.schedule(150);
+      }),
+      server.onDidChange((s) => {
+        if (s.phase === 'running') this.schedule(0);
+      }),
+    );
+  }
+
+  /** The count on display (tests read it). */
+  current(): CountResult | null {
+    return this.last;
+  }
+
+  schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.update(), delayMs);
+  }
+
+  private async update(): Promise<void> {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) {
+      this.item.hide();
+      return;
+    }
+    const doc = editor.document;
+    const ranges = editor.selections.filter((s) => !s.isEmpty).map((s): [number, number] => [doc.offsetAt(s.start), doc.offsetAt(s.end)]);
+    let count: CountResult | null;
+    try {
+      count = await this.server.sendRequest(countRequest, { uri: doc.uri.toString(), ranges });
+    } catch {
+      return;
+    }
+    if (editor !== vscode.window.activeTextEditor || (count && count.version !== doc.version)) return;
+    this.last = count;
+    const view = renderCount(count);
+    if (!view.text) {
+      this.item.hide();
+      return;
+    }
+    this.item.text = view.text;
+    this.item.tooltip = view.tooltip;
+    this.item.accessibilityInformation = { label: view.text.replace(/^\$\([^)]*\) /, 'Tessera: ') };
+    this.item.show();
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.item.dispose();
+    for (const d of this.subscriptions) d.dispose();
+  }
+}

@@ -1,0 +1,51 @@
+import { readFileSync, statSync } from 'node:fs';
+import { escapeToken } from '../lens/tokenText';
+import { TokenizerRegistry } from '../tokenizer/registry';
+import { type Command, parseArgs, UsageError } from './command';
+
+const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
+export const tokensCommand: Command = {
+  name: 'tokens',
+  summary: 'Tokenize a file: every token with its id and UTF-16 span',
+  usage:
+    'tessera tokens FILE --tokenizer PATH|NAME [--tokenizer-dir DIR[:DIR...]] [--json]\n' +
+    '  NAME is a folder in --tokenizer-dir (or $TESSERA_TOKENIZER_DIRS) holding tokenizer.json.\n' +
+    '  JSON: {tokenizer, count, tokens: [{id, text, start, end}]}, start/end UTF-16 offsets.',
+  async run(args, io) {
+    const { flags, options, positionals } = parseArgs(args, { flags: ['json'], options: ['tokenizer', 'tokenizer-dir'] });
+    if (positionals.length !== 1) throw new UsageError(positionals.length ? `one FILE, not ${positionals.length}` : 'which FILE?');
+    const spec = options.get('tokenizer');
+    if (!spec) throw new UsageError('--tokenizer is required');
+    const dirs = (options.get('tokenizer-dir') ?? process.env.TESSERA_TOKENIZER_DIRS ?? '').split(':').filter(Boolean);
+    const registry = new TokenizerRegistry();
+    const tokenizer = registry.load(registry.resolve(spec, dirs));
+    const file = positionals[0]!;
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch {
+      throw new Error(`${file}: no such file`);
+    }
+    if (size > MAX_FILE_BYTES) throw new Error(`${file}: ${(size / 1e6).toFixed(0)} MB is more than this command reads (256 MB)`);
+    const text = readFileSync(file, 'utf8');
+    const enc = tokenizer.encode(text);
+    if (flags.has('json')) {
+      const tokens = Array.from(enc.ids, (id, i) => ({ id, text: text.slice(enc.starts[i]!, enc.ends[i]!), start: enc.starts[i]!, end: enc.ends[i]! }));
+      io.out(`${JSON.stringify({ tokenizer: tokenizer.name, count: enc.ids.length, tokens })}\n`);
+      return 0;
+    }
+    const perToken = enc.ids.length ? (text.length / enc.ids.length).toFixed(2) : '—';
+    io.out(`${file}: ${enc.ids.length} ${tokenizer.name} tokens, ${text.length} characters, ${perToken} characters per token\n`);
+    let chunk = '';
+    for (let i = 0; i < enc.ids.length; i++) {
+      chunk += `${String(enc.ids[i]).padStart(7)}  ${String(enc.starts[i]).padStart(8)}-${String(enc.ends[i]).padEnd(8)} ${escapeToken(tokenizer, enc.ids[i]!)}\n`;
+      if (chunk.length > 65536) {
+        io.out(chunk);
+        chunk = '';
+      }
+    }
+    io.out(chunk);
+    return 0;
+  },
+};

@@ -1,0 +1,303 @@
+// The Token Lens on the server: the active tokenizer, every open document's tokens and syntax
+// tree kept up to date edit by edit, and the requests and diagnostics built on them.
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { type Connection, type Diagnostic, DiagnosticSeverity } from 'vscode-languageserver';
+import type { DocumentListener, DocumentStore, Edit } from '../documents/store';
+import type { Logger } from '../logger';
+import {
+  type CompareParams,
+  type CompareResult,
+  type CountParams,
+  type CountResult,
+  type TesseraSettings,
+  type TokenAtParams,
+  type TokenAtResult,
+  type TokenizerStatus,
+  tokenizerStatusNotification,
+  type TokensParams,
+  type TokensResult,
+} from '../lsp_ext';
+import { DEFAULT_SETTINGS } from '../settings';
+import { grammarFor } from '../syntax/languages';
+import { type Leaf, SyntaxDocument, SyntaxService } from '../syntax/parser';
+import { TokenizedText } from '../tokenizer/incremental';
+import { TokenizerRegistry } from '../tokenizer/registry';
+import type { Encoding, Tokenizer } from '../tokenizer/tokenizer';
+import { findAnomalies } from './diagnostics';
+import { tokenHover } from './hover';
+
+/** Syntax trees and straddle diagnostics only for files up to this size. */
+const SYNTAX_LIMIT = 1_000_000;
+/** At most this much text of one range is tokenized for the lens (a minified line can be MBs). */
+export const MAX_RANGE = 20_000;
+const DIAGNOSTICS_DELAY_MS = 400;
+
+interface DocState {
+  tokens?: TokenizedText;
+  /** Why the document is not tokenized whole. */
+  tooLarge?: string;
+  syntax?: SyntaxDocument;
+  timer?: NodeJS.Timeout;
+}
+
+export class LensService implements DocumentListener {
+  private settings: TesseraSettings = DEFAULT_SETTINGS;
+  private readonly registry = new TokenizerRegistry();
+  private tokenizer: Tokenizer | undefined;
+  private status: TokenizerStatus = { error: 'no tokenizer is set' };
+  private readonly docs = new Map<string, DocState>();
+  private syntaxService: Promise<SyntaxService | undefined>;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly store: DocumentStore,
+    private readonly logger: Logger,
+    wasmDir: string,
+  ) {
+    store.listen(this);
+    this.syntaxService = SyntaxService.create(wasmDir).catch((err: unknown) => {
+      logger.warn(`syntax trees are off: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    });
+  }
+
+  tokenizerStatus(): TokenizerStatus {
+    return this.status;
+  }
+
+  /** Applies settings; reloads the tokenizer and re-tokenizes open documents when it changed. */
+  configure(settings: TesseraSettings): void {
+    const before = this.settings;
+    this.settings = settings;
+    const tokenizerChanged =
+      before.tokenizer !== settings.tokenizer ||
+      before.tokenizerDirectories.join('\n') !== settings.tokenizerDirectories.join('\n') ||
+      before.maxFileMB !== settings.maxFileMB ||
+      this.tokenizer === undefined;
+    if (tokenizerChanged) this.loadTokenizer();
+    for (const uri of this.docs.keys()) this.scheduleDiagnostics(uri);
+  }
+
+  private loadTokenizer(): void {
+    const started = Date.now();
+    try {
+      const ref = this.registry.resolve(this.settings.tokenizer, this.settings.tokenizerDirectories);
+      this.tokenizer = this.registry.load(ref);
+      this.status = { name: ref.name, path: ref.path, vocabSize: this.tokenizer.vocabSize };
+      this.logger.info(`tokenizer ${ref.name} (${ref.path}, ${this.tokenizer.vocabSize} tokens) loaded in ${Date.now() - started} ms`);
+    } catch (err) {
+      this.tokenizer = undefined;
+      this.status = { error: err instanceof Error ? err.message : String(err) };
+      if (this.settings.tokenizer) this.logger.warn(`tokenizer: ${this.status.error}`);
+    }
+    for (const [uri, state] of this.docs) {
+      const doc = this.store.get(uri);
+      if (doc) this.tokenize(doc, state);
+    }
+    void this.connection.sendNotification(tokenizerStatusNotification, this.status);
+  }
+
+  opened(doc: TextDocument): void {
+    const state: DocState = {};
+    this.docs.set(doc.uri, state);
+    this.tokenize(doc, state);
+    const grammar = grammarFor(doc.languageId, doc.uri);
+    const text = doc.getText();
+    if (grammar && text.length <= SYNTAX_LIMIT) {
+      void this.syntaxService.then(async (service) => {
+        if (!service || this.docs.get(doc.uri) !== state) return;
+        try {
+          // Parse the text as it is now: edits made while the grammar loaded are in it.
+          const current = this.store.get(doc.uri)?.getText() ?? text;
+          const syntax = await SyntaxDocument.create(service, grammar, current);
+          if (this.docs.get(doc.uri) === state && this.store.get(doc.uri)?.getText() === current) {
+            state.syntax = syntax;
+            this.scheduleDiagnostics(doc.uri);
+          } else syntax.dispose();
+        } catch (err) {
+          this.logger.warn(`no syntax tree for ${doc.uri}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      });
+    }
+    this.scheduleDiagnostics(doc.uri);
+  }
+
+  changed(doc: TextDocument, edits: Edit[]): void {
+    const state = this.docs.get(doc.uri);
+    if (!state) return;
+    for (const e of edits) {
+      if (state.tokens) state.tokens.edit(e.start, e.end, e.text);
+      if (state.syntax) state.syntax.applyEdit(e.start, e.end, e.text);
+    }
+    if (state.syntax && doc.getText().length > SYNTAX_LIMIT) {
+      state.syntax.dispose();
+      state.syntax = undefined;
+    }
+    if (!state.tokens || state.tooLarge) this.tokenize(doc, state);
+    this.scheduleDiagnostics(doc.uri);
+  }
+
+  closed(uri: string): void {
+    const state = this.docs.get(uri);
+    if (!state) return;
+    clearTimeout(state.timer);
+    state.syntax?.dispose();
+    this.docs.delete(uri);
+    void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+  }
+
+  private tokenize(doc: TextDocument, state: DocState): void {
+    state.tokens = undefined;
+    state.tooLarge = undefined;
+    if (!this.tokenizer) return;
+    const text = doc.getText();
+    const limit = this.settings.maxFileMB * 1_000_000;
+    if (text.length > limit) {
+      state.tooLarge = `the file is ${(text.length / 1e6).toFixed(1)} M characters, over the ${this.settings.maxFileMB} MB limit (tessera.tokens.maxFileMB)`;
+      return;
+    }
+    const started = Date.now();
+    state.tokens = new TokenizedText(this.tokenizer, text);
+    const ms = Date.now() - started;
+    if (ms > 200) this.logger.info(`tokenized ${doc.uri} (${state.tokens.count} tokens) in ${ms} ms`);
+  }
+
+  tokens(params: TokensParams): TokensResult | null {
+    const doc = this.store.get(params.uri);
+    const state = this.docs.get(params.uri);
+    if (!doc || !state || !this.tokenizer) return null;
+    const run = { ids: [] as number[], starts: [] as number[], ends: [] as number[], flags: [] as number[] };
+    const notes = new Set<string>();
+    const length = doc.getText().length;
+    for (const [a0, b0] of params.ranges.slice(0, 20)) {
+      const a = Math.max(0, Math.min(a0, length));
+      let b = Math.max(a, Math.min(b0, length));
+      if (b - a > MAX_RANGE) {
+        b = a + MAX_RANGE;
+        notes.add(`showing the first ${MAX_RANGE.toLocaleString('en-US')} characters of each visible range`);
+      }
+      const enc = this.encodeRange(doc, state, a, b);
+      if (state.tooLarge) notes.add(`approximate: ${state.tooLarge}`);
+      for (let i = 0; i < enc.ids.length; i++) {
+        if (run.starts.length > 0 && enc.starts[i]! < run.ends[run.ends.length - 1]!) continue; // overlapping ranges
+        run.ids.push(enc.ids[i]!);
+        run.starts.push(enc.starts[i]!);
+        run.ends.push(enc.ends[i]!);
+        run.flags.push(enc.flags[i]!);
+      }
+    }
+    return { version: doc.version, tokenizer: this.tokenizer.name, ...run, ...(notes.size ? { note: [...notes].join('; ') } : {}) };
+  }
+
+  /** Tokens of [a, b): from the document's tokens, or for a file too large, of the lines alone. */
+  private encodeRange(doc: TextDocument, state: DocState, a: number, b: number): Encoding {
+    if (state.tokens) return state.tokens.tokensIn(a, b);
+    // Too large to tokenize whole: tokenize from the start of the first line, as if it began the
+    // file. Boundaries are right in nearly all code; the note says they are approximate.
+    const lineStart = doc.offsetAt({ line: doc.positionAt(a).line, character: 0 });
+    const text = doc.getText({ start: doc.positionAt(lineStart), end: doc.positionAt(b) });
+    const enc = this.tokenizer!.encode(text);
+    for (let i = 0; i < enc.ids.length; i++) {
+      enc.starts[i] += lineStart;
+      enc.ends[i] += lineStart;
+    }
+    let first = 0;
+    while (first < enc.ids.length && enc.ends[first]! <= a) first++;
+    return { ids: enc.ids.slice(first), starts: enc.starts.slice(first), ends: enc.ends.slice(first), flags: enc.flags.slice(first) };
+  }
+
+  count(params: CountParams): CountResult | null {
+    const doc = this.store.get(params.uri);
+    const state = this.docs.get(params.uri);
+    if (!doc || !state) return null;
+    const ranges = (params.ranges ?? []).filter(([a, b]) => b > a);
+    const selection = ranges.length > 0;
+    const characters = selection ? ranges.reduce((n, [a, b]) => n + (b - a), 0) : doc.getText().length;
+    const base = { version: doc.version, tokenizer: this.tokenizer?.name ?? '', tokens: 0, characters, selection };
+    if (!this.tokenizer) return { ...base, unavailable: this.status.error ?? 'no tokenizer' };
+    if (!state.tokens) {
+      if (selection && characters <= 5 * MAX_RANGE) {
+        return { ...base, tokens: ranges.reduce((n, [a, b]) => n + this.encodeRange(doc, state, a, b).ids.length, 0) };
+      }
+      return { ...base, unavailable: state.tooLarge ?? 'not tokenized' };
+    }
+    const tokens = selection ? ranges.reduce((n, [a, b]) => n + state.tokens!.countIn(a, b), 0) : state.tokens.count;
+    return { ...base, tokens };
+  }
+
+  tokenAt(params: TokenAtParams): TokenAtResult | null {
+    const doc = this.store.get(params.uri);
+    const state = this.docs.get(params.uri);
+    if (!doc || !state || !this.tokenizer) return null;
+    // The hovered line gives the tokens and leaves around the token (a whole subtoken group).
+    const line = doc.positionAt(params.offset).line;
+    const a = doc.offsetAt({ line, character: 0 });
+    const b = Math.min(doc.offsetAt({ line: line + 1, character: 0 }), a + MAX_RANGE);
+    const enc = this.encodeRange(doc, state, a, b);
+    let i = 0;
+    while (i < enc.ids.length && enc.ends[i]! <= params.offset) i++;
+    if (i >= enc.ids.length || enc.starts[i]! > params.offset) return null;
+    const leaves: Leaf[] | undefined = state.syntax?.leaves(a, b);
+    const text = doc.getText();
+    return { id: enc.ids[i]!, start: enc.starts[i]!, end: enc.ends[i]!, markdown: tokenHover(text, this.tokenizer, enc, i, leaves) };
+  }
+
+  compare(params: CompareParams): CompareResult {
+    const doc = this.store.get(params.uri);
+    const text = doc ? (params.range ? doc.getText().slice(params.range[0], params.range[1]) : doc.getText()) : '';
+    const refs = this.settings.compareTokenizers.length
+      ? this.settings.compareTokenizers.map((spec) => {
+          try {
+            return this.registry.resolve(spec, this.settings.tokenizerDirectories);
+          } catch (err) {
+            return { name: spec, path: '', error: err instanceof Error ? err.message : String(err) };
+          }
+        })
+      : this.registry.available(this.settings.tokenizerDirectories);
+    const characters = [...text].length;
+    const rows = refs.map((ref) => {
+      const active = ref.path === this.status.path;
+      if ('error' in ref) return { tokenizer: ref.name, active, error: ref.error as string };
+      try {
+        const tokens = this.registry.load(ref).countTokens(text);
+        return { tokenizer: ref.name, active, tokens, charsPerToken: tokens ? text.length / tokens : 0 };
+      } catch (err) {
+        return { tokenizer: ref.name, active, error: err instanceof Error ? err.message : String(err) };
+      }
+    });
+    if (this.status.path && !rows.some((r) => r.active) && this.tokenizer) {
+      const tokens = this.tokenizer.countTokens(text);
+      rows.unshift({ tokenizer: this.tokenizer.name, active: true, tokens, charsPerToken: tokens ? text.length / tokens : 0 });
+    }
+    return { characters, selection: params.range !== undefined, rows };
+  }
+
+  private scheduleDiagnostics(uri: string): void {
+    const state = this.docs.get(uri);
+    if (!state) return;
+    clearTimeout(state.timer);
+    state.timer = setTimeout(() => this.publishDiagnostics(uri), DIAGNOSTICS_DELAY_MS);
+  }
+
+  private publishDiagnostics(uri: string): void {
+    const doc = this.store.get(uri);
+    const state = this.docs.get(uri);
+    if (!doc || !state) return;
+    if (!this.tokenizer || !state.tokens) {
+      void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+      return;
+    }
+    const tokens = state.tokens;
+    const text = doc.getText();
+    const syntax = state.syntax && text.length <= SYNTAX_LIMIT ? { tokens: tokens.tokensIn(0, text.length), leaves: state.syntax.leaves() } : undefined;
+    const findings = findAnomalies(text, this.tokenizer, (a, b) => tokens.countIn(a, b), syntax, this.settings.diagnostics);
+    const diagnostics: Diagnostic[] = findings.map((f) => ({
+      range: { start: doc.positionAt(f.start), end: doc.positionAt(f.end) },
+      severity: f.severity === 'hint' ? DiagnosticSeverity.Hint : DiagnosticSeverity.Information,
+      source: 'tessera',
+      code: f.code,
+      message: f.message,
+    }));
+    void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
+  }
+}
