@@ -3,6 +3,7 @@
 // Part 1 looks at the workbench as a user does; part 2 runs the mocha suite in
 // test/e2e/suite inside the real extension host. Screenshots go to test-results/e2e/.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +18,7 @@ import {
 } from '../../scripts/lib/vscodeServer.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const sharedDir = process.env.TESSERA_SHARED ?? join(root, '..', 'shared');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const vsix = join(root, 'out', `tessera-${process.platform}-${process.arch}-${version}.vsix`);
 const results = join(root, 'test-results', 'e2e');
@@ -29,7 +31,10 @@ before(async () => {
   rmSync(results, { recursive: true, force: true });
   mkdirSync(results, { recursive: true });
   tools = await ensureTools();
-  profile = createProfile(tempRoot('e2e'));
+  profile = createProfile(tempRoot('e2e'), {
+    'tessera.tokenizerDirectories': [join(sharedDir, 'tokenizers')],
+    'tessera.tokenizer': 'starcoder2',
+  });
   installExtension(tools, profile, vsix);
   workspace = join(profile.root, 'workspace');
   cpSync(join(root, 'test', 'fixtures', 'workspace'), workspace, { recursive: true });
@@ -121,6 +126,42 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
       assert.match(await restarted.innerText(), /Tessera \(restarted\)/);
       await page.screenshot({ path: join(results, 'status-restarted.png') });
       assert.throws(() => process.kill(pid, 0), /ESRCH/, 'the killed server is gone');
+    });
+  });
+
+  test('token lens: decorations, hover with the token id, and the status bar count equal to the CLI', async () => {
+    const file = join(workspace, 'src', 'greet.ts');
+    const cli = JSON.parse(
+      execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'tokens', file, '--json', '--tokenizer', 'starcoder2', '--tokenizer-dir', join(sharedDir, 'tokenizers')], { encoding: 'utf8' }),
+    );
+    await withPage('token-lens', `${server.url}/?folder=${encodeURIComponent(workspace)}`, async (page) => {
+      await tesseraItem(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'src' }).click();
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'greet.ts' }).dblclick();
+      await page.locator('.monaco-editor .view-lines', { hasText: 'export function greet' }).waitFor();
+
+      // The count the user sees is the CLI's count.
+      const countItem = page.locator(`${STATUS} .statusbar-item-label[aria-label="Tessera: ${cli.count} tokens"]`);
+      await countItem.waitFor({ timeout: 30_000 });
+
+      await runCommand(page, 'Tessera: Toggle Token Boundaries');
+      const decorated = page.locator('.monaco-editor .view-overlays [class*="TextEditorDecorationType"]');
+      await decorated.first().waitFor({ timeout: 30_000 });
+      assert.ok((await decorated.count()) >= cli.count / 2, `decorations drawn: ${await decorated.count()}`);
+      await page.screenshot({ path: join(results, 'token-lens.png') });
+
+      // Hover the word "interface": the hover names its token id.
+      const token = cli.tokens.find((t) => t.text === ' interface');
+      const word = page.locator('.monaco-editor .view-lines span', { hasText: /^interface$/ }).first();
+      await word.hover();
+      const hover = page.locator('.monaco-hover', { hasText: `Token ${token.id}` });
+      await hover.waitFor({ timeout: 30_000 });
+      assert.match(await hover.innerText(), /keyword interface = 1 token/);
+      await page.screenshot({ path: join(results, 'token-hover.png') });
+
+      await page.keyboard.press('Escape');
+      await runCommand(page, 'Tessera: Toggle Token Boundaries');
+      await decorated.first().waitFor({ state: 'detached', timeout: 30_000 });
     });
   });
 
