@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import {
   CloseAction,
+  DidChangeConfigurationNotification,
   type CloseHandlerResult,
   ErrorAction,
   type ErrorHandlerResult,
@@ -118,13 +119,12 @@ export class ServerSupervisor implements vscode.Disposable {
     };
     const initializationOptions: InitializationOptions = {
       logLevel: config.get<LogLevel>('server.logLevel', 'info'),
-      // Plain data: in an untrusted workspace VS Code leaves out the restricted settings.
-      settings: JSON.parse(JSON.stringify(config)) as unknown,
+      settings: settingsSnapshot(),
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       outputChannel: this.output,
-      synchronize: { configurationSection: 'tessera' },
+
       initializationOptions,
       errorHandler: {
         error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue }),
@@ -137,6 +137,14 @@ export class ServerSupervisor implements vscode.Disposable {
       if (e.newState === State.Running) this.setPhase('running');
       else if (e.newState === State.Starting && this.phase !== 'restarting') this.setPhase('starting');
       else if (e.newState === State.Stopped && this.phase !== 'failed' && this.phase !== 'restarting') this.setPhase('stopped');
+    });
+    // Push the settings on every change (VS Code leaves out restricted ones in untrusted workspaces).
+    const configWatch = vscode.workspace.onDidChangeConfiguration((e) => {
+      if (this.client !== client || !e.affectsConfiguration('tessera') || !client.isRunning()) return;
+      void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { tessera: settingsSnapshot() } });
+    });
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Stopped && this.client !== client) configWatch.dispose();
     });
     client.onNotification(tokenizerStatusNotification, (status) => {
       if (this.client !== client) return;
@@ -192,4 +200,21 @@ export class ServerSupervisor implements vscode.Disposable {
   private emit(): void {
     this.changed.fire(this.status());
   }
+}
+
+/** The `tessera` settings as plain data, in the shape the server reads (see TesseraSettings). */
+function settingsSnapshot(): Record<string, unknown> {
+  const c = vscode.workspace.getConfiguration('tessera');
+  return {
+    server: { logLevel: c.get('server.logLevel') },
+    tokenizer: c.get('tokenizer'),
+    tokenizerDirectories: c.get('tokenizerDirectories'),
+    compareTokenizers: c.get('compareTokenizers'),
+    tokens: { maxFileMB: c.get('tokens.maxFileMB') },
+    diagnostics: {
+      normalization: c.get('diagnostics.normalization'),
+      invisible: c.get('diagnostics.invisible'),
+      straddle: c.get('diagnostics.straddle'),
+    },
+  };
 }

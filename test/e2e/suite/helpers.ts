@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import type { ServerInfo } from '../../../language-server/src/lsp_ext';
 
-export interface TesseraApi {
-  status(): { phase: string; view: { label: string; text: string; tooltip: string } | undefined };
-}
+import type { TesseraApi } from '../../../extension/src/extension';
+
+export type { TesseraApi };
 
 export async function tessera(): Promise<TesseraApi> {
   const ext = vscode.extensions.getExtension<TesseraApi>('tessera.tessera');
