@@ -5,11 +5,22 @@ import { type Command, parseArgs, UsageError } from './command';
 
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
 
+function readSource(file: string): string {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    throw new Error(`${file}: no such file`);
+  }
+  if (size > MAX_FILE_BYTES) throw new Error(`${file}: ${(size / 1e6).toFixed(0)} MB is more than this command reads (256 MB)`);
+  return readFileSync(file, 'utf8');
+}
+
 export const tokensCommand: Command = {
   name: 'tokens',
   summary: 'Tokenize a file: every token with its id and UTF-16 span',
   usage:
-    'tessera tokens FILE --tokenizer PATH|NAME [--tokenizer-dir DIR[:DIR...]] [--json]\n' +
+    'tessera tokens FILE|- --tokenizer PATH|NAME [--tokenizer-dir DIR[:DIR...]] [--json]\n' +
     '  NAME is a folder in --tokenizer-dir (or $TESSERA_TOKENIZER_DIRS) holding tokenizer.json.\n' +
     '  JSON: {tokenizer, count, tokens: [{id, text, start, end}]}, start/end UTF-16 offsets.',
   async run(args, io) {
@@ -21,14 +32,7 @@ export const tokensCommand: Command = {
     const registry = new TokenizerRegistry();
     const tokenizer = registry.load(registry.resolve(spec, dirs));
     const file = positionals[0]!;
-    let size: number;
-    try {
-      size = statSync(file).size;
-    } catch {
-      throw new Error(`${file}: no such file`);
-    }
-    if (size > MAX_FILE_BYTES) throw new Error(`${file}: ${(size / 1e6).toFixed(0)} MB is more than this command reads (256 MB)`);
-    const text = readFileSync(file, 'utf8');
+    const text = file === '-' ? readFileSync(0, 'utf8') : readSource(file);
     const enc = tokenizer.encode(text);
     if (flags.has('json')) {
       const tokens = Array.from(enc.ids, (id, i) => ({ id, text: text.slice(enc.starts[i]!, enc.ends[i]!), start: enc.starts[i]!, end: enc.ends[i]! }));
