@@ -59,7 +59,7 @@ test('tessera/tokens covers a range with exact UTF-16 spans, partial characters 
   for (let i = 1; i < r.ids.length; i++) assert.ok(r.starts[i]! >= r.ends[i - 1]! - 2, 'in order');
   const emoji = text.indexOf('🦩');
   const onEmoji = r.ids.map((_, i) => i).filter((i) => r.starts[i]! < emoji + 2 && r.ends[i]! > emoji);
-  assert.ok(onEmoji.length >= 2, 'the emoji takes several tokens');
+  assert.ok(onEmoji.length >= 2, "the emoji takes several tokens");
   assert.ok(onEmoji.every((i) => r.flags[i]! > 0), 'each shares the emoji with another token');
   assert.deepEqual(onEmoji.map((i) => r.ends[i]), onEmoji.map(() => emoji + 2));
 });

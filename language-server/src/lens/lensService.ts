@@ -178,8 +178,10 @@ export class LensService implements DocumentListener {
       }
       const enc = this.encodeRange(doc, state, a, b);
       if (state.tooLarge) notes.add(`approximate: ${state.tooLarge}`);
+      // Ranges may overlap: skip tokens an earlier range already gave.
+      const done = run.ends.length > 0 ? run.ends[run.ends.length - 1]! : -1;
       for (let i = 0; i < enc.ids.length; i++) {
-        if (run.starts.length > 0 && enc.starts[i]! < run.ends[run.ends.length - 1]!) continue; // overlapping ranges
+        if (enc.ends[i]! <= done) continue;
         run.ids.push(enc.ids[i]!);
         run.starts.push(enc.starts[i]!);
         run.ends.push(enc.ends[i]!);
