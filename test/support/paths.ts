@@ -1,8 +1,14 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-/** The repository root, from a test bundled into out/test/<dir>/. */
-export const repoRoot = join(__dirname, '..', '..', '..');
+/** The repository root: the nearest folder above this bundle whose package.json is Tessera's. */
+export const repoRoot = ((): string => {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'tessera') return dir;
+  }
+  throw new Error(`no Tessera package.json above ${__dirname}`);
+})();
 
 /** ../shared beside the repository (TESSERA_SHARED overrides): real tokenizer files and notes. */
 export const sharedDir = process.env.TESSERA_SHARED ?? join(repoRoot, '..', 'shared');
