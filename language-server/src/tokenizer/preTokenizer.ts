@@ -56,6 +56,40 @@ export function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean)
   if (!['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'].includes(behavior)) {
     throw new TokenizerError(`Split behavior ${JSON.stringify(behavior)} is not supported`);
   }
+  // The two behaviours real tokenizers use get a tight loop of their own: this runs per piece.
+  if (behavior === 'Isolated' || (behavior === 'Removed' && !invert)) {
+    const keepMatches = behavior === 'Isolated';
+    return (text, base, out) => {
+      re.lastIndex = 0;
+      let prev = 0;
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        const start = m.index;
+        const end = start + m[0].length;
+        if (end === start) {
+          re.lastIndex = start + (text.codePointAt(start)! > 0xffff ? 2 : 1);
+          continue;
+        }
+        if (start > prev) out.push(base + prev, base + start);
+        if (keepMatches) out.push(base + start, base + end);
+        prev = end;
+      }
+      if (text.length > prev) out.push(base + prev, base + text.length);
+    };
+  }
+  if (behavior === 'Removed' && invert) {
+    // Keep only the matches (tiktoken-style patterns, which match everything anyway).
+    return (text, base, out) => {
+      re.lastIndex = 0;
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        const len = m[0].length;
+        if (len === 0) {
+          re.lastIndex = m.index + (text.codePointAt(m.index)! > 0xffff ? 2 : 1);
+          continue;
+        }
+        out.push(base + m.index, base + m.index + len);
+      }
+    };
+  }
   return (text, base, out) => {
     const re2 = re; // shared, stateful lastIndex: every call starts at 0 and runs to the end
     re2.lastIndex = 0;
@@ -67,9 +101,6 @@ export function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean)
     const emit = (start: number, end: number, delim: boolean): void => {
       if (start === end) return;
       switch (behavior) {
-        case 'Isolated':
-          out.push(base + start, base + end);
-          return;
         case 'Removed':
           if (!delim) out.push(base + start, base + end);
           return;

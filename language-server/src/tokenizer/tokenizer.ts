@@ -163,7 +163,9 @@ export class Tokenizer {
   /** Just the ids: what a prompt needs. */
   encodeIds(text: string): number[] {
     const out: number[] = [];
-    for (const p of this.pieces(text)) for (const id of p.ids) out.push(id);
+    this.scan(text, 0, true, (_s, _e, ids) => {
+      for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
+    });
     return out;
   }
 
@@ -176,7 +178,7 @@ export class Tokenizer {
 
   countTokens(text: string): number {
     let n = 0;
-    for (const p of this.pieces(text)) n += p.ids.length;
+    this.scan(text, 0, true, (_s, _e, ids) => (n += ids.length));
     return n;
   }
 
@@ -202,19 +204,26 @@ export class Tokenizer {
    */
   pieces(text: string, offset = 0, atSegmentStart = offset === 0): Piece[] {
     const out: Piece[] = [];
+    this.scan(text, offset, atSegmentStart, (start, end, ids, normalized) => {
+      out.push(normalized ? { start, end, ids, ...normalized } : { start, end, ids });
+    });
+    return out;
+  }
+
+  /** The pipeline proper: calls `sink` for every piece in order (no allocation per piece). */
+  private scan(text: string, offset: number, atSegmentStart: boolean, sink: PieceSink): void {
     let pos = 0;
     let segmentStart = atSegmentStart;
     const to = text.length;
     while (pos < to) {
       const hit = this.added?.next(text, pos) ?? null;
       const segEnd = hit ? hit[0] : to;
-      if (segEnd > pos) this.segmentPieces(pos === 0 && segEnd === to ? text : text.slice(pos, segEnd), offset + pos, segmentStart, out);
+      if (segEnd > pos) this.segmentPieces(pos === 0 && segEnd === to ? text : text.slice(pos, segEnd), offset + pos, segmentStart, sink);
       if (!hit) break;
-      out.push({ start: offset + hit[0], end: offset + hit[1], ids: Int32Array.of(hit[2]) });
+      sink(offset + hit[0], offset + hit[1], Int32Array.of(hit[2]));
       pos = hit[1];
       segmentStart = true;
     }
-    return out;
   }
 
   /** Whether a segment starts at `pos` of `text`: its start, or right after a content added token. */
@@ -227,7 +236,7 @@ export class Tokenizer {
     return false;
   }
 
-  private segmentPieces(segment: string, base: number, atStart: boolean, out: Piece[]): void {
+  private segmentPieces(segment: string, base: number, atStart: boolean, sink: PieceSink): void {
     const norm = this.normalizer?.normalize(segment, atStart);
     const text = norm ? norm.text : segment;
     const bounds: number[] = [];
@@ -239,19 +248,14 @@ export class Tokenizer {
       const b = bounds[i + 1]!;
       const piece = text.slice(a, b);
       const ids = this.word(piece);
-      if (!toStart || !toEnd) {
-        out.push({ start: base + a, end: base + b, ids });
-        continue;
+      if (!toStart || !toEnd) sink(base + a, base + b, ids);
+      else {
+        sink(base + toStart(a), base + toEnd(b), ids, {
+          normalized: piece,
+          mapStart: (u) => base + toStart(a + u),
+          mapEnd: (u) => base + toEnd(a + u),
+        });
       }
-      const np: NormalizedPiece = {
-        start: base + toStart(a),
-        end: base + toEnd(b),
-        ids,
-        normalized: piece,
-        mapStart: (u) => base + toStart(a + u),
-        mapEnd: (u) => base + toEnd(a + u),
-      };
-      out.push(np);
     }
   }
 
@@ -407,6 +411,8 @@ export class Tokenizer {
     return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
   }
 }
+
+type PieceSink = (start: number, end: number, ids: Int32Array, normalized?: Required<Omit<NormalizedPiece, keyof Piece>>) => void;
 
 /** A piece of a segment that normalization changed: offsets inside it need mapping back. */
 interface NormalizedPiece extends Piece {
