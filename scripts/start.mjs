@@ -61,7 +61,13 @@ const vsix = join(root, 'out', `tessera-${process.platform}-${process.arch}-${ve
 
 const tools = await ensureTools();
 mkdirSync(profileRoot, { recursive: true });
-const profile = createProfile(profileRoot);
+// The shared tokenizers beside the repository, when there (a developer's checkout), light up the
+// token lens at once; elsewhere the user picks one with tessera.tokenizer.
+const sharedTokenizers = resolve(root, '..', 'shared', 'tokenizers');
+const settings = existsSync(join(sharedTokenizers, 'starcoder2', 'tokenizer.json'))
+  ? { 'tessera.tokenizerDirectories': [sharedTokenizers], 'tessera.tokenizer': 'starcoder2' }
+  : {};
+const profile = createProfile(profileRoot, settings);
 installExtension(tools, profile, vsix);
 const server = await startCodeServer(tools, profile, { folder, port: await choosePort() });
 const url = `${server.url}/?folder=${encodeURIComponent(folder)}`;

@@ -149,7 +149,10 @@ export function createProfile(root, settings = {}) {
     'security.workspace.trust.enabled': false,
     'chat.disableAIFeatures': true,
   };
-  writeFileSync(join(profile.userDataDir, 'User', 'settings.json'), JSON.stringify({ ...defaults, ...settings }, null, 2));
+  // A profile kept between runs (npm start) keeps what its user changed.
+  const file = join(profile.userDataDir, 'User', 'settings.json');
+  const kept = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  writeFileSync(file, JSON.stringify({ ...defaults, ...settings, ...kept }, null, 2));
   return profile;
 }
 
