@@ -151,6 +151,12 @@ export class ServerSupervisor implements vscode.Disposable {
       this.tokenizer = status;
       if (status.error && status.error !== this.lastTokenizerError) {
         this.output.warn(`tokenizer: ${status.error}`);
+        // A tokenizer the user named and that fails is worth a message; no tokenizer set is not.
+        if (vscode.workspace.getConfiguration('tessera').get<string>('tokenizer')) {
+          void vscode.window.showWarningMessage(`Tessera: the tokenizer could not be loaded: ${status.error}`, 'Open Settings').then((choice) => {
+            if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'tessera.tokenizer');
+          });
+        }
       }
       this.lastTokenizerError = status.error;
       this.tokenizerChanged.fire(status);

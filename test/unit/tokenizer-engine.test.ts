@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { checkCanonical, nonCanonicalPairs } from '../../language-server/src/tokenizer/canonical';
 import { TokenizedText } from '../../language-server/src/tokenizer/incremental';
+import { splitStage } from '../../language-server/src/tokenizer/preTokenizer';
 import { TokenizerError } from '../../language-server/src/tokenizer/spec';
 import { ENDS_MID_CHAR, STARTS_MID_CHAR, Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
 import { TOKENIZER_NAMES, tokenizerPath, repoRoot } from '../support/paths';
@@ -149,5 +150,24 @@ describe('bad tokenizer files give clear errors', () => {
     const tok = Tokenizer.fromFile(join(tokenizerPath('gpt2'), '..'));
     assert.equal(tok.name, 'gpt2');
     assert.equal(tok.vocabSize, 50257);
+  });
+});
+
+describe('Split behaviours (Hugging Face semantics)', () => {
+  const pieces = (behavior: 'Isolated' | 'Removed' | 'MergedWithPrevious' | 'MergedWithNext' | 'Contiguous', invert = false) => {
+    const out: number[] = [];
+    const text = 'the-final--countdown';
+    splitStage(/-/gu, behavior, invert)(text, 0, out);
+    const parts: string[] = [];
+    for (let i = 0; i < out.length; i += 2) parts.push(text.slice(out[i], out[i + 1]));
+    return parts;
+  };
+  test('on "the-final--countdown" split at "-"', () => {
+    assert.deepEqual(pieces('Removed'), ['the', 'final', 'countdown']);
+    assert.deepEqual(pieces('Isolated'), ['the', '-', 'final', '-', '-', 'countdown']);
+    assert.deepEqual(pieces('MergedWithPrevious'), ['the-', 'final-', '-', 'countdown']);
+    assert.deepEqual(pieces('MergedWithNext'), ['the', '-final', '-', '-countdown']);
+    assert.deepEqual(pieces('Contiguous'), ['the', '-', 'final', '--', 'countdown']);
+    assert.deepEqual(pieces('Removed', true), ['-', '-', '-']);
   });
 });

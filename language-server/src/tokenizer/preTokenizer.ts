@@ -90,47 +90,28 @@ export function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean)
       }
     };
   }
+  // The merging behaviours (no shipped tokenizer uses them; Hugging Face semantics on
+  // "the-final--countdown" split at "-": MergedWithPrevious the- final- - countdown,
+  // MergedWithNext the -final - -countdown, Contiguous the - final -- countdown).
   return (text, base, out) => {
     const re2 = re; // shared, stateful lastIndex: every call starts at 0 and runs to the end
     re2.lastIndex = 0;
     let prev = 0;
-    // Pending piece for the merge behaviours: [start, end] or start = -1 for none.
-    let pendStart = -1;
+    let pendStart = -1; // the piece being built, or -1
     let pendEnd = -1;
-    let pendDelim = false;
+    let pendDelim = false; // whether its last part was a delimiter
     const emit = (start: number, end: number, delim: boolean): void => {
       if (start === end) return;
-      switch (behavior) {
-        case 'Removed':
-          if (!delim) out.push(base + start, base + end);
-          return;
-        case 'MergedWithPrevious':
-          if (delim && pendStart !== -1) pendEnd = end;
-          else {
-            if (pendStart !== -1) out.push(base + pendStart, base + pendEnd);
-            pendStart = start;
-            pendEnd = end;
-          }
-          return;
-        case 'MergedWithNext':
-          if (pendStart !== -1 && pendDelim) pendEnd = end;
-          else {
-            if (pendStart !== -1) out.push(base + pendStart, base + pendEnd);
-            pendStart = start;
-            pendEnd = end;
-          }
-          pendDelim = delim;
-          return;
-        case 'Contiguous':
-          if (pendStart !== -1 && delim && pendDelim) pendEnd = end;
-          else {
-            if (pendStart !== -1) out.push(base + pendStart, base + pendEnd);
-            pendStart = start;
-            pendEnd = end;
-          }
-          pendDelim = delim;
-          return;
+      const extend =
+        pendStart !== -1 &&
+        (behavior === 'MergedWithPrevious' ? delim && !pendDelim : behavior === 'MergedWithNext' ? pendDelim && !delim : delim && pendDelim);
+      if (extend) pendEnd = end;
+      else {
+        if (pendStart !== -1) out.push(base + pendStart, base + pendEnd);
+        pendStart = start;
+        pendEnd = end;
       }
+      pendDelim = delim;
     };
     for (let m = re2.exec(text); m !== null; m = re2.exec(text)) {
       const start = m.index;
