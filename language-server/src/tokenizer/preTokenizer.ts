@@ -15,18 +15,45 @@ export function buildPreTokenizer(spec: PreTokenizerSpec | null): PreTokenizer {
   const stages = flatten(spec).map(buildStage).filter((s): s is Stage => s !== null);
   if (stages.length === 0) return { split: (text, out) => void (text.length > 0 && out.push(0, text.length)) };
   if (stages.length === 1) return { split: (text, out) => stages[0]!(text, 0, out) };
+  const [first, ...rest] = stages as [Stage, ...Stage[]];
+  /** The later stages on text[a, b), appending absolute pairs to `out`. */
+  const refineInto = (text: string, a: number, b: number, out: number[]): void => {
+    let pieces = [a, b];
+    for (let s = 0; s < rest.length; s++) {
+      const next: number[] = s === rest.length - 1 ? out : [];
+      for (let i = 0; i < pieces.length; i += 2) {
+        const from = pieces[i]!;
+        // Later stages see each piece alone: a lookahead at its end must see the end of input.
+        rest[s]!(text.slice(from, pieces[i + 1]!), from, next);
+      }
+      pieces = next;
+    }
+  };
+  // What the later stages make of a short first-stage piece depends on its text alone: cache it,
+  // since code repeats its lines and words (DeepSeek-Coder's five stages cost 3x without this).
+  // Long pieces (StarCoder's first stage splits only at digits) rarely repeat: not kept.
+  let cache = new Map<string, Int32Array>();
   return {
     split(text, out) {
-      let pieces: number[] = [];
-      stages[0]!(text, 0, pieces);
-      for (let s = 1; s < stages.length; s++) {
-        const next: number[] = s === stages.length - 1 ? out : [];
-        for (let i = 0; i < pieces.length; i += 2) {
-          const a = pieces[i]!;
-          // Later stages see each piece alone: a lookahead at its end must see the end of input.
-          stages[s]!(text.slice(a, pieces[i + 1]!), a, next);
+      const firsts: number[] = [];
+      first(text, 0, firsts);
+      for (let i = 0; i < firsts.length; i += 2) {
+        const a = firsts[i]!;
+        const b = firsts[i + 1]!;
+        if (b - a > 256) {
+          refineInto(text, a, b, out);
+          continue;
         }
-        pieces = next;
+        const piece = text.slice(a, b);
+        let bounds = cache.get(piece);
+        if (!bounds) {
+          const local: number[] = [];
+          refineInto(piece, 0, piece.length, local);
+          bounds = Int32Array.from(local);
+          if (cache.size >= 1 << 16) cache = new Map();
+          cache.set(piece, bounds);
+        }
+        for (let k = 0; k < bounds.length; k++) out.push(a + bounds[k]!);
       }
     },
   };
