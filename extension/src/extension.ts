@@ -51,7 +51,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
       const doc = editor.document;
       const sel = editor.selection;
       const range: [number, number] | undefined = sel.isEmpty ? undefined : [doc.offsetAt(sel.start), doc.offsetAt(sel.end)];
-      const result = await request(() => server.sendRequest(compareRequest, { uri: doc.uri.toString(), ...(range ? { range } : {}) }));
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'Tessera: counting tokens under every tokenizer…' },
+        () => request(() => server.sendRequest(compareRequest, { uri: doc.uri.toString(), ...(range ? { range } : {}) })),
+      );
       if (!result) return undefined;
       if (result.rows.length === 0) {
         void vscode.window.showWarningMessage('Tessera: no tokenizers to compare. List folders of tokenizers in tessera.tokenizerDirectories.');

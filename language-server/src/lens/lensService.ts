@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import {
   type CompareParams,
   type CompareResult,
+  type CompareRow,
   type CountParams,
   type CountResult,
   type TesseraSettings,
@@ -244,7 +245,8 @@ export class LensService implements DocumentListener {
     return { id: enc.ids[i]!, start: enc.starts[i]!, end: enc.ends[i]!, markdown: tokenHover(text, this.tokenizer, enc, i, leaves) };
   }
 
-  compare(params: CompareParams): CompareResult {
+  /** Counts under every tokenizer; yields between them (a first load takes up to a second). */
+  async compare(params: CompareParams): Promise<CompareResult> {
     const doc = this.store.get(params.uri);
     const text = doc ? (params.range ? doc.getText().slice(params.range[0], params.range[1]) : doc.getText()) : '';
     const refs = this.settings.compareTokenizers.length
@@ -257,16 +259,21 @@ export class LensService implements DocumentListener {
         })
       : this.registry.available(this.settings.tokenizerDirectories);
     const characters = [...text].length;
-    const rows = refs.map((ref) => {
+    const rows: CompareRow[] = [];
+    for (const ref of refs) {
+      await new Promise((resolve) => setImmediate(resolve)); // let other requests through
       const active = ref.path === this.status.path;
-      if ('error' in ref) return { tokenizer: ref.name, active, error: ref.error as string };
+      if ('error' in ref) {
+        rows.push({ tokenizer: ref.name, active, error: ref.error as string });
+        continue;
+      }
       try {
         const tokens = this.registry.load(ref).countTokens(text);
-        return { tokenizer: ref.name, active, tokens, charsPerToken: tokens ? text.length / tokens : 0 };
+        rows.push({ tokenizer: ref.name, active, tokens, charsPerToken: tokens ? text.length / tokens : 0 });
       } catch (err) {
-        return { tokenizer: ref.name, active, error: err instanceof Error ? err.message : String(err) };
+        rows.push({ tokenizer: ref.name, active, error: err instanceof Error ? err.message : String(err) });
       }
-    });
+    }
     if (this.status.path && !rows.some((r) => r.active) && this.tokenizer) {
       const tokens = this.tokenizer.countTokens(text);
       rows.unshift({ tokenizer: this.tokenizer.name, active: true, tokens, charsPerToken: tokens ? text.length / tokens : 0 });
