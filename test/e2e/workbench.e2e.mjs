@@ -141,7 +141,8 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
       await page.locator('.monaco-editor .view-lines', { hasText: 'export function greet' }).waitFor();
 
       // The count the user sees is the CLI's count.
-      const countItem = page.locator(`${STATUS} .statusbar-item-label[aria-label="Tessera: ${cli.count} tokens"]`);
+      const perToken = (readFileSync(file, 'utf8').length / cli.count).toFixed(2);
+      const countItem = page.locator(`${STATUS} .statusbar-item-label[aria-label="Tessera: ${cli.count} tokens, ${perToken} characters per token"]`);
       await countItem.waitFor({ timeout: 30_000 });
 
       await runCommand(page, 'Tessera: Toggle Token Boundaries');

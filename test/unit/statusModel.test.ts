@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { renderCount } from '../../extension/src/lens/countView';
 import { RECENT_CRASH_MS, renderStatus } from '../../extension/src/statusModel';
 
 const ok = { state: 'ok' as const, message: 'Ready (ONNX Runtime 1.30.0)' };
@@ -41,4 +42,15 @@ test('server health warnings and errors are shown as such', () => {
   const err = renderStatus({ phase: 'running', health: { state: 'error', message: 'model is corrupt' }, now: 0 });
   assert.equal(err.severity, 'error');
   assert.equal(err.label, 'Tessera: error: model is corrupt');
+});
+
+test('the token count item: tokens and characters per token, or why there is no count', () => {
+  const base = { version: 1, tokenizer: 'starcoder2', characters: 216, selection: false };
+  const view = renderCount({ ...base, tokens: 59 });
+  assert.equal(view.text, '$(symbol-numeric) 59 tokens · 3.66 ch/tok');
+  assert.equal(view.label, 'Tessera: 59 tokens, 3.66 characters per token');
+  assert.match(view.tooltip, /59 starcoder2 tokens in the file: 216 characters/);
+  const none = renderCount({ ...base, tokens: 0, unavailable: 'the file is 50.0 M characters, over the 8 MB limit' });
+  assert.equal(none.text, '$(symbol-numeric) — tokens');
+  assert.match(none.tooltip, /over the 8 MB limit/);
 });

@@ -1,20 +1,7 @@
 import * as vscode from 'vscode';
 import { countRequest, type CountResult } from '../../../language-server/src/lsp_ext';
+import { renderCount } from './countView';
 import type { ServerSupervisor } from '../supervisor';
-
-/** What the token count item shows, for a count (or its absence). Pure. */
-export function renderCount(count: CountResult | null | undefined): { text: string; tooltip: string } {
-  if (!count) return { text: '', tooltip: '' };
-  if (count.unavailable) {
-    return { text: '$(symbol-numeric) — tokens', tooltip: `Tessera cannot count tokens here: ${count.unavailable}` };
-  }
-  const what = count.selection ? 'selection' : 'file';
-  const perToken = count.tokens > 0 ? (count.characters / count.tokens).toFixed(2) : '—';
-  return {
-    text: `$(symbol-numeric) ${count.tokens.toLocaleString('en-US')} tokens`,
-    tooltip: `${count.tokens.toLocaleString('en-US')} ${count.tokenizer} tokens in the ${what}: ${count.characters.toLocaleString('en-US')} characters, ${perToken} characters per token.\nClick to compare tokenizers.`,
-  };
-}
 
 /** Tokens in the active file or selection, for the active tokenizer. */
 export class TokenCount implements vscode.Disposable {
@@ -71,7 +58,7 @@ export class TokenCount implements vscode.Disposable {
     }
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
-    this.item.accessibilityInformation = { label: view.text.replace(/^\$\([^)]*\) /, 'Tessera: ') };
+    this.item.accessibilityInformation = { label: view.label };
     this.item.show();
   }
 
