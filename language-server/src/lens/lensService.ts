@@ -106,17 +106,21 @@ export class LensService implements DocumentListener {
     const text = doc.getText();
     if (grammar && text.length <= SYNTAX_LIMIT) {
       void this.syntaxService.then(async (service) => {
-        if (!service || this.docs.get(doc.uri) !== state) return;
-        try {
-          // Parse the text as it is now: edits made while the grammar loaded are in it.
+        // Parse the text as it is now; if it changed while parsing, parse again.
+        for (let attempt = 0; service && attempt < 3 && this.docs.get(doc.uri) === state; attempt++) {
           const current = this.store.get(doc.uri)?.getText() ?? text;
-          const syntax = await SyntaxDocument.create(service, grammar, current);
-          if (this.docs.get(doc.uri) === state && this.store.get(doc.uri)?.getText() === current) {
-            state.syntax = syntax;
-            this.scheduleDiagnostics(doc.uri);
-          } else syntax.dispose();
-        } catch (err) {
-          this.logger.warn(`no syntax tree for ${doc.uri}: ${err instanceof Error ? err.message : String(err)}`);
+          try {
+            const syntax = await SyntaxDocument.create(service, grammar, current);
+            if (this.docs.get(doc.uri) === state && this.store.get(doc.uri)?.getText() === current) {
+              state.syntax = syntax;
+              this.scheduleDiagnostics(doc.uri);
+              return;
+            }
+            syntax.dispose();
+          } catch (err) {
+            this.logger.warn(`no syntax tree for ${doc.uri}: ${err instanceof Error ? err.message : String(err)}`);
+            return;
+          }
         }
       });
     }

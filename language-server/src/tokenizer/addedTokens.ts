@@ -2,7 +2,7 @@
 // markers (`<|endoftext|>`, `<fim_prefix>`, `<｜fim▁hole｜>`, `<think>`) written in a file are text,
 // never the control id. Other non-special added tokens are real vocabulary (DeepSeek-Coder adds
 // Latin-1 letters this way) and are matched as Hugging Face matches them.
-import type { AddedTokenSpec } from './spec';
+import { type AddedTokenSpec, TokenizerError } from './spec';
 
 /** Whether an added token is a control marker that file content must never produce. */
 export function isControlToken(t: AddedTokenSpec): boolean {
@@ -19,7 +19,7 @@ export function buildAddedTokenMatcher(tokens: AddedTokenSpec[]): AddedTokenMatc
   if (content.length === 0) return null;
   if (content.some((t) => t.lstrip || t.rstrip || t.single_word)) {
     // None of the supported families use these on content tokens; refuse rather than differ.
-    throw new Error('added tokens with lstrip/rstrip/single_word are not supported');
+    throw new TokenizerError('added tokens with lstrip/rstrip/single_word are not supported');
   }
   // Longest first, like Hugging Face's leftmost-longest automaton.
   const sorted = [...content].sort((a, b) => b.content.length - a.content.length);

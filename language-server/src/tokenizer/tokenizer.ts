@@ -31,6 +31,7 @@ export interface Piece {
 }
 
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const utf8Encoder = new TextEncoder();
 const CACHE_LIMIT = 1 << 18;
 
 export class Tokenizer {
@@ -48,7 +49,10 @@ export class Tokenizer {
   /** Vocabulary id of each byte (byte-level) or of each byte-fallback token <0xXX>. */
   private readonly byteIds = new Int32Array(256).fill(-1);
   private readonly unkId: number;
+  private readonly byteFallback: boolean;
   private readonly ignoreMerges: boolean;
+  /** Per ASCII code: 1 if it has a vocabulary entry, -1 if not, 0 not yet known (SentencePiece). */
+  private readonly known = new Int8Array(128);
   private cache = new Map<string, Int32Array>();
 
   private constructor(
@@ -97,8 +101,6 @@ export class Tokenizer {
     }
   }
 
-  private readonly byteFallback: boolean;
-
   /** Loads a tokenizer.json (or a folder holding one); throws TokenizerError with the reason. */
   static fromFile(path: string, name?: string): Tokenizer {
     let file = path;
@@ -122,8 +124,8 @@ export class Tokenizer {
     try {
       return new Tokenizer(name ?? basename(dirname(file)), json);
     } catch (err) {
-      if (err instanceof TokenizerError) throw new TokenizerError(`${file}: ${err.message}`);
-      throw err;
+      // Whatever a malformed file trips over, the user gets the file and the reason.
+      throw new TokenizerError(`${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -288,7 +290,7 @@ export class Tokenizer {
       if (isLoneSurrogate(ch)) ch = '\uFFFD'; // what any UTF-8 encoder makes of it
       const id = this.model.vocab.get(ch);
       if (id !== undefined) out.push(id);
-      else if (this.byteFallback && this.byteIds[0]! >= 0) for (const b of new TextEncoder().encode(ch)) out.push(this.byteIds[b]!);
+      else if (this.byteFallback && this.byteIds[0]! >= 0) for (const b of utf8Encoder.encode(ch)) out.push(this.byteIds[b]!);
       else if (this.unkId >= 0) {
         if (out[out.length - 1] !== this.unkId) out.push(this.unkId); // fuse_unk
       }
@@ -312,7 +314,6 @@ export class Tokenizer {
     if (text.length > start) out.push(start, text.length);
   }
 
-  private readonly known = new Int8Array(128);
   private knownChar(cp: number, text: string, i: number, len: number): boolean {
     if (cp < 128) {
       let k = this.known[cp]!;
@@ -449,6 +450,6 @@ function utf8Of(s: string, i: number): number[] {
 
 function toByteLevel(piece: string): string {
   let out = '';
-  for (const b of new TextEncoder().encode(piece)) out += BYTE_TO_CHAR[b];
+  for (const b of utf8Encoder.encode(piece)) out += BYTE_TO_CHAR[b];
   return out;
 }
