@@ -8,6 +8,7 @@ import {
   type ServerInfo,
 } from '../../language-server/src/lsp_ext';
 import { showComparison } from './lens/compareView';
+import { selectTokenizer } from './lens/selectTokenizer';
 import { TokenCount } from './lens/tokenCount';
 import { type LensSnapshot, TokenLens } from './lens/tokenLens';
 import { StatusBar } from './statusBar';
@@ -42,6 +43,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
       void vscode.window.setStatusBarMessage(`Tessera: token boundaries ${on ? 'shown' : 'hidden'}`, 2000);
       return on;
     }),
+    vscode.commands.registerCommand('tessera.selectTokenizer', () => selectTokenizer()),
     vscode.commands.registerCommand('tessera.compareTokenizers', async () => {
       const editor = vscode.window.activeTextEditor;
       if (!editor) {

@@ -163,6 +163,17 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
       await page.keyboard.press('Escape');
       await runCommand(page, 'Tessera: Toggle Token Boundaries');
       await decorated.first().waitFor({ state: 'detached', timeout: 30_000 });
+
+      // Switching tokenizers from the picker: the count follows (then back to StarCoder2).
+      const countFor = (name) =>
+        JSON.parse(execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'tokens', file, '--json', '--tokenizer', name, '--tokenizer-dir', join(sharedDir, 'tokenizers')], { encoding: 'utf8' })).count;
+      for (const name of ['gpt2', 'starcoder2']) {
+        await runCommand(page, 'Tessera: Select Tokenizer');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
+        const n = countFor(name);
+        const label = `Tessera: ${n} tokens, ${(readFileSync(file, 'utf8').length / n).toFixed(2)} characters per token`;
+        await page.locator(`${STATUS} .statusbar-item-label[aria-label="${label}"]`).waitFor({ timeout: 30_000 });
+      }
     });
   });
 

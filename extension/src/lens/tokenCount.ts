@@ -22,6 +22,7 @@ export class TokenCount implements vscode.Disposable {
       server.onDidChange((s) => {
         if (s.phase === 'running') this.schedule(0);
       }),
+      server.onDidChangeTokenizer(() => this.schedule(0)),
     );
   }
 
@@ -59,6 +60,8 @@ export class TokenCount implements vscode.Disposable {
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
     this.item.accessibilityInformation = { label: view.label };
+    // No count (no tokenizer, or a broken one): a click picks one.
+    this.item.command = count?.unavailable && !count.unavailable.includes('limit') ? 'tessera.selectTokenizer' : 'tessera.compareTokenizers';
     this.item.show();
   }
 

@@ -58,8 +58,10 @@ export class TokenLens implements vscode.Disposable {
         for (const editor of vscode.window.visibleTextEditors) if (editor.document === e.document) this.schedule(editor, 80);
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('tessera')) this.refreshAll();
+        if (e.affectsConfiguration('tessera.lens')) this.refreshAll();
       }),
+      // The server answers with the new tokenizer once it has loaded it: redraw then.
+      server.onDidChangeTokenizer(() => this.refreshAll()),
       server.onDidChange((s) => {
         if (s.phase === 'running') this.refreshAll();
       }),
