@@ -1,12 +1,12 @@
 // Open documents, kept in sync from LSP notifications. Unlike vscode-languageserver's
-// TextDocuments, it hands every change to listeners as an offset edit, so that tokens and syntax
-// trees can follow incrementally.
-import { TextDocument } from 'vscode-languageserver-textdocument';
+// TextDocuments, it edits text in place (TextBuffer) and hands every change to listeners as an
+// offset edit, so that tokens and syntax trees can follow incrementally.
 import type {
   DidChangeTextDocumentParams,
   DidCloseTextDocumentParams,
   DidOpenTextDocumentParams,
 } from 'vscode-languageserver';
+import { TextBuffer } from './textBuffer';
 
 export interface Edit {
   start: number;
@@ -15,21 +15,21 @@ export interface Edit {
 }
 
 export interface DocumentListener {
-  opened(doc: TextDocument): void;
+  opened(doc: TextBuffer): void;
   /** `edits` apply in order, each to the text left by the previous one. */
-  changed(doc: TextDocument, edits: Edit[]): void;
+  changed(doc: TextBuffer, edits: Edit[]): void;
   closed(uri: string): void;
 }
 
 export class DocumentStore {
-  private readonly docs = new Map<string, TextDocument>();
+  private readonly docs = new Map<string, TextBuffer>();
   private readonly listeners: DocumentListener[] = [];
 
   listen(listener: DocumentListener): void {
     this.listeners.push(listener);
   }
 
-  get(uri: string): TextDocument | undefined {
+  get(uri: string): TextBuffer | undefined {
     return this.docs.get(uri);
   }
 
@@ -38,24 +38,24 @@ export class DocumentStore {
   }
 
   open({ textDocument: t }: DidOpenTextDocumentParams): void {
-    const doc = TextDocument.create(t.uri, t.languageId, t.version, t.text);
+    const doc = new TextBuffer(t.uri, t.languageId, t.version, t.text);
     this.docs.set(t.uri, doc);
     for (const l of this.listeners) l.opened(doc);
   }
 
   change({ textDocument, contentChanges }: DidChangeTextDocumentParams): void {
-    let doc = this.docs.get(textDocument.uri);
+    const doc = this.docs.get(textDocument.uri);
     if (!doc) return;
     const edits: Edit[] = [];
     for (const change of contentChanges) {
-      if ('range' in change) {
-        edits.push({ start: doc.offsetAt(change.range.start), end: doc.offsetAt(change.range.end), text: change.text });
-      } else {
-        edits.push({ start: 0, end: doc.getText().length, text: change.text });
-      }
-      doc = TextDocument.update(doc, [change], textDocument.version);
+      const edit: Edit =
+        'range' in change
+          ? { start: doc.offsetAt(change.range.start), end: doc.offsetAt(change.range.end), text: change.text }
+          : { start: 0, end: doc.length, text: change.text };
+      doc.replace(edit.start, edit.end, edit.text);
+      edits.push(edit);
     }
-    this.docs.set(textDocument.uri, doc);
+    doc.version = textDocument.version;
     for (const l of this.listeners) l.changed(doc, edits);
   }
 

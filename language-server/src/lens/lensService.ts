@@ -1,8 +1,8 @@
 // The Token Lens on the server: the active tokenizer, every open document's tokens and syntax
 // tree kept up to date edit by edit, and the requests and diagnostics built on them.
-import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { type Connection, type Diagnostic, DiagnosticSeverity } from 'vscode-languageserver';
 import type { DocumentListener, DocumentStore, Edit } from '../documents/store';
+import type { TextBuffer } from '../documents/textBuffer';
 import type { Logger } from '../logger';
 import {
   type CompareParams,
@@ -98,7 +98,7 @@ export class LensService implements DocumentListener {
     void this.connection.sendNotification(tokenizerStatusNotification, this.status);
   }
 
-  opened(doc: TextDocument): void {
+  opened(doc: TextBuffer): void {
     const state: DocState = {};
     this.docs.set(doc.uri, state);
     this.tokenize(doc, state);
@@ -127,14 +127,14 @@ export class LensService implements DocumentListener {
     this.scheduleDiagnostics(doc.uri);
   }
 
-  changed(doc: TextDocument, edits: Edit[]): void {
+  changed(doc: TextBuffer, edits: Edit[]): void {
     const state = this.docs.get(doc.uri);
     if (!state) return;
     for (const e of edits) {
       if (state.tokens) state.tokens.edit(e.start, e.end, e.text);
       if (state.syntax) state.syntax.applyEdit(e.start, e.end, e.text);
     }
-    if (state.syntax && doc.getText().length > SYNTAX_LIMIT) {
+    if (state.syntax && doc.length > SYNTAX_LIMIT) {
       state.syntax.dispose();
       state.syntax = undefined;
     }
@@ -151,7 +151,7 @@ export class LensService implements DocumentListener {
     void this.connection.sendDiagnostics({ uri, diagnostics: [] });
   }
 
-  private tokenize(doc: TextDocument, state: DocState): void {
+  private tokenize(doc: TextBuffer, state: DocState): void {
     state.tokens = undefined;
     state.tooLarge = undefined;
     if (!this.tokenizer) return;
@@ -173,7 +173,7 @@ export class LensService implements DocumentListener {
     if (!doc || !state || !this.tokenizer) return null;
     const run = { ids: [] as number[], starts: [] as number[], ends: [] as number[], flags: [] as number[] };
     const notes = new Set<string>();
-    const length = doc.getText().length;
+    const length = doc.length;
     for (const [a0, b0] of params.ranges.slice(0, 20)) {
       const a = Math.max(0, Math.min(a0, length));
       let b = Math.max(a, Math.min(b0, length));
@@ -197,12 +197,12 @@ export class LensService implements DocumentListener {
   }
 
   /** Tokens of [a, b): from the document's tokens, or for a file too large, of the lines alone. */
-  private encodeRange(doc: TextDocument, state: DocState, a: number, b: number): Encoding {
+  private encodeRange(doc: TextBuffer, state: DocState, a: number, b: number): Encoding {
     if (state.tokens) return state.tokens.tokensIn(a, b);
     // Too large to tokenize whole: tokenize from the start of the first line, as if it began the
     // file. Boundaries are right in nearly all code; the note says they are approximate.
     const lineStart = doc.offsetAt({ line: doc.positionAt(a).line, character: 0 });
-    const text = doc.getText({ start: doc.positionAt(lineStart), end: doc.positionAt(b) });
+    const text = doc.slice(lineStart, b);
     const enc = this.tokenizer!.encode(text);
     for (let i = 0; i < enc.ids.length; i++) {
       enc.starts[i] += lineStart;
@@ -219,7 +219,7 @@ export class LensService implements DocumentListener {
     if (!doc || !state) return null;
     const ranges = (params.ranges ?? []).filter(([a, b]) => b > a);
     const selection = ranges.length > 0;
-    const characters = selection ? ranges.reduce((n, [a, b]) => n + (b - a), 0) : doc.getText().length;
+    const characters = selection ? ranges.reduce((n, [a, b]) => n + (b - a), 0) : doc.length;
     const base = { version: doc.version, tokenizer: this.tokenizer?.name ?? '', tokens: 0, characters, selection };
     if (!this.tokenizer) return { ...base, unavailable: this.status.error ?? 'no tokenizer' };
     if (!state.tokens) {
@@ -252,7 +252,7 @@ export class LensService implements DocumentListener {
   /** Counts under every tokenizer; yields between them (a first load takes up to a second). */
   async compare(params: CompareParams): Promise<CompareResult> {
     const doc = this.store.get(params.uri);
-    const text = doc ? (params.range ? doc.getText().slice(params.range[0], params.range[1]) : doc.getText()) : '';
+    const text = doc ? (params.range ? doc.slice(params.range[0], params.range[1]) : doc.getText()) : '';
     const refs = this.settings.compareTokenizers.length
       ? this.settings.compareTokenizers.map((spec) => {
           try {
