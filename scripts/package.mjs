@@ -31,7 +31,7 @@ const vsix = join(root, 'out', `tessera-${target}-${version}.vsix`);
 const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 const result = spawnSync(
   process.execPath,
-  [vsce, 'package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--skip-license', '--out', vsix],
+  [vsce, 'package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', vsix],
   { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
 );
 if (result.status !== 0) process.exit(result.status ?? 1);
