@@ -91,6 +91,8 @@ export interface TokenRun {
   ends: number[];
   /** Bit 1: starts inside a character it shares; bit 2: ends inside one. */
   flags: number[];
+  /** Each token's index in the file (from the start of its line when the file is too large). */
+  indices: number[];
 }
 
 export interface TokensParams {

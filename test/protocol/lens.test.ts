@@ -56,6 +56,10 @@ test('tessera/tokens covers a range with exact UTF-16 spans, partial characters 
   const r = (await server.connection.sendRequest('tessera/tokens', { uri, ranges: [[0, text.length]] })) as TokensResult;
   assert.equal(r.version, 1);
   assert.equal(r.starts[0], 0);
+  assert.deepEqual(r.indices, r.ids.map((_, i) => i), 'each token carries its index in the file');
+  // A range further down starts at that token's index in the file (colours stay put on scroll).
+  const later = (await server.connection.sendRequest('tessera/tokens', { uri, ranges: [[r.starts[10]!, text.length]] })) as TokensResult;
+  assert.equal(later.indices[0], 10);
   for (let i = 1; i < r.ids.length; i++) assert.ok(r.starts[i]! >= r.ends[i - 1]! - 2, 'in order');
   const emoji = text.indexOf('🦩');
   const onEmoji = r.ids.map((_, i) => i).filter((i) => r.starts[i]! < emoji + 2 && r.ends[i]! > emoji);

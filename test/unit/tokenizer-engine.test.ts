@@ -40,6 +40,7 @@ describe('incremental re-tokenizing equals a full encode', () => {
       assert.deepEqual(Array.from(part.ids), Array.from(full.ids.slice(first, first + part.ids.length)));
       assert.deepEqual(Array.from(part.starts), Array.from(full.starts.slice(first, first + part.ids.length)));
       assert.deepEqual(Array.from(part.ends), Array.from(full.ends.slice(first, first + part.ids.length)));
+      assert.equal(doc.tokensBefore(part.starts[0]!), full.starts.findIndex((s) => s >= part.starts[0]!));
     });
   }
 

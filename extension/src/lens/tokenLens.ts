@@ -121,9 +121,8 @@ export class TokenLens implements vscode.Disposable {
     const partial: vscode.Range[] = [];
     for (let i = 0; i < result.ids.length; i++) {
       const range = new vscode.Range(doc.positionAt(result.starts[i]!), doc.positionAt(result.ends[i]!));
-      // Colour by the token's index in the file's sequence would shift on every edit; colour by
-      // position parity within the run instead, so neighbours always differ.
-      (i % 2 === 0 ? even : odd).push(range);
+      // By the token's index in the file: neighbours always differ, and scrolling changes nothing.
+      (result.indices[i]! % 2 === 0 ? even : odd).push(range);
       if (result.flags[i]) partial.push(range);
     }
     editor.setDecorations(this.even, even);

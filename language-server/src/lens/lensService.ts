@@ -32,6 +32,11 @@ const SYNTAX_LIMIT = 1_000_000;
 /** At most this much text of one range is tokenized for the lens (a minified line can be MBs). */
 export const MAX_RANGE = 20_000;
 const DIAGNOSTICS_DELAY_MS = 400;
+/**
+ * Straddle diagnostics walk every token and syntax leaf of the file (~100 ms at 1 MB): only for files
+ * up to this size, so that typing in a big file never waits for them. Hover still shows straddles.
+ */
+const STRADDLE_DIAGNOSTICS_LIMIT = 256_000;
 
 interface DocState {
   tokens?: TokenizedText;
@@ -171,7 +176,7 @@ export class LensService implements DocumentListener {
     const doc = this.store.get(params.uri);
     const state = this.docs.get(params.uri);
     if (!doc || !state || !this.tokenizer) return null;
-    const run = { ids: [] as number[], starts: [] as number[], ends: [] as number[], flags: [] as number[] };
+    const run = { ids: [] as number[], starts: [] as number[], ends: [] as number[], flags: [] as number[], indices: [] as number[] };
     const notes = new Set<string>();
     const length = doc.length;
     for (const [a0, b0] of params.ranges.slice(0, 20)) {
@@ -185,8 +190,11 @@ export class LensService implements DocumentListener {
       if (state.tooLarge) notes.add(`approximate: ${state.tooLarge}`);
       // Ranges may overlap: skip tokens an earlier range already gave.
       const done = run.ends.length > 0 ? run.ends[run.ends.length - 1]! : -1;
+      // Index in the file of the range's first token, so colours do not swap as the view scrolls.
+      const first = state.tokens && enc.ids.length > 0 ? state.tokens.tokensBefore(enc.starts[0]!) : 0;
       for (let i = 0; i < enc.ids.length; i++) {
         if (enc.ends[i]! <= done) continue;
+        run.indices.push(first + i);
         run.ids.push(enc.ids[i]!);
         run.starts.push(enc.starts[i]!);
         run.ends.push(enc.ends[i]!);
@@ -302,7 +310,8 @@ export class LensService implements DocumentListener {
     }
     const tokens = state.tokens;
     const text = doc.getText();
-    const syntax = state.syntax && text.length <= SYNTAX_LIMIT ? { tokens: tokens.tokensIn(0, text.length), leaves: state.syntax.leaves() } : undefined;
+    const syntax =
+      state.syntax && text.length <= STRADDLE_DIAGNOSTICS_LIMIT ? { tokens: tokens.tokensIn(0, text.length), leaves: state.syntax.leaves() } : undefined;
     const findings = findAnomalies(text, this.tokenizer, (a, b) => tokens.countIn(a, b), syntax, this.settings.diagnostics);
     const diagnostics: Diagnostic[] = findings.map((f) => ({
       range: { start: doc.positionAt(f.start), end: doc.positionAt(f.end) },

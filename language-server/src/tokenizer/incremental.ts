@@ -149,6 +149,19 @@ export class TokenizedText {
     return count;
   }
 
+  /** Number of tokens that start before `offset`: the index in the file of the token there. */
+  tokensBefore(offset: number): number {
+    let n = 0;
+    const count = this.pieceCount;
+    let i = 0;
+    for (; i < count && this.endAt(i) <= offset; i++) n += this.idsAt(i).length;
+    if (i < count && this.piece(i).start < offset) {
+      const enc = this.tokensIn(this.piece(i).start, offset);
+      for (let t = 0; t < enc.ids.length; t++) if (enc.starts[t]! < offset) n++;
+    }
+    return n;
+  }
+
   /** All token ids, in order. */
   allIds(): Int32Array {
     const out = new Int32Array(this.total);
@@ -170,6 +183,10 @@ export class TokenizedText {
     const p = this.tail[this.tail.length - 1 - (i - this.head.length)]!;
     const len = this.content.length;
     return { ...p, start: p.start + len, end: p.end + len };
+  }
+
+  private idsAt(i: number): Int32Array {
+    return i < this.head.length ? this.head[i]!.ids : this.tail[this.tail.length - 1 - (i - this.head.length)]!.ids;
   }
 
   private endAt(i: number): number {
