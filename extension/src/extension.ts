@@ -63,8 +63,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
         return result;
       }
       const title = `${vscode.workspace.asRelativePath(doc.uri)}${range ? ' (selection)' : ''}`;
+      const fresh = comparePanel === undefined;
       comparePanel = showComparison(result, title, comparePanel);
-      comparePanel.onDidDispose(() => (comparePanel = undefined));
+      if (fresh) comparePanel.onDidDispose(() => (comparePanel = undefined));
       return result;
     }),
     vscode.commands.registerCommand('tessera.restartServer', async () => {
