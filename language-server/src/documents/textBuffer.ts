@@ -53,16 +53,9 @@ export class TextBuffer {
 
   positionAt(offset: number): Position {
     offset = Math.max(Math.min(offset, this.length), 0);
-    const starts = this.lineStarts;
-    let low = 0;
-    let high = starts.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (starts[mid]! > offset) high = mid;
-      else low = mid + 1;
-    }
-    const line = low - 1;
-    return { line, character: this.beforeLineBreak(offset, starts[line]!) - starts[line]! };
+    const line = lineIndexOf(this.lineStarts, offset);
+    const lineOffset = this.lineStarts[line]!;
+    return { line, character: this.beforeLineBreak(offset, lineOffset) - lineOffset };
   }
 
   /** Replaces text[start, end) and keeps the line index right, scanning only the lines touched. */
