@@ -47,3 +47,11 @@ test('tessera-lsp --version, --help, and no transport is an error', () => {
   assert.equal(none.status, 2);
   assert.match(none.stderr, /choose a transport/);
 });
+
+test('tessera tokens without --tokenizer uses the default model\'s tokenizer', () => {
+  const r = spawnSync(cliJs, ['tokens', '-', '--json'], { input: 'def f(x):\n    return x + 1\n', encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { tokenizer: string; count: number; tokens: Array<{ text: string }> };
+  assert.equal(out.tokenizer, 'tessera-tiny');
+  assert.equal(out.tokens.map((t) => t.text).join(''), 'def f(x):\n    return x + 1\n');
+});

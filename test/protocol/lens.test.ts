@@ -113,3 +113,14 @@ test('a broken tokenizer setting is reported, and nothing is lost', async () => 
   assert.match(count.unavailable ?? '', /no such file/);
   assert.equal(((await server.connection.sendRequest('tessera/documentStats', { uri })) as { version: number }).version, 2);
 });
+
+test('with no tokenizer set, the default model\'s tokenizer is used', async () => {
+  const next = new Promise<TokenizerStatus>((resolve) => server.connection.onNotification('tessera/tokenizerStatus', resolve));
+  await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { tessera: { tokenizer: '', tokenizerDirectories } } });
+  const s = await next;
+  assert.equal(s.name, 'tessera-tiny');
+  assert.equal(s.vocabSize, 8192);
+  const count = (await server.connection.sendRequest('tessera/count', { uri })) as CountResult;
+  assert.equal(count.tokenizer, 'tessera-tiny');
+  assert.ok(count.tokens > 10);
+});

@@ -29,18 +29,19 @@ export async function selectTokenizer(): Promise<string | undefined> {
     description: t.name === current ? 'active' : t.dir,
     value: t.name,
   }));
+  items.unshift({ label: 'tessera-tiny', description: current ? 'the default model\'s tokenizer' : 'active · the default model\'s tokenizer', value: '' });
   items.push({ label: '$(folder-opened) Choose a tokenizer.json…', alwaysShow: true });
   const pick = await vscode.window.showQuickPick(items, {
     title: 'Tessera: tokenizer for the lens and counts',
-    placeHolder: items.length > 1 ? 'A tokenizer from tessera.tokenizerDirectories, or a file' : 'No tokenizer folders configured: choose a tokenizer.json',
+    placeHolder: 'The default, a tokenizer from tessera.tokenizerDirectories, or a tokenizer.json file',
   });
   if (!pick) return undefined;
   let value = pick.value;
-  if (!value) {
+  if (value === undefined) {
     const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Tokenizer': ['json'] }, title: 'A Hugging Face tokenizer.json' });
     if (!files?.[0]) return undefined;
     value = files[0].fsPath;
   }
-  await config.update('tokenizer', value, vscode.ConfigurationTarget.Global);
+  await config.update('tokenizer', value || undefined, vscode.ConfigurationTarget.Global);
   return value;
 }

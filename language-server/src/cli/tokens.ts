@@ -20,14 +20,14 @@ export const tokensCommand: Command = {
   name: 'tokens',
   summary: 'Tokenize a file: every token with its id and UTF-16 span',
   usage:
-    'tessera tokens FILE|- --tokenizer PATH|NAME [--tokenizer-dir DIR[:DIR...]] [--json]\n' +
-    '  NAME is a folder in --tokenizer-dir (or $TESSERA_TOKENIZER_DIRS) holding tokenizer.json.\n' +
+    'tessera tokens FILE|- [--tokenizer PATH|NAME] [--tokenizer-dir DIR[:DIR...]] [--json]\n' +
+    '  NAME is a folder in --tokenizer-dir (or $TESSERA_TOKENIZER_DIRS) holding tokenizer.json;\n' +
+    '  without --tokenizer, the default model\'s tokenizer (tessera-tiny).\n' +
     '  JSON: {tokenizer, count, tokens: [{id, text, start, end}]}, start/end UTF-16 offsets.',
   async run(args, io) {
     const { flags, options, positionals } = parseArgs(args, { flags: ['json'], options: ['tokenizer', 'tokenizer-dir'] });
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `one FILE, not ${positionals.length}` : 'which FILE?');
-    const spec = options.get('tokenizer');
-    if (!spec) throw new UsageError('--tokenizer is required');
+    const spec = options.get('tokenizer') ?? ''; // '': the default model's tokenizer
     const dirs = (options.get('tokenizer-dir') ?? process.env.TESSERA_TOKENIZER_DIRS ?? '').split(':').filter(Boolean);
     const registry = new TokenizerRegistry();
     const tokenizer = registry.load(registry.resolve(spec, dirs));

@@ -4,6 +4,15 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { TokenizerError } from './spec';
 import { Tokenizer } from './tokenizer';
 
+/**
+ * The default model's tokenizer, shipped beside the bundles (dist/ → ../models/tessera-tiny):
+ * used when no other is set.
+ */
+export const DEFAULT_TOKENIZER: TokenizerRef = {
+  name: 'tessera-tiny',
+  path: join(__dirname, '..', 'models', 'tessera-tiny', 'tokenizer.json'),
+};
+
 export interface TokenizerRef {
   name: string;
   /** The tokenizer.json file. */
@@ -33,7 +42,10 @@ export class TokenizerRegistry {
 
   /** A path (file or folder) or a name in the directories; throws TokenizerError naming what is wrong. */
   resolve(spec: string, directories: string[]): TokenizerRef {
-    if (!spec) throw new TokenizerError('no tokenizer is set: choose one with the tessera.tokenizer setting');
+    if (!spec) {
+      if (existsSync(DEFAULT_TOKENIZER.path)) return DEFAULT_TOKENIZER;
+      throw new TokenizerError(`no tokenizer is set, and the default one is missing (${DEFAULT_TOKENIZER.path})`);
+    }
     const byName = this.available(directories).find((r) => r.name === spec);
     if (byName) return byName;
     if (isAbsolute(spec) || spec.includes('/') || spec.endsWith('.json')) {
