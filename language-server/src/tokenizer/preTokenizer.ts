@@ -78,6 +78,11 @@ function buildStage(spec: PreTokenizerSpec): Stage | null {
   }
 }
 
+/** An empty match would repeat forever: step over one character (a whole surrogate pair). */
+function skipEmptyMatch(re: RegExp, text: string, at: number): void {
+  re.lastIndex = at + (text.codePointAt(at)! > 0xffff ? 2 : 1);
+}
+
 /** Hugging Face's Split: matches (or, inverted, the text between them) are the delimiters. */
 export function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean): Stage {
   if (!['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'].includes(behavior)) {
@@ -93,7 +98,7 @@ export function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean)
         const start = m.index;
         const end = start + m[0].length;
         if (end === start) {
-          re.lastIndex = start + (text.codePointAt(start)! > 0xffff ? 2 : 1);
+          skipEmptyMatch(re, text, start);
           continue;
         }
         if (start > prev) out.push(base + prev, base + start);
@@ -110,7 +115,7 @@ export function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean)
       for (let m = re.exec(text); m !== null; m = re.exec(text)) {
         const len = m[0].length;
         if (len === 0) {
-          re.lastIndex = m.index + (text.codePointAt(m.index)! > 0xffff ? 2 : 1);
+          skipEmptyMatch(re, text, m.index);
           continue;
         }
         out.push(base + m.index, base + m.index + len);
@@ -121,8 +126,7 @@ export function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean)
   // "the-final--countdown" split at "-": MergedWithPrevious the- final- - countdown,
   // MergedWithNext the -final - -countdown, Contiguous the - final -- countdown).
   return (text, base, out) => {
-    const re2 = re; // shared, stateful lastIndex: every call starts at 0 and runs to the end
-    re2.lastIndex = 0;
+    re.lastIndex = 0; // shared and stateful: every call starts at 0 and runs to the end
     let prev = 0;
     let pendStart = -1; // the piece being built, or -1
     let pendEnd = -1;
@@ -140,11 +144,11 @@ export function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean)
       }
       pendDelim = delim;
     };
-    for (let m = re2.exec(text); m !== null; m = re2.exec(text)) {
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
       const start = m.index;
       const end = start + m[0].length;
       if (end === start) {
-        re2.lastIndex = start + (text.codePointAt(start)! > 0xffff ? 2 : 1);
+        skipEmptyMatch(re, text, start);
         continue;
       }
       emit(prev, start, invert);

@@ -129,10 +129,6 @@ export class Tokenizer {
     }
   }
 
-  static fromJSON(json: unknown, name: string): Tokenizer {
-    return new Tokenizer(name, json);
-  }
-
   /** The vocabulary string of a token (byte-level strings use GPT-2's byte characters). */
   token(id: number): string | undefined {
     return this.idToToken[id];
