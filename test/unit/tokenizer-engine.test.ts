@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { TextBuffer } from '../../language-server/src/documents/textBuffer';
 import { checkCanonical, nonCanonicalPairs } from '../../language-server/src/tokenizer/canonical';
 import { TokenizedText } from '../../language-server/src/tokenizer/incremental';
 import { splitStage } from '../../language-server/src/tokenizer/preTokenizer';
@@ -170,5 +171,26 @@ describe('Split behaviours (Hugging Face semantics)', () => {
     assert.deepEqual(pieces('MergedWithNext'), ['the', '-final', '-', '-countdown']);
     assert.deepEqual(pieces('Contiguous'), ['the', '-', 'final', '--', 'countdown']);
     assert.deepEqual(pieces('Removed', true), ['-', '-', '-']);
+  });
+});
+
+describe('tokens over a shared text source (the server document)', () => {
+  test('followEdit after the source changed equals a full encode; a wrong report is refused', () => {
+    const tok = load('starcoder2');
+    const doc = new TextBuffer('file:///x.ts', 'typescript', 1, 'export const a = 1;\nfunction f(x) {\n  return x * 2;\n}\n');
+    const tokens = new TokenizedText(tok, doc);
+    let seed = 3;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    for (let e = 0; e < 300; e++) {
+      const start = rand(doc.length + 1);
+      const end = Math.min(doc.length, start + rand(4));
+      const insert = ['x', ' ', '\n', '😀', '()', ''][rand(6)]!;
+      doc.replace(start, end, insert);
+      tokens.followEdit(start, end, insert.length);
+      assert.deepEqual(Array.from(tokens.allIds()), tok.encodeIds(doc.getText()), `edit ${e}`);
+    }
+    doc.replace(0, 0, 'xy');
+    assert.throws(() => tokens.followEdit(0, 0, 1), /the source is \d+ long/);
+    assert.throws(() => tokens.edit(0, 0, 'z'), /shared text source/);
   });
 });

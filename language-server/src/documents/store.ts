@@ -16,8 +16,8 @@ export interface Edit {
 
 export interface DocumentListener {
   opened(doc: TextBuffer): void;
-  /** `edits` apply in order, each to the text left by the previous one. */
-  changed(doc: TextBuffer, edits: Edit[]): void;
+  /** One edit, just applied to `doc` (a change notification with several calls this for each). */
+  changed(doc: TextBuffer, edit: Edit): void;
   closed(uri: string): void;
 }
 
@@ -46,17 +46,15 @@ export class DocumentStore {
   change({ textDocument, contentChanges }: DidChangeTextDocumentParams): void {
     const doc = this.docs.get(textDocument.uri);
     if (!doc) return;
-    const edits: Edit[] = [];
+    doc.version = textDocument.version;
     for (const change of contentChanges) {
       const edit: Edit =
         'range' in change
           ? { start: doc.offsetAt(change.range.start), end: doc.offsetAt(change.range.end), text: change.text }
           : { start: 0, end: doc.length, text: change.text };
       doc.replace(edit.start, edit.end, edit.text);
-      edits.push(edit);
+      for (const l of this.listeners) l.changed(doc, edit);
     }
-    doc.version = textDocument.version;
-    for (const l of this.listeners) l.changed(doc, edits);
   }
 
   close({ textDocument }: DidCloseTextDocumentParams): void {

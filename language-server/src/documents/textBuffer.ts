@@ -41,6 +41,10 @@ export class TextBuffer {
     return this.chunks.slice(from, to);
   }
 
+  endsWith(suffix: string, pos: number): boolean {
+    return this.chunks.endsWith(suffix, pos);
+  }
+
   offsetAt(position: Position): number {
     const starts = this.lineStarts;
     if (position.line >= starts.length) return this.length;

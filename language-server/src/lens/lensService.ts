@@ -132,13 +132,11 @@ export class LensService implements DocumentListener {
     this.scheduleDiagnostics(doc.uri);
   }
 
-  changed(doc: TextBuffer, edits: Edit[]): void {
+  changed(doc: TextBuffer, e: Edit): void {
     const state = this.docs.get(doc.uri);
     if (!state) return;
-    for (const e of edits) {
-      if (state.tokens) state.tokens.edit(e.start, e.end, e.text);
-      if (state.syntax) state.syntax.applyEdit(e.start, e.end, e.text);
-    }
+    if (state.tokens) state.tokens.followEdit(e.start, e.end, e.text.length);
+    if (state.syntax) state.syntax.applyEdit(e.start, e.end, e.text);
     if (state.syntax && doc.length > SYNTAX_LIMIT) {
       state.syntax.dispose();
       state.syntax = undefined;
@@ -160,14 +158,14 @@ export class LensService implements DocumentListener {
     state.tokens = undefined;
     state.tooLarge = undefined;
     if (!this.tokenizer) return;
-    const text = doc.getText();
     const limit = this.settings.maxFileMB * 1_000_000;
-    if (text.length > limit) {
-      state.tooLarge = `the file is ${(text.length / 1e6).toFixed(1)} M characters, over the ${this.settings.maxFileMB} MB limit (tessera.tokens.maxFileMB)`;
+    // Runs on every edit of a file over the limit: look at its length only.
+    if (doc.length > limit) {
+      state.tooLarge = `the file is ${(doc.length / 1e6).toFixed(1)} M characters, over the ${this.settings.maxFileMB} MB limit (tessera.tokens.maxFileMB)`;
       return;
     }
     const started = Date.now();
-    state.tokens = new TokenizedText(this.tokenizer, text);
+    state.tokens = new TokenizedText(this.tokenizer, doc); // reads the document's own text
     const ms = Date.now() - started;
     if (ms > 200) this.logger.info(`tokenized ${doc.uri} (${state.tokens.count} tokens) in ${ms} ms`);
   }

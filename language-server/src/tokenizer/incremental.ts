@@ -14,30 +14,47 @@ const UNTRUSTED_TAIL = 2;
 /** First window after the edit, in code units; doubled until the pieces fall back in step. */
 const FIRST_WINDOW = 256;
 
+/** Text the tokens are of, read piecewise (a ChunkedText, or the server's TextBuffer). */
+export interface TextSource {
+  readonly length: number;
+  slice(from: number, to: number): string;
+  endsWith(suffix: string, pos: number): boolean;
+}
+
 export class TokenizedText {
-  private readonly content: ChunkedText;
+  private readonly content: TextSource;
+  /** The text when this owns it (built from a string); else the caller edits the source. */
+  private readonly owned: ChunkedText | undefined;
+  /** Length of the text the pieces describe (during an edit of a shared source: the old one). */
+  private size: number;
   /** Pieces before the gap, in order, absolute offsets. */
   private head: Piece[];
   /** Pieces after the gap, LAST piece first, offsets relative to the text end (<= 0). */
   private tail: Piece[] = [];
   private total = 0;
 
+  /**
+   * Over a string (kept here, edited with `edit`), or over a text source its owner edits and
+   * reports with `followEdit` — then the document's text is held once, not twice.
+   */
   constructor(
     readonly tokenizer: Tokenizer,
-    text: string,
+    text: string | TextSource,
   ) {
-    this.content = new ChunkedText(text);
-    this.head = tokenizer.pieces(text);
+    if (typeof text === 'string') this.content = this.owned = new ChunkedText(text);
+    else this.content = text;
+    this.size = this.content.length;
+    this.head = tokenizer.pieces(typeof text === 'string' ? text : text.slice(0, text.length));
     for (const p of this.head) this.total += p.ids.length;
   }
 
   /** The whole text (joins the chunks: O(length)). */
   get text(): string {
-    return this.content.toString();
+    return this.content.slice(0, this.size);
   }
 
   get length(): number {
-    return this.content.length;
+    return this.size;
   }
 
   slice(from: number, to: number): string {
@@ -54,27 +71,39 @@ export class TokenizedText {
   }
 
   /**
-   * Replaces text[start, end) (UTF-16 offsets in the current text) by `insert`.
+   * Replaces text[start, end) (UTF-16 offsets in the current text) by `insert`, in text this owns.
    * Returns how many pieces were tokenized anew.
    */
   edit(start: number, end: number, insert: string): number {
-    const old = this.content;
-    if (start < 0 || end < start || end > old.length) throw new RangeError(`edit [${start}, ${end}) outside a text of ${old.length}`);
+    if (!this.owned) throw new Error('TokenizedText over a shared text source: edit the source, then call followEdit');
+    if (start < 0 || end < start || end > this.size) throw new RangeError(`edit [${start}, ${end}) outside a text of ${this.size}`);
+    this.owned.replace(start, end, insert);
+    return this.followEdit(start, end, insert.length);
+  }
+
+  /**
+   * The source has had [start, oldEnd) replaced by `inserted` code units: re-tokenize around it.
+   * Returns how many pieces were tokenized anew.
+   */
+  followEdit(start: number, oldEnd: number, inserted: number): number {
+    const text = this.content;
+    if (text.length !== this.size - (oldEnd - start) + inserted) {
+      throw new Error(`followEdit: the source is ${text.length} long, not ${this.size} - ${oldEnd - start} + ${inserted}`);
+    }
     const k = Math.max(0, this.firstEndingAtOrAfter(start) - BACKOFF_PIECES);
     this.moveGap(k);
-    const from = this.head.length > 0 ? this.head[this.head.length - 1]!.end : 0;
-    const atSegmentStart = this.tokenizer.isSegmentStart(old, from);
     // Old pieces from k on are now all in the tail, end-relative: still right for unchanged text.
     const tail = this.tail;
-    const len = old.length - (end - start) + insert.length;
-    const editEnd = start + insert.length;
-    // Tokenize a window string, never the whole new text: slicing a 1 MB string per keystroke
+    const from = this.head.length > 0 ? this.head[this.head.length - 1]!.end : 0;
+    const atSegmentStart = this.tokenizer.isSegmentStart(text, from); // text before `from` is unchanged
+    const len = text.length;
+    const editEnd = start + inserted;
+    // Tokenize a window of the text, never the whole of it: slicing a 1 MB string per keystroke
     // would cost more than everything else.
-    let oldWindowEnd = Math.min(old.length, Math.max(end, from) + FIRST_WINDOW);
+    let windowEnd = Math.min(len, Math.max(editEnd, from) + FIRST_WINDOW);
     for (;;) {
-      const windowText = old.slice(from, start) + insert + old.slice(end, oldWindowEnd);
-      const complete = oldWindowEnd >= old.length;
-      const fresh = this.tokenizer.pieces(windowText, from, atSegmentStart);
+      const complete = windowEnd >= len;
+      const fresh = this.tokenizer.pieces(text.slice(from, windowEnd), from, atSegmentStart);
       const trusted = complete ? fresh.length : fresh.length - UNTRUSTED_TAIL;
       for (let f = 0; f < trusted; f++) {
         const p = fresh[f]!;
@@ -82,19 +111,19 @@ export class TokenizedText {
         // Is there an old piece at the same place (seen from the end of the text)?
         const j = this.tailIndexStartingAt(p.start - len);
         if (j >= 0 && tail[j]!.end === p.end - len) {
-          old.replace(start, end, insert);
+          this.size = len;
           this.dropTail(tail.length - 1 - j);
           this.pushHead(fresh, f);
           return f;
         }
       }
       if (complete) {
-        old.replace(start, end, insert);
+        this.size = len;
         this.dropTail(tail.length);
         this.pushHead(fresh, fresh.length);
         return fresh.length;
       }
-      oldWindowEnd = Math.min(old.length, from + 2 * (oldWindowEnd - from));
+      windowEnd = Math.min(len, from + 2 * (windowEnd - from));
     }
   }
 
@@ -181,7 +210,7 @@ export class TokenizedText {
   private piece(i: number): Piece {
     if (i < this.head.length) return this.head[i]!;
     const p = this.tail[this.tail.length - 1 - (i - this.head.length)]!;
-    const len = this.content.length;
+    const len = this.size;
     return { ...p, start: p.start + len, end: p.end + len };
   }
 
@@ -191,7 +220,7 @@ export class TokenizedText {
 
   private endAt(i: number): number {
     if (i < this.head.length) return this.head[i]!.end;
-    return this.tail[this.tail.length - 1 - (i - this.head.length)]!.end + this.content.length;
+    return this.tail[this.tail.length - 1 - (i - this.head.length)]!.end + this.size;
   }
 
   private firstEndingAtOrAfter(x: number): number {
@@ -220,7 +249,7 @@ export class TokenizedText {
 
   /** Makes the head hold exactly the first k pieces. */
   private moveGap(k: number): void {
-    const len = this.content.length;
+    const len = this.size;
     while (this.head.length > k) {
       const p = this.head.pop()!;
       p.start -= len;
