@@ -2,6 +2,7 @@
 // markers (`<|endoftext|>`, `<fim_prefix>`, `<｜fim▁hole｜>`, `<think>`) written in a file are text,
 // never the control id. Other non-special added tokens are real vocabulary (DeepSeek-Coder adds
 // Latin-1 letters this way) and are matched as Hugging Face matches them.
+import { escapeRegExp } from './regex';
 import { type AddedTokenSpec, TokenizerError } from './spec';
 
 /** Whether an added token is a control marker that file content must never produce. */
@@ -24,7 +25,7 @@ export function buildAddedTokenMatcher(tokens: AddedTokenSpec[]): AddedTokenMatc
   // Longest first, like Hugging Face's leftmost-longest automaton.
   const sorted = [...content].sort((a, b) => b.content.length - a.content.length);
   const ids = new Map(sorted.map((t) => [t.content, t.id]));
-  const re = new RegExp(sorted.map((t) => t.content.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gu');
+  const re = new RegExp(sorted.map((t) => escapeRegExp(t.content)).join('|'), 'gu');
   return {
     next(text, from) {
       re.lastIndex = from;

@@ -80,9 +80,14 @@ function caseless(pattern: string): string {
   return out;
 }
 
+/** `text` as a pattern that matches it literally. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** A global, Unicode RegExp for a Split pattern (a String pattern matches literally). */
 export function compilePattern(pattern: { Regex: string } | { String: string }): RegExp {
-  const source = 'Regex' in pattern ? translatePattern(pattern.Regex) : pattern.String.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const source = 'Regex' in pattern ? translatePattern(pattern.Regex) : escapeRegExp(pattern.String);
   try {
     return new RegExp(source, 'gu');
   } catch (err) {
