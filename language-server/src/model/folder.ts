@@ -1,0 +1,50 @@
+// Finds the parts of a model folder (Hugging Face / Optimum / onnx-community layouts) and says exactly
+// what is missing when it is not one.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ModelConfig, parseModelConfig } from './config';
+
+export interface ModelFolder {
+  dir: string;
+  tokenizerPath: string;
+  onnxPath: string;
+  config: ModelConfig;
+}
+
+export class ModelFolderError extends Error {}
+
+export type Precision = 'fp32' | 'quantized';
+
+/** Decoder files in the order they are tried; a merged decoder serves both the first call and later ones. */
+export function decoderCandidates(precision: Precision): string[] {
+  const plain = ['model.onnx', 'decoder_model_merged.onnx', 'decoder_with_past_model.onnx'];
+  const quantized = ['model_quantized.onnx', 'model_int8.onnx', 'model_q4.onnx', 'decoder_model_merged_quantized.onnx'];
+  const names = precision === 'quantized' ? [...quantized, ...plain] : [...plain, ...quantized];
+  return names.flatMap((n) => [join('onnx', n), n]);
+}
+
+export function openModelFolder(dir: string, precision: Precision = 'fp32'): ModelFolder {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelFolderError(`${dir} is not a folder`);
+  const problems: string[] = [];
+  const tokenizerPath = join(dir, 'tokenizer.json');
+  if (!existsSync(tokenizerPath)) problems.push('no tokenizer.json');
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) problems.push('no config.json');
+  const onnx = decoderCandidates(precision).find((f) => existsSync(join(dir, f)));
+  if (!onnx) problems.push('no decoder .onnx (looked for onnx/model.onnx, decoder_model_merged.onnx and their quantized variants)');
+  if (problems.length) throw new ModelFolderError(`${dir} is not a usable model: ${problems.join('; ')}`);
+  const config = parseModelConfig(readJson(configPath), optionalJson(join(dir, 'generation_config.json')), configPath);
+  return { dir, tokenizerPath, onnxPath: join(dir, onnx!), config };
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ModelFolderError(`${path}: ${err instanceof Error ? err.message : err}`);
+  }
+}
+
+function optionalJson(path: string): unknown {
+  return existsSync(path) ? readJson(path) : undefined;
+}

@@ -1,0 +1,162 @@
+// One decoder forward pass over an onnxruntime session, whatever the export's cache layout. Input and
+// output names come from the session itself, never assumed.
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { ModelConfig } from './config';
+
+type Ort = typeof import('onnxruntime-node');
+
+/** How the export keeps its key/value cache. */
+export type CacheLayout =
+  /** past_key_values.{i}.key / .value: [batch, kv_heads, past, head_dim] (LLaMA, Qwen2, Mistral, ...). */
+  | 'split'
+  /** past_key_values.{i}.key_value: [batch, past, 2 * head_dim] (GPT-BigCode multi-query). */
+  | 'fused';
+
+export interface SessionLayout {
+  cache: CacheLayout;
+  /** Past inputs in feed order, and the present output that becomes each one next step. */
+  past: Array<{ input: string; output: string }>;
+  /** Merged decoders take use_cache_branch (false on the first call). */
+  useCacheBranch: boolean;
+  hasPositionIds: boolean;
+  hasAttentionMask: boolean;
+  cacheType: 'float32' | 'float16';
+  logits: string;
+}
+
+/** The cache after a run: one tensor per past input, `length` positions long. */
+export interface KvCache {
+  length: number;
+  tensors: Tensor[];
+}
+
+export interface RunResult {
+  /** Logits of every new position, row-major [positions, vocab]. */
+  logits: Float32Array;
+  positions: number;
+  cache: KvCache;
+}
+
+export class ModelLayoutError extends Error {}
+
+export function detectLayout(inputs: readonly string[], outputs: readonly string[], types: Map<string, string>): SessionLayout {
+  if (!inputs.includes('input_ids')) throw new ModelLayoutError(`the decoder has no input_ids input (inputs: ${inputs.join(', ')})`);
+  const logits = outputs.find((o) => o === 'logits') ?? outputs[0];
+  if (!logits) throw new ModelLayoutError('the decoder has no outputs');
+  const pastNames = inputs.filter((n) => n.startsWith('past_key_values.') || n.startsWith('past.'));
+  if (!pastNames.length) throw new ModelLayoutError('the decoder has no past_key_values inputs: an export without a KV cache is too slow to complete with');
+  const fused = pastNames.every((n) => n.endsWith('.key_value'));
+  const past = pastNames.map((input) => {
+    const output = input.replace(/^past_key_values\./, 'present.').replace(/^past\./, 'present.');
+    if (!outputs.includes(output)) throw new ModelLayoutError(`the decoder takes ${input} but gives no ${output}`);
+    return { input, output };
+  });
+  const t = types.get(pastNames[0]!);
+  return {
+    cache: fused ? 'fused' : 'split',
+    past,
+    useCacheBranch: inputs.includes('use_cache_branch'),
+    hasPositionIds: inputs.includes('position_ids'),
+    hasAttentionMask: inputs.includes('attention_mask'),
+    cacheType: t === 'float16' ? 'float16' : 'float32',
+    logits,
+  };
+}
+
+export class DecoderSession {
+  private constructor(
+    private readonly ort: Ort,
+    private readonly session: InferenceSession,
+    readonly config: ModelConfig,
+    readonly layout: SessionLayout,
+  ) {}
+
+  static async open(onnxPath: string, config: ModelConfig, options: { threads?: number } = {}): Promise<DecoderSession> {
+    const ort = require('onnxruntime-node') as Ort;
+    const session = await ort.InferenceSession.create(onnxPath, {
+      intraOpNumThreads: options.threads ?? 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    });
+    const types = new Map(session.inputMetadata.map((m) => [m.name, m.isTensor ? String(m.type) : 'non-tensor']));
+    return new DecoderSession(ort, session, config, detectLayout(session.inputNames, session.outputNames, types));
+  }
+
+  /** A cache holding nothing: what the first call feeds. */
+  emptyCache(): KvCache {
+    return { length: 0, tensors: this.layout.past.map(() => this.cacheTensor(0)) };
+  }
+
+  private cacheTensor(length: number): Tensor {
+    const c = this.config;
+    const dims = this.layout.cache === 'fused' ? [1, length, 2 * c.headDim] : [1, c.kvHeads, length, c.headDim];
+    const size = dims.reduce((a, b) => a * b, 1);
+    const data = this.layout.cacheType === 'float16' ? new Uint16Array(size) : new Float32Array(size);
+    return new this.ort.Tensor(this.layout.cacheType, data, dims);
+  }
+
+  /** Runs `ids` after the cached positions; returns their logits and the longer cache. */
+  async run(ids: ArrayLike<number>, cache: KvCache = this.emptyCache()): Promise<RunResult> {
+    const { ort, layout } = this;
+    const n = ids.length;
+    if (n === 0) throw new Error('run needs at least one token');
+    const total = cache.length + n;
+    const feeds: Record<string, Tensor> = {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(Array.from(ids, BigInt)), [1, n]),
+    };
+    if (layout.hasAttentionMask) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
+    if (layout.hasPositionIds) {
+      const pos = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) pos[i] = BigInt(cache.length + i);
+      feeds.position_ids = new ort.Tensor('int64', pos, [1, n]);
+    }
+    if (layout.useCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([cache.length > 0 ? 1 : 0]), [1]);
+    layout.past.forEach((p, i) => (feeds[p.input] = cache.tensors[i]!));
+    const out = await this.session.run(feeds);
+    const logits = out[layout.logits]!;
+    const vocab = logits.dims[logits.dims.length - 1]!;
+    return {
+      logits: toFloat32(logits, vocab),
+      positions: n,
+      cache: { length: total, tensors: layout.past.map((p) => out[p.output]!) },
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function toFloat32(t: Tensor, vocab: number): Float32Array {
+  if (t.type === 'float32') return t.data as Float32Array;
+  if (t.type === 'float16') {
+    const src = t.data as Uint16Array;
+    const out = new Float32Array(src.length);
+    for (let i = 0; i < src.length; i++) out[i] = halfToFloat(src[i]!);
+    return out;
+  }
+  throw new ModelLayoutError(`logits of type ${t.type} (vocabulary ${vocab}) are not supported`);
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+/** Index of the largest of `vocab` logits starting at `offset`. */
+export function argmax(logits: Float32Array, offset: number, vocab: number): number {
+  let best = 0;
+  let max = -Infinity;
+  for (let i = 0; i < vocab; i++) {
+    const v = logits[offset + i]!;
+    if (v > max) {
+      max = v;
+      best = i;
+    }
+  }
+  return best;
+}
