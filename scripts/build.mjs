@@ -55,6 +55,8 @@ const builds = [
   // onnxruntime-node is a native package: it stays in node_modules beside the bundle.
   esbuild.build({ ...common, entryPoints: ['language-server/src/main.ts'], outfile: 'dist/server.js', external: ['onnxruntime-node'], banner: shebang }),
   esbuild.build({ ...common, entryPoints: ['language-server/src/cli/main.ts'], outfile: 'dist/cli.js', external: ['onnxruntime-node'], banner: shebang }),
+  // The inference worker (a worker thread of the server and of the CLI).
+  esbuild.build({ ...common, entryPoints: ['language-server/src/model/worker.ts'], outfile: 'dist/worker.js', external: ['onnxruntime-node'] }),
 ];
 if (!production) {
   rmSync(join(root, 'out'), { recursive: true, force: true });

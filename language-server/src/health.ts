@@ -1,7 +1,7 @@
-import type { Health, OnnxRuntimeInfo } from './lsp_ext';
+import type { Health, ModelStatus, OnnxRuntimeInfo } from './lsp_ext';
 
 /** The server's health from what it knows now. Pure, so every state is testable. */
-export function assessHealth(onnxruntime: OnnxRuntimeInfo): Health {
+export function assessHealth(onnxruntime: OnnxRuntimeInfo, model: ModelStatus = { state: 'off' }): Health {
   if (!onnxruntime.available) {
     return {
       state: 'warning',
@@ -11,5 +11,18 @@ export function assessHealth(onnxruntime: OnnxRuntimeInfo): Health {
         'Reinstall the extension for this platform.',
     };
   }
-  return { state: 'ok', message: `Ready (ONNX Runtime ${onnxruntime.version ?? '?'})` };
+  switch (model.state) {
+    case 'error':
+      return {
+        state: 'warning',
+        message: `Completions off: ${model.error ?? 'the model failed to load'}`,
+        detail: `Model folder: ${model.dir ?? '?'}. The Token Lens keeps working. Set tessera.model.path to a folder with tokenizer.json, config.json and an ONNX decoder, or clear it for the embedded model.`,
+      };
+    case 'loading':
+      return { state: 'ok', message: `Loading model ${model.name ?? ''}`.trim() };
+    case 'ready':
+      return { state: 'ok', message: `Ready: ${model.name} (ONNX Runtime ${onnxruntime.version ?? '?'})`, detail: `${model.description ?? ''}; FIM: ${model.fimTemplate ?? '?'}` };
+    default:
+      return { state: 'ok', message: `Ready (ONNX Runtime ${onnxruntime.version ?? '?'})` };
+  }
 }

@@ -46,6 +46,21 @@ export interface ServerInfo {
   health: Health;
   openDocuments: number;
   tokenizer: TokenizerStatus;
+  model: ModelStatus;
+}
+
+/** The completion model as the server holds it. */
+export interface ModelStatus {
+  state: 'loading' | 'ready' | 'error' | 'off';
+  /** Folder name (e.g. tessera-tiny). */
+  name?: string;
+  dir?: string;
+  onnxFile?: string;
+  /** e.g. "llama, 6 layers, 4 heads (4 kv), vocab 8192, split cache" */
+  description?: string;
+  fimTemplate?: string;
+  error?: string;
+  lastLatencyMs?: number;
 }
 
 export const serverInfoRequest = new RequestType0<ServerInfo, void>('tessera/serverInfo');
@@ -82,7 +97,49 @@ export interface TesseraSettings {
   /** Files above this size are not tokenized whole (the lens still shows visible text). */
   maxFileMB: number;
   diagnostics: { normalization: boolean; invisible: boolean; straddle: boolean };
+  model: ModelSettings;
+  completion: CompletionSettings;
 }
+
+export interface ModelSettings {
+  /** A model folder (tokenizer.json, config.json, an ONNX decoder); empty: the embedded default. */
+  path: string;
+  precision: 'fp32' | 'quantized';
+  /** onnxruntime intra-op threads. */
+  threads: number;
+}
+
+export interface CompletionSettings {
+  enabled: boolean;
+  maxTokens: number;
+  /** Completions whose confidence (geometric mean token probability) is below this are not shown. */
+  minConfidence: number;
+  /** 'auto' (detected from the tokenizer) or a family name (prompt/fim.ts). */
+  fimTemplate: string;
+  fimOrder: 'auto' | 'psm' | 'spm';
+  prefixTokens: number;
+  suffixTokens: number;
+  /** 0: greedy. */
+  temperature: number;
+  topP: number;
+  tokenHealing: boolean;
+}
+
+/** What one inline completion cost and how sure the model was (pushed after each request). */
+export interface CompletionInfo {
+  uri: string;
+  model: string;
+  latencyMs: number;
+  tokens: number;
+  prefillTokens: number;
+  reusedTokens: number;
+  confidence: number;
+  /** False when the confidence gate or the syntax held it back. */
+  shown: boolean;
+  reason?: string;
+}
+
+export const completionInfoNotification = new NotificationType<CompletionInfo>('tessera/completionInfo');
 
 /** Tokens are sent as parallel arrays; offsets are UTF-16 code units into the document. */
 export interface TokenRun {

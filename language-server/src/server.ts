@@ -1,11 +1,16 @@
-import { join } from 'node:path';
-import { type Connection, type InitializeParams, type InitializeResult, TextDocumentSyncKind } from 'vscode-languageserver';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Connection, type InitializeParams, type InitializeResult, InlineCompletionItem, TextDocumentSyncKind } from 'vscode-languageserver';
+import { CompletionService } from './completion/service';
+import { grammarFor } from './syntax/languages';
+import { SyntaxService } from './syntax/parser';
 import { DocumentStore } from './documents/store';
 import { LensService } from './lens/lensService';
 import { assessHealth } from './health';
 import { Logger } from './logger';
 import {
   compareRequest,
+  completionInfoNotification,
   countRequest,
   documentStatsRequest,
   type Health,
@@ -16,7 +21,7 @@ import {
   tokenAtRequest,
   tokensRequest,
 } from './lsp_ext';
-import { readSettings } from './settings';
+import { DEFAULT_SETTINGS, readSettings } from './settings';
 import { documentStats } from './documents/stats';
 import { probeOnnxRuntime } from './runtime/onnxProbe';
 import { VERSION } from './version';
@@ -26,6 +31,8 @@ export interface ServerOptions {
   probeRuntime?: () => OnnxRuntimeInfo;
   /** Where tree-sitter.wasm and grammars/ are; by default dist/wasm beside the bundle. */
   wasmDir?: string;
+  /** The inference worker's bundle; by default dist/worker.js beside the server. */
+  workerFile?: string;
 }
 
 /**
@@ -37,8 +44,13 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const logger = new Logger(connection.console);
   const documents = new DocumentStore();
   const lens = new LensService(connection, documents, logger, options.wasmDir ?? join(__dirname, 'wasm'));
+  documents.listen({ opened: () => undefined, changed: () => undefined, closed: (uri) => completion.forget(uri) });
+  const wasmDir = options.wasmDir ?? join(__dirname, 'wasm');
+  const syntax = SyntaxService.create(wasmDir).catch(() => undefined);
   let onnxruntime: OnnxRuntimeInfo = { available: false, error: 'not probed yet' };
   let health: Health = { state: 'warning', message: 'Starting' };
+  let workspaceFolders: string[] = [];
+  const completion = new CompletionService(DEFAULT_SETTINGS, (status) => setHealth(assessHealth(onnxruntime, status)), options.workerFile);
 
   const setHealth = (next: Health): void => {
     health = next;
@@ -50,19 +62,25 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onInitialize((params: InitializeParams): InitializeResult => {
     const init = (params.initializationOptions ?? {}) as InitializationOptions;
     logger.setLevel(init.logLevel);
-    lens.configure(readSettings(init.settings));
+    const settings = readSettings(init.settings);
+    lens.configure(settings);
+    pendingSettings = settings;
+    workspaceFolders = (params.workspaceFolders ?? []).map((f) => uriToPath(f.uri)).filter((p): p is string => !!p);
     logger.info(`Tessera language server ${VERSION} (pid ${process.pid}, Node ${process.version})`);
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        inlineCompletionProvider: true,
       },
       serverInfo: { name: 'tessera-lsp', version: VERSION },
     };
   });
 
+  let pendingSettings = DEFAULT_SETTINGS;
   connection.onInitialized(() => {
     onnxruntime = (options.probeRuntime ?? probeOnnxRuntime)();
-    setHealth(assessHealth(onnxruntime));
+    setHealth(assessHealth(onnxruntime, completion.status));
+    if (onnxruntime.available) void completion.configure(pendingSettings);
   });
 
   // Settings pushed by the client (VS Code sends the whole `tessera` section on every change).
@@ -71,7 +89,39 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const level = section?.server?.logLevel;
     logger.setLevel(level);
     logger.debug(`log level: ${level ?? 'unchanged'}`);
-    if (section) lens.configure(readSettings(section));
+    if (section) {
+      const settings = readSettings(section);
+      lens.configure(settings);
+      pendingSettings = settings;
+      if (onnxruntime.available) void completion.configure(settings);
+    }
+  });
+
+  connection.languages.inlineCompletion.on(async (params, token) => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc || !onnxruntime.available) return null;
+    const text = doc.getText();
+    const offset = doc.offsetAt(params.position);
+    const grammar = grammarFor(doc.languageId, params.textDocument.uri);
+    const service = grammar ? await syntax : undefined;
+    const parser = service && grammar && text.length < 512 * 1024 ? await service.parser(grammar).catch(() => undefined) : undefined;
+    try {
+      const r = await completion.complete(
+        { uri: doc.uri, path: displayPath(doc.uri, workspaceFolders), text, offset, parser },
+        { onCancel: (f) => token.onCancellationRequested(f) },
+      );
+      if (!r) return null;
+      void connection.sendNotification(completionInfoNotification, {
+        uri: doc.uri, model: completion.modelName, latencyMs: Math.round(r.latencyMs * 10) / 10, tokens: r.tokens,
+        prefillTokens: r.prefillTokens, reusedTokens: r.reusedTokens, confidence: r.confidence, shown: r.shown, reason: r.reason,
+      });
+      logger.debug(`completion ${r.shown ? 'shown' : `held back (${r.reason})`}: ${r.tokens} tokens, ${r.prefillTokens} run / ${r.reusedTokens} reused, ${r.latencyMs.toFixed(1)} ms, confidence ${r.confidence.toFixed(2)}`);
+      if (!r.shown) return [];
+      return [InlineCompletionItem.create(r.text, undefined, { start: params.position, end: params.position })];
+    } catch (err) {
+      logger.warn(`completion failed: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    }
   });
 
   connection.onRequest(serverInfoRequest, () => ({
@@ -87,6 +137,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     health,
     openDocuments: documents.size,
     tokenizer: lens.tokenizerStatus(),
+    model: completion.status,
   }));
 
   connection.onRequest(documentStatsRequest, ({ uri }) => {
@@ -102,5 +153,22 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onDidOpenTextDocument((params) => documents.open(params));
   connection.onDidChangeTextDocument((params) => documents.change(params));
   connection.onDidCloseTextDocument((params) => documents.close(params));
+  connection.onShutdown(() => completion.dispose());
   connection.listen();
+}
+
+function uriToPath(uri: string): string | undefined {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The file's path relative to its workspace folder (what the model sees as its name), else its name. */
+function displayPath(uri: string, folders: string[]): string {
+  const path = uriToPath(uri);
+  if (!path) return uri.slice(uri.lastIndexOf('/') + 1);
+  const folder = folders.find((f) => path.startsWith(f + sep));
+  return folder ? relative(folder, path).split(sep).join('/') : path.slice(path.lastIndexOf(sep) + 1);
 }

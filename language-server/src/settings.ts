@@ -6,6 +6,19 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
   compareTokenizers: [],
   maxFileMB: 8,
   diagnostics: { normalization: true, invisible: true, straddle: true },
+  model: { path: '', precision: 'fp32', threads: 1 },
+  completion: {
+    enabled: true,
+    maxTokens: 64,
+    minConfidence: 0.2,
+    fimTemplate: 'auto',
+    fimOrder: 'auto',
+    prefixTokens: 320,
+    suffixTokens: 96,
+    temperature: 0,
+    topP: 0.95,
+    tokenHealing: true,
+  },
 };
 
 const positive = (v: unknown): number | undefined => (typeof v === 'number' && v > 0 ? v : undefined);
@@ -17,6 +30,9 @@ const positive = (v: unknown): number | undefined => (typeof v === 'number' && v
 export function readSettings(raw: unknown): TesseraSettings {
   const r = (raw ?? {}) as Record<string, unknown>;
   const d = (r.diagnostics ?? {}) as Record<string, unknown>;
+  const m = (r.model ?? {}) as Record<string, unknown>;
+  const c = (r.completion ?? {}) as Record<string, unknown>;
+  const dc = DEFAULT_SETTINGS.completion;
   const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x.length > 0) : []);
   const bool = (v: unknown, dflt: boolean): boolean => (typeof v === 'boolean' ? v : dflt);
   return {
@@ -28,6 +44,23 @@ export function readSettings(raw: unknown): TesseraSettings {
       normalization: bool(d.normalization, true),
       invisible: bool(d.invisible, true),
       straddle: bool(d.straddle, true),
+    },
+    model: {
+      path: typeof m.path === 'string' ? m.path.trim() : '',
+      precision: m.precision === 'quantized' ? 'quantized' : m.precision === 'fp32' ? 'fp32' : DEFAULT_SETTINGS.model.precision,
+      threads: Math.min(16, Math.round(positive(m.threads) ?? DEFAULT_SETTINGS.model.threads)),
+    },
+    completion: {
+      enabled: bool(c.enabled, dc.enabled),
+      maxTokens: Math.min(512, Math.round(positive(c.maxTokens) ?? dc.maxTokens)),
+      minConfidence: typeof c.minConfidence === 'number' && c.minConfidence >= 0 && c.minConfidence <= 1 ? c.minConfidence : dc.minConfidence,
+      fimTemplate: typeof c.fimTemplate === 'string' && c.fimTemplate ? c.fimTemplate : dc.fimTemplate,
+      fimOrder: c.fimOrder === 'psm' || c.fimOrder === 'spm' ? c.fimOrder : 'auto',
+      prefixTokens: Math.round(positive(c.prefixTokens) ?? dc.prefixTokens),
+      suffixTokens: Math.round(typeof c.suffixTokens === 'number' && c.suffixTokens >= 0 ? c.suffixTokens : dc.suffixTokens),
+      temperature: typeof c.temperature === 'number' && c.temperature >= 0 ? c.temperature : dc.temperature,
+      topP: typeof c.topP === 'number' && c.topP > 0 && c.topP <= 1 ? c.topP : dc.topP,
+      tokenHealing: bool(c.tokenHealing, dc.tokenHealing),
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Command } from './command';
+import { completeCommand } from './complete';
 import { infoCommand } from './info';
 import { tokensCommand } from './tokens';
 
 /** Every `tessera` subcommand, in the order `--help` lists them. */
-export const commands: Command[] = [infoCommand, tokensCommand];
+export const commands: Command[] = [infoCommand, tokensCommand, completeCommand];

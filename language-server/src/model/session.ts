@@ -82,6 +82,10 @@ export class DecoderSession {
     return new DecoderSession(ort, session, config, detectLayout(session.inputNames, session.outputNames, types));
   }
 
+  get tensorClass(): Ort['Tensor'] {
+    return this.ort.Tensor;
+  }
+
   /** A cache holding nothing: what the first call feeds. */
   emptyCache(): KvCache {
     return { length: 0, tensors: this.layout.past.map(() => this.cacheTensor(0)) };

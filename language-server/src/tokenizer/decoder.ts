@@ -63,6 +63,11 @@ export class StreamDecoder {
     return this.strip(this.decoder.decode(this.bytesOf(id), { stream: true }));
   }
 
+  /** Raw bytes (part of a token, e.g. after token healing took its start). */
+  pushBytes(bytes: Uint8Array): string {
+    return this.strip(this.decoder.decode(bytes, { stream: true }));
+  }
+
   /** Ends the stream; incomplete trailing bytes become U+FFFD. */
   flush(): string {
     return this.strip(this.decoder.decode());

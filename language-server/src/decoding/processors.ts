@@ -1,0 +1,88 @@
+// Decoding as a chain of small processors over one position's logits (as llama.cpp's sampler chain and
+// Hugging Face's LogitsProcessorList): each edits the logits in place, -Infinity forbids a token.
+
+export interface DecodeStep {
+  /** Tokens generated so far in this completion. */
+  generated: readonly number[];
+}
+
+export type LogitsProcessor = (logits: Float32Array, step: DecodeStep) => void;
+
+export function applyChain(chain: readonly LogitsProcessor[], logits: Float32Array, step: DecodeStep): void {
+  for (const p of chain) p(logits, step);
+}
+
+/** Forbids ids (control tokens that are not stops: a FIM marker in the middle is never right). */
+export function suppress(ids: Iterable<number>): LogitsProcessor {
+  const list = Int32Array.from(ids);
+  return (logits) => {
+    for (let i = 0; i < list.length; i++) logits[list[i]!] = -Infinity;
+  };
+}
+
+/** Forbids everything outside `allowed(step)` while it returns a set; null lifts the constraint. */
+export function constrain(allowed: (step: DecodeStep) => Uint8Array | null): LogitsProcessor {
+  return (logits, step) => {
+    const mask = allowed(step);
+    if (!mask) return;
+    for (let i = 0; i < logits.length; i++) if (!mask[i]) logits[i] = -Infinity;
+  };
+}
+
+export function temperature(t: number): LogitsProcessor {
+  return (logits) => {
+    if (t === 1) return;
+    for (let i = 0; i < logits.length; i++) logits[i] = logits[i]! / t;
+  };
+}
+
+/** Keeps the smallest set of tokens whose probability reaches p (nucleus sampling). */
+export function topP(p: number): LogitsProcessor {
+  return (logits) => {
+    if (p >= 1) return;
+    const probs = softmax(logits);
+    const order = Array.from(probs.keys()).filter((i) => probs[i]! > 0).sort((a, b) => probs[b]! - probs[a]!);
+    let mass = 0;
+    let k = 0;
+    while (k < order.length && mass < p) mass += probs[order[k++]!]!;
+    const keep = new Uint8Array(logits.length);
+    for (let i = 0; i < k; i++) keep[order[i]!] = 1;
+    for (let i = 0; i < logits.length; i++) if (!keep[i]) logits[i] = -Infinity;
+  };
+}
+
+export function softmax(logits: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  const out = new Float32Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i]! - max);
+  for (let i = 0; i < logits.length; i++) out[i]! /= sum;
+  return out;
+}
+
+/** log-probability of `id` under logits (natural log). */
+export function logProb(logits: Float32Array, id: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
+  return logits[id]! - max - Math.log(sum);
+}
+
+export function argmaxOf(logits: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
+  return best;
+}
+
+/** Draws from softmax(logits) with `random` in [0, 1). */
+export function sampleOf(logits: Float32Array, random: () => number): number {
+  const probs = softmax(logits);
+  let r = random();
+  for (let i = 0; i < probs.length; i++) {
+    r -= probs[i]!;
+    if (r <= 0 && probs[i]! > 0) return i;
+  }
+  return argmaxOf(logits);
+}

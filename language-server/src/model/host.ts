@@ -1,0 +1,118 @@
+// The server's handle on the inference worker: loads a model there, sends requests, and keeps only the
+// newest one alive (a request superseded or cancelled resolves to null at once, and the worker stops
+// it between two decoding steps). A crashed worker is reported and replaced on the next load.
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Generation } from '../decoding/generate';
+import type { Precision } from './folder';
+import type { FromWorker, GenerateRequest, ModelInfo, ToWorker } from './workerProtocol';
+
+export interface HostResult {
+  generation: Generation;
+  /** Time in the worker, from receiving the request to its result. */
+  workerMs: number;
+}
+
+export class ModelHost {
+  private worker: Worker | undefined;
+  private readonly latest = new Int32Array(new SharedArrayBuffer(4));
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: HostResult | null) => void; reject: (e: Error) => void }>();
+  private loading: { resolve: (i: ModelInfo) => void; reject: (e: Error) => void } | undefined;
+  info: ModelInfo | undefined;
+
+  constructor(
+    private readonly workerFile = join(__dirname, 'worker.js'),
+    private readonly onCrash: (message: string) => void = () => undefined,
+  ) {}
+
+  async load(dir: string, precision: Precision, threads: number): Promise<ModelInfo> {
+    await this.dispose();
+    const worker = new Worker(this.workerFile);
+    this.worker = worker;
+    worker.on('message', (m: FromWorker) => this.onMessage(m));
+    worker.on('error', (err) => this.fail(worker, `the inference worker failed: ${err.message}`));
+    worker.on('exit', (code) => this.fail(worker, `the inference worker exited (code ${code})`));
+    const info = await new Promise<ModelInfo>((resolve, reject) => {
+      this.loading = { resolve, reject };
+      this.post({ type: 'load', dir, precision, threads, latest: this.latest.buffer as SharedArrayBuffer });
+    });
+    this.info = info;
+    return info;
+  }
+
+  get ready(): boolean {
+    return this.worker !== undefined && this.info !== undefined;
+  }
+
+  /** Runs `request`, superseding any earlier one; null if it was superseded or cancelled itself. */
+  generate(request: GenerateRequest): { id: number; result: Promise<HostResult | null> } {
+    const id = this.nextId++;
+    Atomics.store(this.latest, 0, id);
+    for (const [old, p] of this.pending) {
+      if (old !== id) p.resolve(null);
+    }
+    const result = new Promise<HostResult | null>((resolve, reject) => {
+      if (!this.ready) {
+        reject(new Error('no model loaded'));
+        return;
+      }
+      this.pending.set(id, { resolve, reject });
+      this.post({ type: 'generate', id, request });
+    });
+    return { id, result };
+  }
+
+  /** Stops request `id` if it is the one running or waiting. */
+  cancel(id: number): void {
+    if (Atomics.load(this.latest, 0) === id) Atomics.store(this.latest, 0, 0);
+    this.pending.get(id)?.resolve(null);
+  }
+
+  private post(m: ToWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.type) {
+      case 'loaded':
+        this.loading?.resolve(m.info);
+        this.loading = undefined;
+        return;
+      case 'load-error':
+        this.loading?.reject(new Error(m.message));
+        this.loading = undefined;
+        void this.dispose();
+        return;
+      case 'result':
+      case 'error': {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        if (!p) return;
+        if (m.type === 'error') p.reject(new Error(m.message));
+        else p.resolve(m.generation.stoppedBy === 'cancelled' ? null : { generation: m.generation, workerMs: m.ms });
+      }
+    }
+  }
+
+  private fail(worker: Worker, message: string): void {
+    if (this.worker !== worker) return; // an old worker, already replaced
+    this.worker = undefined;
+    this.info = undefined;
+    const err = new Error(message);
+    this.loading?.reject(err);
+    this.loading = undefined;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.onCrash(message);
+  }
+
+  async dispose(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.info = undefined;
+    for (const p of this.pending.values()) p.resolve(null);
+    this.pending.clear();
+    if (worker) await worker.terminate();
+  }
+}

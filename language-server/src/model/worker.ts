@@ -1,0 +1,101 @@
+// The inference worker: owns the onnxruntime session and its KV cache, runs the decoding loop, so the
+// language server's thread never blocks on the model.
+import { parentPort } from 'node:worker_threads';
+import { applyHealing, VocabIndex } from '../decoding/healing';
+import { generate } from '../decoding/generate';
+import { suppress, temperature, topP, type LogitsProcessor } from '../decoding/processors';
+import { shapeStop } from '../decoding/stops';
+import { Tokenizer } from '../tokenizer/tokenizer';
+import { CachedSession } from './cachedSession';
+import { openModelFolder } from './folder';
+import { DecoderSession } from './session';
+import type { FromWorker, GenerateRequest, ToWorker } from './workerProtocol';
+
+interface Loaded {
+  tokenizer: Tokenizer;
+  session: DecoderSession;
+  cached: CachedSession;
+  fresh: CachedSession;
+  index: VocabIndex;
+}
+
+let loaded: Loaded | undefined;
+let latest: Int32Array | undefined;
+const port = parentPort!;
+const send = (m: FromWorker) => port.postMessage(m);
+
+/** A small deterministic generator (mulberry32), so sampling with a seed is reproducible. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function run(id: number, r: GenerateRequest): Promise<void> {
+  const m = loaded!;
+  const t0 = performance.now();
+  const processors: LogitsProcessor[] = [suppress(r.suppressIds)];
+  const healedBytes = r.healingBytes?.length ?? 0;
+  if (r.healingBytes?.length) processors.push(applyHealing(Uint8Array.from(r.healingBytes), m.index));
+  const sampling = r.temperature > 0;
+  if (sampling) processors.push(temperature(r.temperature), topP(r.topP));
+  const generation = await generate(r.reuseCache ? m.cached : m.fresh, m.tokenizer, r.prompt, {
+    maxTokens: r.maxTokens,
+    stopIds: new Set(r.stopIds),
+    processors,
+    stop: shapeStop(r.shape),
+    healedBytes,
+    random: sampling ? seeded(r.seed ?? Date.now()) : undefined,
+    cancelled: () => latest !== undefined && Atomics.load(latest, 0) !== id,
+  });
+  send({ type: 'result', id, generation, ms: performance.now() - t0 });
+}
+
+async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<void> {
+  const t0 = performance.now();
+  latest = new Int32Array(msg.latest);
+  const folder = openModelFolder(msg.dir, msg.precision);
+  const tokenizer = Tokenizer.fromFile(folder.tokenizerPath);
+  if (tokenizer.vocabSize > folder.config.vocabSize) {
+    throw new Error(`tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${folder.config.vocabSize}: they do not belong together`);
+  }
+  const session = await DecoderSession.open(folder.onnxPath, folder.config, { threads: msg.threads });
+  loaded = { tokenizer, session, cached: new CachedSession(session, true), fresh: new CachedSession(session, false), index: new VocabIndex(tokenizer) };
+  send({
+    type: 'loaded',
+    info: { dir: folder.dir, onnxPath: folder.onnxPath, config: folder.config, cache: session.layout.cache,
+      mergedDecoder: session.layout.useCacheBranch, loadMs: performance.now() - t0 },
+  });
+}
+
+// Messages are handled one at a time, in order: one session, one request running.
+let queue = Promise.resolve();
+port.on('message', (msg: ToWorker) => {
+  queue = queue.then(async () => {
+    if (msg.type === 'load') {
+      await load(msg).catch((err: unknown) => send({ type: 'load-error', message: err instanceof Error ? err.message : String(err) }));
+      return;
+    }
+    if (!loaded) {
+      send({ type: 'error', id: msg.id, message: 'no model loaded' });
+      return;
+    }
+    if (latest && Atomics.load(latest, 0) !== msg.id) {
+      send({ type: 'result', id: msg.id, generation: cancelledGeneration(), ms: 0 });
+      return;
+    }
+    await run(msg.id, msg.request).catch((err: unknown) => {
+      loaded?.cached.invalidate();
+      send({ type: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
+    });
+  });
+});
+
+function cancelledGeneration() {
+  return { text: '', tokens: [], confidence: 0, minProbability: 0, prefillTokens: 0, reusedTokens: 0, stoppedBy: 'cancelled' as const };
+}

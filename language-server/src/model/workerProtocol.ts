@@ -1,0 +1,54 @@
+// Messages between the server and its inference worker (one model session, one request at a time).
+import type { Generation } from '../decoding/generate';
+import type { CompletionShape } from '../decoding/stops';
+import type { ModelConfig } from './config';
+import type { Precision } from './folder';
+import type { CacheLayout } from './session';
+
+export interface LoadMessage {
+  type: 'load';
+  dir: string;
+  precision: Precision;
+  threads: number;
+  /** Int32Array over a SharedArrayBuffer: [latest request id]; a running request whose id is older stops. */
+  latest: SharedArrayBuffer;
+}
+
+export interface GenerateRequest {
+  prompt: number[];
+  stopIds: number[];
+  /** Control tokens that must never be generated. */
+  suppressIds: number[];
+  maxTokens: number;
+  shape: CompletionShape;
+  /** Bytes backed off from the prompt's end (token healing): the output must start with them. */
+  healingBytes?: number[];
+  temperature: number;
+  topP: number;
+  seed?: number;
+  /** Re-use the KV cache across requests (off only to measure what it saves). */
+  reuseCache: boolean;
+}
+
+export interface GenerateMessage {
+  type: 'generate';
+  id: number;
+  request: GenerateRequest;
+}
+
+export type ToWorker = LoadMessage | GenerateMessage;
+
+export interface ModelInfo {
+  dir: string;
+  onnxPath: string;
+  config: ModelConfig;
+  cache: CacheLayout;
+  mergedDecoder: boolean;
+  loadMs: number;
+}
+
+export type FromWorker =
+  | { type: 'loaded'; info: ModelInfo }
+  | { type: 'load-error'; message: string }
+  | { type: 'result'; id: number; generation: Generation; ms: number }
+  | { type: 'error'; id: number; message: string };

@@ -1,0 +1,121 @@
+// Fill-in-the-middle prompts in each model family's own format, detected from the tokenizer's special
+// tokens. SPM puts the text before the cursor last, so typing extends the previous prompt and the KV
+// cache is reused up to the cursor; PSM is used where a family was not trained (or is not known to be
+// trained) on SPM.
+import type { Tokenizer } from '../tokenizer/tokenizer';
+
+export type FimOrder = 'psm' | 'spm';
+
+export interface FimTemplate {
+  family: string;
+  /** How this family's markers are laid out for each order (see buildFimPrompt). */
+  style: 'starcoder' | 'deepseek' | 'codellama' | 'codestral';
+  prefix: string;
+  suffix: string;
+  middle: string;
+  /** Orders the family was trained on; the first is the default. */
+  orders: FimOrder[];
+  /** Tokens that end the middle (besides the tokenizer's end-of-text). */
+  stop: string[];
+  /** File separator used for a `path` header before the FIM markers, if the family has one. */
+  fileSep?: string;
+  bos?: string;
+}
+
+const T = (t: FimTemplate) => t;
+
+/** Most specific first: detection takes the first whose markers the tokenizer has. */
+export const FIM_TEMPLATES: FimTemplate[] = [
+  T({ family: 'tessera', style: 'starcoder', prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>',
+    orders: ['spm', 'psm'], stop: ['<|endoftext|>', '<file_sep>'], fileSep: '<file_sep>' }),
+  T({ family: 'starcoder2', style: 'starcoder', prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>',
+    orders: ['psm', 'spm'], stop: ['<|endoftext|>', '<file_sep>', '<fim_pad>'], fileSep: '<file_sep>' }),
+  T({ family: 'starcoder', style: 'starcoder', prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>',
+    orders: ['psm', 'spm'], stop: ['<|endoftext|>', '<fim_pad>'] }),
+  T({ family: 'santacoder', style: 'starcoder', prefix: '<fim-prefix>', suffix: '<fim-suffix>', middle: '<fim-middle>',
+    orders: ['psm', 'spm'], stop: ['<|endoftext|>', '<fim-pad>'] }),
+  T({ family: 'qwen2.5-coder', style: 'starcoder', prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>',
+    orders: ['psm'], stop: ['<|endoftext|>', '<|fim_pad|>', '<|file_sep|>', '<|repo_name|>', '<|im_end|>'], fileSep: '<|file_sep|>' }),
+  T({ family: 'codegemma', style: 'starcoder', prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>',
+    orders: ['psm'], stop: ['<|file_separator|>', '<eos>', '<end_of_turn>'], fileSep: '<|file_separator|>', bos: '<bos>' }),
+  T({ family: 'fim-generic', style: 'starcoder', prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>',
+    orders: ['psm'], stop: ['<|endoftext|>'] }),
+  T({ family: 'deepseek-coder', style: 'deepseek', prefix: '<｜fim▁begin｜>', suffix: '<｜fim▁hole｜>', middle: '<｜fim▁end｜>',
+    orders: ['psm'], stop: ['<｜end▁of▁sentence｜>', '<|EOT|>'], bos: '<｜begin▁of▁sentence｜>' }),
+  T({ family: 'codellama', style: 'codellama', prefix: '▁<PRE>', suffix: '▁<SUF>', middle: '▁<MID>',
+    orders: ['psm'], stop: ['▁<EOT>', '</s>'], bos: '<s>' }),
+  T({ family: 'codestral', style: 'codestral', prefix: '[PREFIX]', suffix: '[SUFFIX]', middle: '[MIDDLE]',
+    orders: ['spm'], stop: ['</s>'], bos: '<s>' }),
+];
+
+/** What decides between families that share markers. */
+function matches(t: FimTemplate, tok: Tokenizer): boolean {
+  const has = (s: string) => tok.id(s) !== undefined;
+  if (![t.prefix, t.suffix].every(has) || (t.style !== 'codestral' && !has(t.middle))) return false;
+  switch (t.family) {
+    case 'tessera': return tok.vocabSize <= 16384 && has('<file_sep>') && !has('<fim_pad>');
+    case 'starcoder2': return has('<file_sep>');
+    case 'qwen2.5-coder': return has('<|file_sep|>');
+    case 'codegemma': return has('<|file_separator|>');
+    default: return true;
+  }
+}
+
+export function detectFimTemplate(tok: Tokenizer, family?: string): FimTemplate | undefined {
+  if (family) return FIM_TEMPLATES.find((t) => t.family === family);
+  return FIM_TEMPLATES.find((t) => matches(t, tok));
+}
+
+export interface FimParts {
+  /** Workspace-relative path, written as a header where the family has a file separator. */
+  path?: string;
+  prefix: string;
+  suffix: string;
+}
+
+export interface FimPrompt {
+  ids: number[];
+  /** Ids that end generation. */
+  stopIds: Set<number>;
+  /** Index in ids where the prefix's tokens begin (SPM: they are the last ones). */
+  prefixStart: number;
+}
+
+/**
+ * The prompt for `parts` in `order`. Prefix and suffix are tokenized on their own, as in training
+ * (the cursor falls between tokens); token healing, if wanted, is the caller's step.
+ */
+export function buildFimPrompt(t: FimTemplate, tok: Tokenizer, parts: FimParts, order: FimOrder = t.orders[0]!): FimPrompt {
+  const id = (s: string): number => {
+    const v = tok.id(s);
+    if (v === undefined) throw new Error(`the tokenizer has no ${s} token for the ${t.family} FIM template`);
+    return v;
+  };
+  const ids: number[] = [];
+  if (t.bos && tok.id(t.bos) !== undefined) ids.push(id(t.bos));
+  if (t.fileSep && parts.path) ids.push(id(t.fileSep), ...tok.encodeIds(`${parts.path}\n`));
+  const prefix = tok.encodeIds(parts.prefix);
+  const suffix = t.style === 'codellama' || t.style === 'codestral' ? tok.encodeFragment(parts.suffix) : tok.encodeIds(parts.suffix);
+  let prefixStart: number;
+  if (t.style === 'codestral') {
+    // Mistral's own order: [SUFFIX]suffix[PREFIX]prefix, the middle follows directly.
+    ids.push(id(t.suffix), ...suffix, id(t.prefix));
+    prefixStart = ids.length;
+    ids.push(...prefix);
+  } else if (order === 'spm') {
+    // StarCoder/Megatron SPM: <pre><suf>suffix<mid>prefix — prefix and middle adjacent.
+    ids.push(id(t.prefix), id(t.suffix), ...suffix, id(t.middle));
+    prefixStart = ids.length;
+    ids.push(...prefix);
+  } else {
+    ids.push(id(t.prefix));
+    prefixStart = ids.length;
+    ids.push(...prefix, id(t.suffix), ...suffix, id(t.middle));
+  }
+  const stopIds = new Set<number>();
+  for (const s of t.stop) {
+    const v = tok.id(s);
+    if (v !== undefined) stopIds.add(v);
+  }
+  return { ids, stopIds, prefixStart };
+}

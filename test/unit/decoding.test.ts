@@ -1,0 +1,127 @@
+// The decoding chain's parts one by one, then together over a real (fixture) model: processors, token
+// healing, the completion's shape and stop rules, the prompt context's stable start, the KV cache reuse.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { completionShape, indentUnit } from '../../language-server/src/completion/shape';
+import { PrefixAnchors } from '../../language-server/src/completion/context';
+import { generate } from '../../language-server/src/decoding/generate';
+import { applyHealing, planHealing, VocabIndex } from '../../language-server/src/decoding/healing';
+import { argmaxOf, sampleOf, suppress, topP } from '../../language-server/src/decoding/processors';
+import { shapeStop, trimSuffixOverlap } from '../../language-server/src/decoding/stops';
+import { CachedSession } from '../../language-server/src/model/cachedSession';
+import { openModelFolder } from '../../language-server/src/model/folder';
+import { DecoderSession } from '../../language-server/src/model/session';
+import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
+import { repoRoot, tokenizerPath } from '../support/paths';
+
+const tiny = join(repoRoot, 'models', 'tessera-tiny');
+
+test('processors: suppress forbids, top-p keeps the smallest set reaching p, sampling stays inside it', () => {
+  const logits = Float32Array.from([2, 1, 0, -1, 3]);
+  suppress([4])(logits, { generated: [] });
+  assert.equal(argmaxOf(logits), 0);
+  topP(0.7)(logits, { generated: [] }); // softmax(2,1,0,-1) = .64 .24 .09 .03: {0, 1} reach 0.7
+  assert.deepEqual(Array.from(logits).map((x) => x > -Infinity), [true, true, false, false, false]);
+  for (let i = 0; i < 50; i++) assert.ok([0, 1].includes(sampleOf(logits, Math.random)));
+});
+
+test('token healing backs off a word the vocabulary would continue, and constrains the next token to it', () => {
+  const tok = Tokenizer.fromFile(tokenizerPath('starcoder2'));
+  const index = new VocabIndex(tok);
+  const ids = tok.encodeIds('    console.lo');
+  const plan = planHealing(tok, ids, 1, index)!;
+  assert.equal(plan.keep, ids.length - 1);
+  assert.equal(new TextDecoder().decode(plan.bytes), 'lo');
+  const logits = new Float32Array(tok.vocabSize);
+  applyHealing(plan.bytes, index)(logits, { generated: [] });
+  const allowed = [...logits.keys()].filter((i) => logits[i] === 0).map((i) => tok.decode([i]));
+  assert.ok(allowed.includes('log') && allowed.includes('lo') && allowed.includes('l'), allowed.slice(0, 20).join('|'));
+  assert.ok(allowed.every((t) => t.startsWith('lo') || 'lo'.startsWith(t)));
+  // Once the healed bytes are covered, the constraint lifts.
+  const after = new Float32Array(tok.vocabSize);
+  applyHealing(plan.bytes, index)(after, { generated: [tok.id('log')!] });
+  assert.ok(after.every((x) => x === 0));
+  // A line break or a control token is never backed off.
+  assert.equal(planHealing(tok, tok.encodeIds('x = 1\n'), 1, index), null);
+});
+
+test('shape: mid-line is one line; an empty line or an opener at the line end is a block, one level in', () => {
+  const ts = 'function f(x: number) {\n  if (x > 1) {\n    \n  }\n}\n';
+  const inBody = completionShape(ts, ts.indexOf('    \n') + 4);
+  assert.equal(inBody.multiline, true);
+  assert.equal(inBody.blockIndent, '    ');
+  assert.equal(inBody.nextLine, '}');
+  const afterOpener = 'def f(x):\n    if x:\n';
+  const s = completionShape(afterOpener, afterOpener.indexOf('if x:') + 5);
+  assert.equal(s.multiline, true);
+  assert.equal(s.blockIndent, '        ');
+  const mid = 'const x = foo(a, );\n';
+  const m = completionShape(mid, mid.indexOf(', )') + 2);
+  assert.equal(m.multiline, false);
+  assert.equal(m.lineSuffix, ');');
+  assert.equal(indentUnit('a\n\tb\n\t\tc\n'), '\t');
+  assert.equal(indentUnit('a:\n  b\n  c:\n    d\n'), '  ');
+});
+
+test('stop rules: one line stops at its end, a closer it did not open, a dedent, the next line repeated, two blank lines', () => {
+  const line = shapeStop({ multiline: false, maxLines: 8, blockIndent: '', lineSuffix: ')', nextLine: '' });
+  assert.equal(line('a, b'), null);
+  assert.equal(line('a, b)'), 4);
+  assert.equal(line('f(a))'), 4);
+  assert.equal(line('x\ny'), 1);
+  const block = shapeStop({ multiline: true, maxLines: 8, blockIndent: '    ', lineSuffix: '', nextLine: 'return result' });
+  assert.equal(block('x = 1\n    y = 2\n'), null);
+  assert.equal(block('x = 1\n    y = 2\n  z\n'), 15);
+  assert.equal(block('x = 1\n    return result\n'), 5);
+  assert.equal(block('x = 1\n\n\n    y\n'), 6);
+  const capped = shapeStop({ multiline: true, maxLines: 2, blockIndent: '', lineSuffix: '', nextLine: '' });
+  assert.equal(capped('a\nb\nc\nd\n'), 3);
+  assert.equal(trimSuffixOverlap('a, b);', ');'), 'a, b');
+  assert.equal(trimSuffixOverlap('a, b', ');'), 'a, b');
+  assert.equal(trimSuffixOverlap('x = 1  \n', ''), 'x = 1');
+});
+
+test('the prompt prefix starts at a stable line while typing, moves only on overflow', () => {
+  const tok = Tokenizer.fromFile(join(tiny, 'tokenizer.json'));
+  const lines = Array.from({ length: 400 }, (_, i) => `const value${i} = compute(${i}, "text ${i}");`).join('\n');
+  const anchors = new PrefixAnchors();
+  const budget = { prefixTokens: 200, suffixTokens: 40 };
+  let text = `${lines}\n`;
+  const first = anchors.context('u', text, text.length, tok, budget);
+  assert.ok(tok.countTokens(first.prefix) <= 200 && tok.countTokens(first.prefix) > 100);
+  assert.equal(text[first.prefixStart - 1], '\n');
+  const starts = new Set<number>();
+  for (const ch of 'let typed = 1;') {
+    text += ch;
+    starts.add(anchors.context('u', text, text.length, tok, budget).prefixStart);
+  }
+  assert.equal(starts.size, 1, 'the prefix start did not move while typing one line');
+  text += `\n${lines}`;
+  const moved = anchors.context('u', text, text.length, tok, budget);
+  assert.ok(moved.prefixStart > first.prefixStart && tok.countTokens(moved.prefix) <= 150);
+});
+
+test('the KV cache is reused up to the common prefix and gives the same completion as a fresh run', async () => {
+  const folder = openModelFolder(join(repoRoot, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2'));
+  const tok = Tokenizer.fromFile(folder.tokenizerPath);
+  const session = await DecoderSession.open(folder.onnxPath, folder.config);
+  const cached = new CachedSession(session, true);
+  const fresh = new CachedSession(session, false);
+  const opts = { maxTokens: 12, stopIds: new Set([0]), processors: [] };
+  const a = tok.encodeIds('function add(a, b) {\n  return a');
+  const first = await generate(cached, tok, a, opts);
+  assert.equal(first.reusedTokens, 0);
+  const b = tok.encodeIds('function add(a, b) {\n  return a +');
+  const second = await generate(cached, tok, b, opts);
+  const common = a.findIndex((id, i) => b[i] !== id);
+  assert.ok(second.reusedTokens >= (common < 0 ? a.length : common) && second.prefillTokens === b.length - second.reusedTokens);
+  const again = await generate(fresh, tok, b, opts);
+  assert.deepEqual(second.tokens, again.tokens);
+  assert.equal(again.reusedTokens, 0);
+  // The same prompt again: only its last token runs.
+  const repeat = await generate(cached, tok, b, opts);
+  assert.equal(repeat.prefillTokens, 1);
+  assert.deepEqual(repeat.tokens, again.tokens);
+  await session.release();
+});

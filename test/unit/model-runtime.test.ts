@@ -1,0 +1,138 @@
+// The decoder runtime on the shipped default model and on the fixtures that reproduce the layouts of
+// real Hugging Face exports (GQA with biases, GPT-BigCode multi-query with a fused cache, Optimum's
+// merged decoder). Each folder carries reference.json, written by torch at export time: onnxruntime
+// must give the same logits, and greedy decoding must give torch's tokens with and without the cache.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ModelFolderError, openModelFolder, type Precision } from '../../language-server/src/model/folder';
+import { argmax, DecoderSession, type KvCache } from '../../language-server/src/model/session';
+import { repoRoot } from '../support/paths';
+
+interface Reference {
+  prompt: number[];
+  probe_ids: number[];
+  positions: Array<{ argmax: number; logsumexp: number; probe: number[] }>;
+  greedy: number[];
+}
+
+const defaultModel = join(repoRoot, 'models', 'tessera-tiny');
+const fixtures = join(repoRoot, 'test', 'fixtures', 'models');
+const FOLDERS: Array<[string, string, string]> = [
+  ['default model (LLaMA layout, MHA)', defaultModel, 'split'],
+  ['GQA with q/k/v biases (Qwen2)', join(fixtures, 'tiny-gqa-qwen2'), 'split'],
+  ['MQA with fused key_value (GPT-BigCode)', join(fixtures, 'tiny-mqa-bigcode'), 'fused'],
+  ['merged decoder with use_cache_branch', join(fixtures, 'tiny-merged-llama'), 'split'],
+];
+
+async function open(dir: string, precision: Precision = 'fp32') {
+  const folder = openModelFolder(dir, precision);
+  return { folder, session: await DecoderSession.open(folder.onnxPath, folder.config) };
+}
+
+function logsumexp(row: Float32Array, offset: number, n: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) max = Math.max(max, row[offset + i]!);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Math.exp(row[offset + i]! - max);
+  return max + Math.log(sum);
+}
+
+async function greedyWithCache(session: DecoderSession, prompt: number[], steps: number): Promise<number[]> {
+  const vocab = session.config.vocabSize;
+  let { logits, positions, cache } = await session.run(prompt);
+  const out: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const next = argmax(logits, (positions - 1) * vocab, vocab);
+    out.push(next);
+    ({ logits, positions, cache } = await session.run([next], cache));
+  }
+  return out;
+}
+
+async function greedyWithoutCache(session: DecoderSession, prompt: number[], steps: number): Promise<number[]> {
+  const vocab = session.config.vocabSize;
+  const seq = [...prompt];
+  for (let i = 0; i < steps; i++) {
+    const { logits, positions } = await session.run(seq);
+    seq.push(argmax(logits, (positions - 1) * vocab, vocab));
+  }
+  return seq.slice(prompt.length);
+}
+
+for (const [name, dir, cache] of FOLDERS) {
+  test(`${name}: onnxruntime logits match torch's, greedy with the KV cache equals torch without it`, async () => {
+    const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
+    const { session } = await open(dir);
+    assert.equal(session.layout.cache, cache);
+    const vocab = session.config.vocabSize;
+    const { logits, positions } = await session.run(ref.prompt);
+    assert.equal(positions, ref.prompt.length);
+    let worst = 0;
+    ref.positions.forEach((row, pos) => {
+      const base = pos * vocab;
+      assert.equal(argmax(logits, base, vocab), row.argmax, `argmax at position ${pos}`);
+      worst = Math.max(worst, Math.abs(logsumexp(logits, base, vocab) - row.logsumexp));
+      ref.probe_ids.forEach((id, k) => (worst = Math.max(worst, Math.abs(logits[base + id]! - row.probe[k]!))));
+    });
+    assert.ok(worst < 2e-3, `largest logit difference from torch ${worst}`);
+    assert.deepEqual(await greedyWithCache(session, ref.prompt, ref.greedy.length), ref.greedy);
+    assert.deepEqual(await greedyWithoutCache(session, ref.prompt, 8), ref.greedy.slice(0, 8));
+    await session.release();
+  });
+
+  test(`${name}: a prompt run in pieces through the cache gives the logits of one pass`, async () => {
+    const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
+    const { session } = await open(dir);
+    const vocab = session.config.vocabSize;
+    const whole = await session.run(ref.prompt);
+    let c: KvCache | undefined;
+    let last: Float32Array | undefined;
+    for (const piece of [ref.prompt.slice(0, 3), ref.prompt.slice(3, 4), ref.prompt.slice(4)]) {
+      const r = await session.run(piece, c);
+      c = r.cache;
+      last = r.logits.subarray((r.positions - 1) * vocab);
+    }
+    assert.equal(c!.length, ref.prompt.length);
+    const end = whole.logits.subarray((ref.prompt.length - 1) * vocab);
+    let worst = 0;
+    for (let i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs(end[i]! - last![i]!));
+    assert.ok(worst < 1e-4, `largest difference ${worst}`);
+    await session.release();
+  });
+}
+
+test('default model, int8: greedy with the cache equals without it, and mostly agrees with fp32', async () => {
+  const ref = JSON.parse(readFileSync(join(defaultModel, 'reference.json'), 'utf8')) as Reference;
+  const { folder, session } = await open(defaultModel, 'quantized');
+  assert.match(folder.onnxPath, /model_quantized\.onnx$/);
+  const cached = await greedyWithCache(session, ref.prompt, 16);
+  assert.deepEqual(await greedyWithoutCache(session, ref.prompt, 16), cached);
+  const vocab = session.config.vocabSize;
+  const { logits } = await session.run(ref.prompt);
+  const agree = ref.positions.filter((row, pos) => argmax(logits, pos * vocab, vocab) === row.argmax).length;
+  assert.ok(agree / ref.positions.length >= 0.75, `int8 top-1 agrees with fp32 at ${agree}/${ref.positions.length} positions`);
+  await session.release();
+});
+
+test('a folder that is not a usable model says what is wrong', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-model-'));
+  try {
+    assert.throws(() => openModelFolder(join(dir, 'nope')), /is not a folder/);
+    assert.throws(() => openModelFolder(dir), (e: Error) => e instanceof ModelFolderError &&
+      /no tokenizer\.json/.test(e.message) && /no config\.json/.test(e.message) && /no decoder \.onnx/.test(e.message));
+    cpSync(join(fixtures, 'tiny-gqa-qwen2'), dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), '{"model_type": "llama"}');
+    assert.throws(() => openModelFolder(dir), /missing vocab_size, num_hidden_layers/);
+    writeFileSync(join(dir, 'config.json'), '{not json');
+    assert.throws(() => openModelFolder(dir), /config\.json: .*JSON/);
+    cpSync(join(fixtures, 'tiny-gqa-qwen2', 'config.json'), join(dir, 'config.json'));
+    writeFileSync(join(dir, 'onnx', 'model.onnx'), 'this is not a protobuf');
+    const folder = openModelFolder(dir);
+    await assert.rejects(DecoderSession.open(folder.onnxPath, folder.config), /.+/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
