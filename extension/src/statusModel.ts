@@ -1,4 +1,4 @@
-import type { Health } from '../../language-server/src/lsp_ext';
+import type { CompletionInfo, Health } from '../../language-server/src/lsp_ext';
 
 /** Where the server process is, as the client sees it. */
 export type ServerPhase = 'starting' | 'running' | 'restarting' | 'stopped' | 'failed';
@@ -11,6 +11,8 @@ export interface StatusInput {
   failure?: string;
   /** The last crash the client recovered from, if any. */
   lastCrash?: { at: number; crashes: number; limit: number };
+  /** The last inline completion the server reported. */
+  lastCompletion?: CompletionInfo;
   now: number;
 }
 
@@ -67,7 +69,14 @@ export function renderStatus(input: StatusInput): StatusView {
       if (health.state === 'warning') {
         return view(`$(warning) Tessera${suffix}`, `Tessera: warning: ${health.message}${suffix}`, `Tessera: ${health.message}${crashNote}`, 'warning');
       }
-      return view(`$(check) Tessera${suffix}`, `Tessera: ready${suffix}`, `Tessera: ${health.message}${crashNote}`, 'normal');
+      const c = input.lastCompletion;
+      const latency = c ? ` ${Math.round(c.latencyMs)} ms` : '';
+      const last = c
+        ? `\nLast completion: ${c.latencyMs.toFixed(0)} ms, ${c.tokens} tokens (${c.prefillTokens} prompt tokens run, ${c.reusedTokens} from the cache), ` +
+          `confidence ${c.confidence.toFixed(2)}${c.shown ? '' : `, not shown: ${c.reason ?? '?'}`}`
+        : '';
+      const detail = health.detail ? `\n${health.detail}` : '';
+      return view(`$(check) Tessera${latency}${suffix}`, `Tessera: ready${suffix}`, `Tessera: ${health.message}${detail}${last}${crashNote}`, 'normal');
     }
   }
 }

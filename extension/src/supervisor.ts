@@ -19,7 +19,10 @@ import {
   type LogLevel,
   type TokenizerStatus,
   tokenizerStatusNotification,
+  completionInfoNotification,
+  type CompletionInfo,
 } from '../../language-server/src/lsp_ext';
+import { TypingRhythm } from './completion/typingRhythm';
 import { CrashPolicy } from './crashPolicy';
 import { RECENT_CRASH_MS, type ServerPhase, type StatusInput } from './statusModel';
 
@@ -33,6 +36,8 @@ export class ServerSupervisor implements vscode.Disposable {
   private health: Health | undefined;
   private failure: string | undefined;
   private lastCrash: StatusInput['lastCrash'];
+  private lastCompletion: CompletionInfo | undefined;
+  private readonly rhythm = new TypingRhythm();
   private readonly policy = new CrashPolicy();
   private readonly changed = new vscode.EventEmitter<StatusInput>();
   private crashTimer: NodeJS.Timeout | undefined;
@@ -43,17 +48,23 @@ export class ServerSupervisor implements vscode.Disposable {
   /** The server's active tokenizer, or why there is none. */
   readonly onDidChangeTokenizer = this.tokenizerChanged.event;
 
+  private readonly typing: vscode.Disposable;
+
   constructor(
     private readonly serverModule: string,
     private readonly output: vscode.LogOutputChannel,
-  ) {}
+  ) {
+    this.typing = vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.contentChanges.length && e.document === vscode.window.activeTextEditor?.document) this.rhythm.keystroke(Date.now());
+    });
+  }
 
   tokenizerStatus(): TokenizerStatus | undefined {
     return this.tokenizer;
   }
 
   status(): StatusInput {
-    return { phase: this.phase, health: this.health, failure: this.failure, lastCrash: this.lastCrash, now: Date.now() };
+    return { phase: this.phase, health: this.health, failure: this.failure, lastCrash: this.lastCrash, lastCompletion: this.lastCompletion, now: Date.now() };
   }
 
   async start(): Promise<void> {
@@ -96,6 +107,7 @@ export class ServerSupervisor implements vscode.Disposable {
     await this.stopClient();
     this.changed.dispose();
     this.tokenizerChanged.dispose();
+    this.typing.dispose();
   }
 
   private async stopClient(): Promise<void> {
@@ -126,6 +138,15 @@ export class ServerSupervisor implements vscode.Disposable {
       outputChannel: this.output,
 
       initializationOptions,
+      middleware: {
+        // Wait out the user's usual gap between keys; the next key cancels the request for free.
+        provideInlineCompletionItems: async (document, position, context, token, next) => {
+          const wait = this.rhythm.delay(Date.now());
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          if (token.isCancellationRequested) return null;
+          return next(document, position, context, token);
+        },
+      },
       errorHandler: {
         error: (): ErrorHandlerResult => ({ action: ErrorAction.Continue }),
         closed: () => this.onServerClosed(),
@@ -160,6 +181,11 @@ export class ServerSupervisor implements vscode.Disposable {
       }
       this.lastTokenizerError = status.error;
       this.tokenizerChanged.fire(status);
+    });
+    client.onNotification(completionInfoNotification, (info) => {
+      if (this.client !== client) return;
+      this.lastCompletion = info;
+      this.emit();
     });
     client.onNotification(healthNotification, (health) => {
       if (this.client !== client) return;
@@ -221,6 +247,19 @@ function settingsSnapshot(): Record<string, unknown> {
       normalization: c.get('diagnostics.normalization'),
       invisible: c.get('diagnostics.invisible'),
       straddle: c.get('diagnostics.straddle'),
+    },
+    model: { path: c.get('model.path'), precision: c.get('model.precision'), threads: c.get('model.threads') },
+    completion: {
+      enabled: c.get('completion.enabled'),
+      maxTokens: c.get('completion.maxTokens'),
+      minConfidence: c.get('completion.minConfidence'),
+      fimTemplate: c.get('completion.fimTemplate'),
+      fimOrder: c.get('completion.fimOrder'),
+      prefixTokens: c.get('completion.prefixTokens'),
+      suffixTokens: c.get('completion.suffixTokens'),
+      temperature: c.get('completion.temperature'),
+      topP: c.get('completion.topP'),
+      tokenHealing: c.get('completion.tokenHealing'),
     },
   };
 }

@@ -1,6 +1,6 @@
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Connection, type InitializeParams, type InitializeResult, InlineCompletionItem, TextDocumentSyncKind } from 'vscode-languageserver';
+import { type Connection, type InitializeParams, type InitializeResult, InlineCompletionItem, LSPErrorCodes, ResponseError, TextDocumentSyncKind } from 'vscode-languageserver';
 import { CompletionService } from './completion/service';
 import { grammarFor } from './syntax/languages';
 import { SyntaxService } from './syntax/parser';
@@ -110,6 +110,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         { uri: doc.uri, path: displayPath(doc.uri, workspaceFolders), text, offset, parser },
         { onCancel: (f) => token.onCancellationRequested(f) },
       );
+      if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
       if (!r) return null;
       void connection.sendNotification(completionInfoNotification, {
         uri: doc.uri, model: completion.modelName, latencyMs: Math.round(r.latencyMs * 10) / 10, tokens: r.tokens,
@@ -119,6 +120,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (!r.shown) return [];
       return [InlineCompletionItem.create(r.text, undefined, { start: params.position, end: params.position })];
     } catch (err) {
+      if (err instanceof ResponseError) throw err;
       logger.warn(`completion failed: ${err instanceof Error ? err.message : String(err)}`);
       return null;
     }

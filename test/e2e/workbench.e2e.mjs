@@ -23,6 +23,11 @@ const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const vsix = join(root, 'out', `tessera-${process.platform}-${process.arch}-${version}.vsix`);
 const results = join(root, 'test-results', 'e2e');
 const STATUS = '#workbench\\.parts\\.statusbar';
+/** Where the inline-completion test types, and what: the start of a body the model should fill. */
+const GHOST_CASES = [
+  { file: 'people.ts', text: 'export interface Person {\n  name: string;\n  languages: string[];\n}\n', typed: '\nexport function farewell(person: Person): string {\n', shot: 'ghost-typescript' },
+  { file: 'spread.py', text: 'from statistics import mean\n\n', typed: '\ndef spread(values: list[float]) -> float:\n', shot: 'ghost-python' },
+];
 
 let tools, profile, server, browser, workspace, failed = false;
 
@@ -175,6 +180,39 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
         await page.locator(`${STATUS} .statusbar-item-label[aria-label="${label}"]`).waitFor({ timeout: 30_000 });
       }
     });
+  });
+
+  test('inline completion: typing shows ghost text from the embedded model, Tab inserts it (TypeScript, Python)', async () => {
+    for (const { file, text, typed, shot } of GHOST_CASES) {
+      // Files of its own, so the other tests' files never carry its edits.
+      writeFileSync(join(workspace, file), text);
+      await withPage(shot, `${server.url}/?folder=${encodeURIComponent(workspace)}`, async (page) => {
+        await tesseraItem(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
+        await page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).dblclick();
+        const editor = page.locator('.monaco-editor').first();
+        await editor.locator('.view-lines').waitFor();
+        await editor.locator('.view-lines').click();
+        await page.keyboard.press('Control+End');
+        await page.keyboard.type(typed, { delay: 60 });
+        // Ghost text: Monaco draws the suggestion as ghost-text decorations after the cursor.
+        const ghost = editor.locator('.ghost-text-decoration, .ghost-text');
+        await ghost.first().waitFor({ timeout: 30_000 });
+        const suggested = (await ghost.allInnerTexts()).join('').replace(/\u00a0/g, ' ');
+        assert.ok(suggested.trim().length > 0, 'the ghost text is not empty');
+        await page.screenshot({ path: join(results, `${shot}-ghost.png`) });
+        const before = await editor.locator('.view-lines').innerText();
+        await page.keyboard.press('Tab');
+        await ghost.first().waitFor({ state: 'detached', timeout: 10_000 });
+        const after = await editor.locator('.view-lines').innerText();
+        const firstLine = suggested.split('\n')[0].trim();
+        assert.ok(after.replace(/\u00a0/g, ' ').includes(firstLine), `Tab inserted "${firstLine}"`);
+        assert.notEqual(after, before);
+        await page.screenshot({ path: join(results, `${shot}-accepted.png`) });
+        // The status bar names the last completion's latency.
+        assert.match(await tesseraItem(page, 'Tessera: ready').innerText(), /Tessera \d+ ms/);
+        await runCommand(page, 'File: Revert File');
+      });
+    }
   });
 
   test('the in-editor suite passes inside the real extension host', async (t) => {

@@ -42,6 +42,11 @@ export interface CompletionResult {
   multiline: boolean;
   /** What the model wrote before trimming. */
   raw: string;
+  /** The prompt's token ids (after token healing's back-off). */
+  prompt: number[];
+  /** Worker time: prompt run, then the token-by-token part. */
+  prefillMs: number;
+  decodeMs: number;
 }
 
 interface Loaded {
@@ -202,6 +207,9 @@ export class CompletionService {
       latencyMs,
       multiline: shape.multiline,
       raw: g.text,
+      prompt: prompt.ids,
+      prefillMs: g.prefillMs,
+      decodeMs: g.decodeMs,
     };
   }
 

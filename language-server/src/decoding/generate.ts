@@ -28,11 +28,16 @@ export interface Generation {
   minProbability: number;
   prefillTokens: number;
   reusedTokens: number;
+  prefillMs: number;
+  /** Time of the token-by-token part (model steps and processors). */
+  decodeMs: number;
   stoppedBy: 'stop-token' | 'rule' | 'max-tokens' | 'cancelled';
 }
 
 export async function generate(model: CachedSession, tok: Tokenizer, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
+  const t0 = performance.now();
   const pre = await model.prefill(prompt);
+  const t1 = performance.now();
   let logits = pre.logits;
   const tokens: number[] = [];
   const decoder = new StreamDecoder((id) => tok.tokenBytes(id), 0);
@@ -83,6 +88,8 @@ export async function generate(model: CachedSession, tok: Tokenizer, prompt: rea
     minProbability: tokens.length ? minP : 0,
     prefillTokens: pre.ran,
     reusedTokens: pre.reused,
+    prefillMs: t1 - t0,
+    decodeMs: performance.now() - t1,
     stoppedBy,
   };
 }

@@ -97,5 +97,5 @@ port.on('message', (msg: ToWorker) => {
 });
 
 function cancelledGeneration() {
-  return { text: '', tokens: [], confidence: 0, minProbability: 0, prefillTokens: 0, reusedTokens: 0, stoppedBy: 'cancelled' as const };
+  return { text: '', tokens: [], confidence: 0, minProbability: 0, prefillTokens: 0, reusedTokens: 0, prefillMs: 0, decodeMs: 0, stoppedBy: 'cancelled' as const };
 }

@@ -1,0 +1,110 @@
+// textDocument/inlineCompletion over real JSON-RPC with the embedded default model: completions come
+// back with their cost and confidence, typing reuses the KV cache, a newer request supersedes an older
+// one, and a broken model folder turns completions off with a reason while the rest keeps working.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import type { CompletionInfo, Health } from '../../language-server/src/lsp_ext';
+import { type ServerUnderTest, spawnServer } from './lspClient';
+
+const servers: ServerUnderTest[] = [];
+after(() => {
+  for (const s of servers) {
+    s.connection.dispose();
+    s.proc.kill('SIGKILL');
+  }
+});
+
+async function start(settings: Record<string, unknown>): Promise<{ server: ServerUnderTest; ready: Promise<Health>; infos: CompletionInfo[] }> {
+  const server = spawnServer();
+  servers.push(server);
+  const infos: CompletionInfo[] = [];
+  server.connection.onNotification('tessera/completionInfo', (i: CompletionInfo) => {
+    infos.push(i);
+  });
+  const ready = new Promise<Health>((resolve) =>
+    server.connection.onNotification('tessera/health', (h: Health) => {
+      if (/^(Ready:|Completions off)/.test(h.message)) resolve(h);
+    }),
+  );
+  await server.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { settings } });
+  await server.connection.sendNotification('initialized', {});
+  return { server, ready, infos };
+}
+
+type Items = Array<{ insertText: string; range: { start: { line: number; character: number } } }> | null;
+
+const ask = (s: ServerUnderTest, uri: string, line: number, character: number) =>
+  s.connection.sendRequest('textDocument/inlineCompletion', {
+    textDocument: { uri }, position: { line, character }, context: { triggerKind: 2 },
+  }) as Promise<Items>;
+
+test('the default model completes at the cursor; typing on reuses the cache', async () => {
+  const { server, ready, infos } = await start({ completion: { minConfidence: 0 } });
+  const health = await ready;
+  assert.equal(health.state, 'ok', health.message);
+  assert.match(health.message, /^Ready: tessera-tiny/);
+  assert.match(health.detail ?? '', /llama, 6 layers.*FIM: tessera \(SPM\)/);
+  const uri = 'file:///work/src/math.ts';
+  let text = 'export function clamp(value: number, min: number, max: number): number {\n  return Math.min(\n}\n';
+  await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text } });
+  const first = await ask(server, uri, 1, 18);
+  assert.ok(Array.isArray(first), 'an answer, not a cancellation');
+  assert.equal(infos.length, 1);
+  const i1 = infos[0]!;
+  assert.ok(i1.tokens > 0 && i1.prefillTokens > 10 && i1.reusedTokens === 0 && i1.latencyMs > 0, JSON.stringify(i1));
+  assert.ok(i1.confidence > 0 && i1.confidence <= 1);
+  if (first.length) {
+    assert.deepEqual(first[0]!.range.start, { line: 1, character: 18 });
+    assert.ok(!first[0]!.insertText.includes('\n'), 'mid-line: one line');
+  }
+  // Type one character at the cursor: the prompt (suffix first, prefix last) extends the last one.
+  text = text.replace('Math.min(', 'Math.min(M');
+  await server.connection.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 2 },
+    contentChanges: [{ range: { start: { line: 1, character: 18 }, end: { line: 1, character: 18 } }, text: 'M' }],
+  });
+  await ask(server, uri, 1, 19);
+  const i2 = infos[1]!;
+  assert.ok(i2.reusedTokens >= i1.prefillTokens - 2, `reused ${i2.reusedTokens} of the first prompt's ${i1.prefillTokens}`);
+  assert.ok(i2.prefillTokens <= 4, `ran ${i2.prefillTokens} tokens`);
+});
+
+test('a newer request supersedes the one in flight (null), and $/cancelRequest is honoured', async () => {
+  const { server, ready } = await start({ completion: { minConfidence: 0, maxTokens: 200 } });
+  await ready;
+  const uri = 'file:///work/tools/files.py';
+  const text = 'import os\n\n\ndef list_files(root):\n    result = []\n    for dirpath, dirnames, filenames in os.walk(root):\n        \n    return result\n';
+  await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+  const older = ask(server, uri, 6, 8);
+  const newer = ask(server, uri, 6, 8);
+  assert.equal(await older, null);
+  assert.ok(Array.isArray(await newer));
+  const source = new CancellationTokenSource();
+  const cancelled = server.connection.sendRequest('textDocument/inlineCompletion', {
+    textDocument: { uri }, position: { line: 6, character: 8 }, context: { triggerKind: 2 },
+  }, source.token);
+  source.cancel();
+  await assert.rejects(cancelled, (e: { code?: number }) => e.code === -32800); // RequestCancelled
+  assert.ok(Array.isArray(await ask(server, uri, 6, 8)), 'the server answers the next request');
+});
+
+test('a folder that is not a model: completions off with the reason, the lens still answers', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-not-a-model-'));
+  try {
+    const { server, ready } = await start({ model: { path: dir } });
+    const health = await ready;
+    assert.equal(health.state, 'warning');
+    assert.match(health.message, /^Completions off: .* is not a usable model: no tokenizer\.json; no config\.json; no decoder \.onnx/);
+    const uri = 'file:///work/a.ts';
+    await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text: 'let x = 1;\n' } });
+    assert.equal(await ask(server, uri, 0, 9), null);
+    const count = (await server.connection.sendRequest('tessera/count', { uri })) as { tokens: number };
+    assert.ok(count.tokens > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
