@@ -39,6 +39,8 @@ before(async () => {
   profile = createProfile(tempRoot('e2e'), {
     'tessera.tokenizerDirectories': [join(sharedDir, 'tokenizers')],
     'tessera.tokenizer': 'starcoder2',
+    'tessera.server.logLevel': 'debug',
+    'tessera.completion.minConfidence': 0,
   });
   installExtension(tools, profile, vsix);
   workspace = join(profile.root, 'workspace');

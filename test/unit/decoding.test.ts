@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { completionShape, indentUnit } from '../../language-server/src/completion/shape';
 import { PrefixAnchors } from '../../language-server/src/completion/context';
 import { generate } from '../../language-server/src/decoding/generate';
+import { lookupDraft } from '../../language-server/src/decoding/drafts';
 import { applyHealing, planHealing, VocabIndex } from '../../language-server/src/decoding/healing';
 import { argmaxOf, sampleOf, suppress, topP } from '../../language-server/src/decoding/processors';
 import { shapeStop, trimSuffixOverlap } from '../../language-server/src/decoding/stops';
@@ -123,5 +124,28 @@ test('the KV cache is reused up to the common prefix and gives the same completi
   const repeat = await generate(cached, tok, b, opts);
   assert.equal(repeat.prefillTokens, 1);
   assert.deepEqual(repeat.tokens, again.tokens);
+  await session.release();
+});
+
+test('prompt lookup: the tokens after the latest earlier occurrence of the tail', () => {
+  assert.deepEqual(lookupDraft([1, 2, 3, 9, 1, 2, 3, 7, 8], [1, 2], 3), [3, 7, 8]);
+  assert.deepEqual(lookupDraft([5, 6, 7, 8], [5, 6], 8), [7, 8, 5, 6]);
+  assert.deepEqual(lookupDraft([1, 2, 3], [4, 5], 4), []);
+  assert.deepEqual(lookupDraft([1, 2, 3, 1, 2], [], 1), [3]);
+});
+
+test('drafts verified in one pass leave greedy output unchanged, and are accepted on repetitive code', async () => {
+  const folder = openModelFolder(tiny);
+  const tok = Tokenizer.fromFile(folder.tokenizerPath);
+  const session = await DecoderSession.open(folder.onnxPath, folder.config);
+  const body = Array.from({ length: 6 }, (_, i) => `  readonly field${i}: number = compute(${i}, this.options);\n`).join('');
+  const prompt = [4, ...tok.encodeIds(`src/fields.ts\nexport class Fields {\n${body}  readonly field6: number = compute(`)];
+  const opts = { maxTokens: 40, stopIds: new Set([0]), processors: [] };
+  const plain = await generate(new CachedSession(session, false), tok, prompt, opts);
+  const drafted = await generate(new CachedSession(session, false), tok, prompt, { ...opts, maxDraft: 8 });
+  assert.deepEqual(drafted.tokens, plain.tokens);
+  assert.equal(drafted.text, plain.text);
+  assert.equal(plain.drafted, 0);
+  assert.ok(drafted.accepted > 0 && drafted.passes < plain.passes, `${drafted.accepted} of ${drafted.drafted} accepted, ${drafted.passes} passes vs ${plain.passes}`);
   await session.release();
 });

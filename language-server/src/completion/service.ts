@@ -47,6 +47,10 @@ export interface CompletionResult {
   /** Worker time: prompt run, then the token-by-token part. */
   prefillMs: number;
   decodeMs: number;
+  /** Model passes after the prompt's, and prompt-lookup draft tokens proposed / accepted. */
+  passes: number;
+  drafted: number;
+  accepted: number;
 }
 
 interface Loaded {
@@ -67,6 +71,8 @@ export class CompletionService {
   private modelKey = '';
   private readonly anchors = new PrefixAnchors();
   status: ModelStatus = { state: 'off' };
+  /** Prompt-lookup drafts per pass (0: off); the typing benchmark compares both. */
+  maxDraft = 8;
 
   constructor(
     private settings: { model: ModelSettings; completion: CompletionSettings },
@@ -179,6 +185,7 @@ export class CompletionService {
       temperature: c.temperature,
       topP: c.topP,
       reuseCache,
+      maxDraft: this.maxDraft,
     });
     cancelled.onCancel(() => this.host.cancel(id));
     const r = await result;
@@ -210,6 +217,9 @@ export class CompletionService {
       prompt: prompt.ids,
       prefillMs: g.prefillMs,
       decodeMs: g.decodeMs,
+      passes: g.passes,
+      drafted: g.drafted,
+      accepted: g.accepted,
     };
   }
 

@@ -1,8 +1,10 @@
-// The decoding loop: prefill (reusing the cache), then one token at a time through the processor
-// chain, until a stop token, a stop rule or the token limit. Pure of editor concerns.
+// The decoding loop: prefill (reusing the cache), then token by token through the processor chain,
+// until a stop token, a stop rule or the token limit. Greedy decoding also tries drafts copied from the
+// prompt (drafts.ts), verified k at a time. Pure of editor concerns.
 import type { CachedSession } from '../model/cachedSession';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { StreamDecoder } from '../tokenizer/decoder';
+import { lookupDraft } from './drafts';
 import { applyChain, argmaxOf, logProb, sampleOf, type LogitsProcessor } from './processors';
 import type { StopRule } from './stops';
 
@@ -15,6 +17,8 @@ export interface GenerateOptions {
   healedBytes?: number;
   /** Random source for sampling; greedy when absent. */
   random?: () => number;
+  /** Longest draft to verify in one pass (greedy only); 0 turns drafts off. */
+  maxDraft?: number;
   /** Checked between steps: true abandons the request. */
   cancelled?: () => boolean;
 }
@@ -31,37 +35,42 @@ export interface Generation {
   prefillMs: number;
   /** Time of the token-by-token part (model steps and processors). */
   decodeMs: number;
-  stoppedBy: 'stop-token' | 'rule' | 'max-tokens' | 'cancelled';
+  /** Model passes after the prefill, and draft tokens proposed / accepted. */
+  passes: number;
+  drafted: number;
+  accepted: number;
+  stoppedBy: 'stop-token' | 'rule' | 'max-tokens' | 'cancelled' | 'no-token';
 }
 
 export async function generate(model: CachedSession, tok: Tokenizer, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
   const t0 = performance.now();
   const pre = await model.prefill(prompt);
   const t1 = performance.now();
-  let logits = pre.logits;
   const tokens: number[] = [];
   const decoder = new StreamDecoder((id) => tok.tokenBytes(id), 0);
+  const work = new Float32Array(pre.logits.length);
   let bytesToSkip = o.healedBytes ?? 0;
   let text = '';
   let logSum = 0;
   let minP = 1;
-  let stoppedBy: Generation['stoppedBy'] = 'max-tokens';
-  const work = new Float32Array(logits.length);
-  while (tokens.length < o.maxTokens) {
-    if (o.cancelled?.()) {
-      stoppedBy = 'cancelled';
-      break;
-    }
-    work.set(logits);
+  let passes = 0;
+  let drafted = 0;
+  let accepted = 0;
+  let stoppedBy: Generation['stoppedBy'] | undefined;
+
+  /** The token the chain picks from `row`, or -1 when every token is forbidden. */
+  const choose = (row: Float32Array): number => {
+    work.set(row);
     applyChain(o.processors, work, { generated: tokens });
     const id = o.random ? sampleOf(work, o.random) : argmaxOf(work);
-    if (work[id] === -Infinity) break; // every token forbidden
-    const lp = logProb(logits, id);
-    if (o.stopIds.has(id)) {
-      stoppedBy = 'stop-token';
-      break;
-    }
+    return work[id] === -Infinity ? -1 : id;
+  };
+  /** Takes `id` into the output; true when the completion is finished. */
+  const emit = (row: Float32Array, id: number): boolean => {
+    if (id < 0) return ((stoppedBy = 'no-token'), true);
+    if (o.stopIds.has(id)) return ((stoppedBy = 'stop-token'), true);
     tokens.push(id);
+    const lp = logProb(row, id);
     logSum += lp;
     minP = Math.min(minP, Math.exp(lp));
     let bytes = tok.tokenBytes(id);
@@ -74,11 +83,44 @@ export async function generate(model: CachedSession, tok: Tokenizer, prompt: rea
     const cut = o.stop?.(text);
     if (cut !== null && cut !== undefined) {
       text = text.slice(0, cut);
-      stoppedBy = 'rule';
+      return ((stoppedBy = 'rule'), true);
+    }
+    if (tokens.length >= o.maxTokens) return ((stoppedBy = 'max-tokens'), true);
+    return false;
+  };
+
+  let row = pre.logits;
+  const vocab = row.length;
+  for (;;) {
+    if (o.cancelled?.()) {
+      stoppedBy = 'cancelled';
       break;
     }
-    if (tokens.length >= o.maxTokens) break;
-    logits = await model.step(id);
+    const id = choose(row);
+    if (emit(row, id)) break;
+    const draft = o.random || !o.maxDraft ? [] : lookupDraft(prompt, tokens, Math.min(o.maxDraft, o.maxTokens - tokens.length));
+    passes++;
+    if (!draft.length) {
+      row = await model.step(id);
+      continue;
+    }
+    // One pass over id and the draft: row j is the distribution after draft token j (row 0: after id).
+    const fed = model.length;
+    const rows = await model.extend([id, ...draft]);
+    drafted += draft.length;
+    let j = 0;
+    row = rows.subarray(0, vocab);
+    let done = false;
+    while (j < draft.length) {
+      const y = choose(row);
+      if (y !== draft[j]) break; // the outer loop emits y from this same row
+      accepted++;
+      if ((done = emit(row, y))) break;
+      j++;
+      row = rows.subarray(j * vocab, (j + 1) * vocab);
+    }
+    if (done) break;
+    if (j < draft.length) model.rewind(fed + 1 + j);
   }
   if (stoppedBy !== 'rule') text += decoder.flush();
   return {
@@ -90,6 +132,9 @@ export async function generate(model: CachedSession, tok: Tokenizer, prompt: rea
     reusedTokens: pre.reused,
     prefillMs: t1 - t0,
     decodeMs: performance.now() - t1,
-    stoppedBy,
+    passes,
+    drafted,
+    accepted,
+    stoppedBy: stoppedBy ?? 'max-tokens',
   };
 }

@@ -50,6 +50,7 @@ async function run(id: number, r: GenerateRequest): Promise<void> {
     processors,
     stop: shapeStop(r.shape),
     healedBytes,
+    maxDraft: r.maxDraft,
     random: sampling ? seeded(r.seed ?? Date.now()) : undefined,
     cancelled: () => latest !== undefined && Atomics.load(latest, 0) !== id,
   });
@@ -97,5 +98,5 @@ port.on('message', (msg: ToWorker) => {
 });
 
 function cancelledGeneration() {
-  return { text: '', tokens: [], confidence: 0, minProbability: 0, prefillTokens: 0, reusedTokens: 0, prefillMs: 0, decodeMs: 0, stoppedBy: 'cancelled' as const };
+  return { text: '', tokens: [], confidence: 0, minProbability: 0, prefillTokens: 0, reusedTokens: 0, prefillMs: 0, decodeMs: 0, passes: 0, drafted: 0, accepted: 0, stoppedBy: 'cancelled' as const };
 }

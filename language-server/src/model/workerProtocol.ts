@@ -26,6 +26,8 @@ export interface GenerateRequest {
   temperature: number;
   topP: number;
   seed?: number;
+  /** Longest prompt-lookup draft verified in one pass (greedy only); 0: none. */
+  maxDraft: number;
   /** Re-use the KV cache across requests (off only to measure what it saves). */
   reuseCache: boolean;
 }
