@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cliJs, root, serverJs } from './lspClient';
@@ -54,4 +55,28 @@ test('tessera tokens without --tokenizer uses the default model\'s tokenizer', (
   const out = JSON.parse(r.stdout) as { tokenizer: string; count: number; tokens: Array<{ text: string }> };
   assert.equal(out.tokenizer, 'tessera-tiny');
   assert.equal(out.tokens.map((t) => t.text).join(''), 'def f(x):\n    return x + 1\n');
+});
+
+test('tessera complete FILE --at LINE:COL --json: the embedded model completes at a 1-based position', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-complete-'));
+  try {
+    const file = join(dir, 'words.py');
+    writeFileSync(file, 'def count_words(text):\n    words = text.split()\n    return len(\n');
+    const r = spawnSync(cliJs, ['complete', file, '--at', '3:16', '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const key of ['completion', 'tokens', 'confidence', 'prefillTokens', 'latencyMs']) assert.ok(key in out, `${key} in ${r.stdout}`);
+    assert.equal(out.model, 'tessera-tiny');
+    assert.ok((out.tokens as number) > 0 && (out.prefillTokens as number) > 10);
+    assert.ok(typeof out.completion === 'string' && !(out.completion as string).includes('\n'), 'mid-line: one line');
+    // Positions outside the file are usage errors; a folder that is not a model is named.
+    const past = spawnSync(cliJs, ['complete', file, '--at', '9:1'], { encoding: 'utf8' });
+    assert.equal(past.status, 2);
+    assert.match(past.stderr, /line 9 is past the end of the file/);
+    const bad = spawnSync(cliJs, ['complete', file, '--at', '1:1', '--model', dir], { encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /is not a usable model: no tokenizer\.json/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -61,7 +61,7 @@ export const completeCommand: Command = {
       const syntax = grammar ? await SyntaxService.create(join(__dirname, 'wasm')).catch(() => undefined) : undefined;
       const parser = syntax && grammar ? await syntax.parser(grammar).catch(() => undefined) : undefined;
       const r = await service.complete({ uri: `file://${resolve(file)}`, path: basename(file), text, offset, parser });
-      if (!r) throw new Error('the completion was cancelled');
+      if (!r) throw new Error(service.status.error ?? 'the completion was cancelled');
       if (flags.has('json')) {
         io.out(`${JSON.stringify({ completion: r.text, tokens: r.tokens, confidence: round(r.confidence, 4), prefillTokens: r.prefillTokens,
           latencyMs: round(r.latencyMs, 1), shown: r.shown, ...(r.reason ? { reason: r.reason, raw: r.raw } : {}), model: service.status.name })}\n`);

@@ -99,7 +99,9 @@ export class CompletionService {
   private ensureLoaded(): Promise<void> {
     const m = this.settings.model;
     const key = JSON.stringify([m.path || DEFAULT_MODEL_DIR, m.precision, m.threads, this.settings.completion.fimTemplate, this.settings.completion.fimOrder]);
-    if (key === this.modelKey && (this.loaded || this.loading)) return this.loading ?? Promise.resolve();
+    // Same settings: whatever happened stands (a folder that failed is not retried per keystroke;
+    // a crashed worker clears the key, so the next request loads again).
+    if (key === this.modelKey) return this.loading ?? Promise.resolve();
     this.modelKey = key;
     this.loaded = undefined;
     this.loading = this.load(m.path || DEFAULT_MODEL_DIR, m).finally(() => (this.loading = undefined));
@@ -150,7 +152,7 @@ export class CompletionService {
     const t0 = performance.now();
     await this.ensureLoaded();
     const m = this.loaded;
-    if (!m) throw new Error(this.status.error ?? 'the completion model is not loaded');
+    if (!m) return null; // the health already says why
     const maxTokens = c.maxTokens;
     const room = m.info.config.maxPositions - maxTokens - 24;
     const suffixTokens = m.template ? Math.min(c.suffixTokens, Math.floor(room / 4)) : 0;

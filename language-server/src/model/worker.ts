@@ -66,6 +66,8 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<void> {
     throw new Error(`tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${folder.config.vocabSize}: they do not belong together`);
   }
   const session = await DecoderSession.open(folder.onnxPath, folder.config, { threads: msg.threads });
+  // One small run now, so the first completion does not pay onnxruntime's first-run setup.
+  await session.run([0, 0, 0, 0]);
   loaded = { tokenizer, session, cached: new CachedSession(session, true), fresh: new CachedSession(session, false), index: new VocabIndex(tokenizer) };
   send({
     type: 'loaded',
