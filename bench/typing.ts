@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, join } from 'node:path';
-import { CompletionService, DEFAULT_MODEL_DIR } from '../language-server/src/completion/service';
+import { CompletionService } from '../language-server/src/completion/service';
 import { openModelFolder } from '../language-server/src/model/folder';
 import { DEFAULT_SETTINGS } from '../language-server/src/settings';
 import { SyntaxService } from '../language-server/src/syntax/parser';
@@ -48,7 +48,7 @@ interface Engine {
 
 async function main(): Promise<void> {
   const settings = {
-    model: { ...DEFAULT_SETTINGS.model, path: modelDir === DEFAULT_MODEL_DIR ? '' : modelDir, precision },
+    model: { ...DEFAULT_SETTINGS.model, path: modelDir, precision },
     completion: { ...DEFAULT_SETTINGS.completion, minConfidence: 0 },
   };
   const service = new CompletionService(settings, undefined, join(root, 'dist', 'worker.js'));

@@ -6,9 +6,12 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { join } from 'node:path';
+import { CompletionService } from '../../language-server/src/completion/service';
 import { openModelFolder, type Precision } from '../../language-server/src/model/folder';
+import { DEFAULT_SETTINGS } from '../../language-server/src/settings';
+import { grammarFor } from '../../language-server/src/syntax/languages';
+import { SyntaxService } from '../../language-server/src/syntax/parser';
 import { argmax, DecoderSession } from '../../language-server/src/model/session';
-import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
 
 const root = join(__dirname, '..', '..');
 const modelDir = join(root, 'models', 'tessera-tiny');
@@ -96,24 +99,57 @@ async function speed(session: DecoderSession) {
   return { prefill512Ms: median(times), decodeMsPerTokenAfter512: median(decode) };
 }
 
-async function complete(session: DecoderSession, tokenizer: Tokenizer, path: string, text: string, maxTokens = 48) {
-  const cursor = text.indexOf('|');
-  const prefix = text.slice(0, cursor);
-  const suffix = text.slice(cursor + 1);
-  const id = (t: string) => tokenizer.id(t)!;
-  // SPM, as trained: the suffix first, then the prefix, so the text before the cursor is last.
-  const prompt = [id('<file_sep>'), ...tokenizer.encodeIds(`${path}\n`), id('<fim_prefix>'), id('<fim_suffix>'),
-    ...tokenizer.encodeIds(suffix), id('<fim_middle>'), ...tokenizer.encodeIds(prefix)];
-  const vocab = session.config.vocabSize;
-  let { logits, positions, cache } = await session.run(prompt);
-  const out: number[] = [];
-  for (let i = 0; i < maxTokens; i++) {
-    const next = argmax(logits, (positions - 1) * vocab, vocab);
-    if (next === id('<|endoftext|>') || tokenizer.isControl(next)) break;
-    out.push(next);
-    ({ logits, positions, cache } = await session.run([next], cache));
+/** A small deterministic generator (mulberry32). */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * What the confidence gate should be: cut the rest of a line out of held-out files at a random
+ * point, complete there with the full pipeline, and see how often the completion is the line's
+ * actual rest (or a correct start of it) at each confidence.
+ */
+async function gateCalibration(service: CompletionService, count: number) {
+  const files = readFileSync(join(corpusDir, 'valid.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; text: string });
+  const random = seeded(7);
+  const samples: Array<{ confidence: number; exact: boolean; prefix: boolean; empty: boolean }> = [];
+  for (let n = 0; samples.length < count && n < count * 20; n++) {
+    const f = files[Math.floor(random() * files.length)]!;
+    const lines = f.text.split('\n');
+    if (lines.length < 8) continue;
+    const li = 3 + Math.floor(random() * (lines.length - 4));
+    const line = lines[li]!;
+    const indent = line.length - line.trimStart().length;
+    if (line.trim().length < 4) continue;
+    const col = indent + Math.floor(random() * (line.length - indent - 1));
+    const lineStart = lines.slice(0, li).reduce((a, l) => a + l.length + 1, 0);
+    const cursor = lineStart + col;
+    const truth = line.slice(col).trimEnd();
+    const text = f.text.slice(0, cursor) + f.text.slice(lineStart + line.length);
+    const r = await service.complete({ uri: `file:///${f.path}`, path: f.path, text, offset: cursor });
+    if (!r) continue;
+    const got = r.raw.split('\n')[0]!.trimEnd();
+    samples.push({ confidence: r.confidence, exact: got === truth, prefix: got.length > 0 && truth.startsWith(got), empty: !got.trim() });
   }
-  return tokenizer.decode(out);
+  const thresholds = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+  return {
+    samples: samples.length,
+    byThreshold: thresholds.map((t) => {
+      const shown = samples.filter((x) => x.confidence >= t && !x.empty);
+      return {
+        minConfidence: t,
+        shown: shown.length / samples.length,
+        exactAmongShown: shown.length ? shown.filter((x) => x.exact).length / shown.length : 0,
+        correctStartAmongShown: shown.length ? shown.filter((x) => x.prefix).length / shown.length : 0,
+      };
+    }),
+  };
 }
 
 async function open(precision: Precision, threads: number) {
@@ -124,7 +160,6 @@ async function open(precision: Precision, threads: number) {
 async function main(): Promise<void> {
   const docs = Number(opt('docs', '202'));
   const valid = loadValid();
-  const tokenizer = Tokenizer.fromFile(join(modelDir, 'tokenizer.json'));
   const fp32 = await open('fp32', 1);
   const int8 = await open('quantized', 1);
   const quality = { fp32: await bitsPerByte(fp32, valid, docs), int8: await bitsPerByte(int8, valid, docs, fp32) };
@@ -138,19 +173,32 @@ async function main(): Promise<void> {
     }
   }
   console.log(JSON.stringify(timing));
+  // The full pipeline (what the editor shows), greedy, every confidence.
+  const settings = { model: { ...DEFAULT_SETTINGS.model, path: modelDir }, completion: { ...DEFAULT_SETTINGS.completion, minConfidence: 0 } };
+  const service = new CompletionService(settings, undefined, join(root, 'dist', 'worker.js'));
+  await service.configure(settings);
+  const syntax = SyntaxService.create(join(root, 'dist', 'wasm'));
+  const gate = await gateCalibration(service, Number(opt('gate-samples', '300')));
+  console.log(JSON.stringify(gate));
   const samples = [];
   for (const s of SAMPLES) {
-    samples.push({ ...s, fp32: await complete(fp32, tokenizer, s.path, s.text), int8: await complete(int8, tokenizer, s.path, s.text) });
+    const offset = s.text.indexOf('|');
+    const text = s.text.replace('|', '');
+    const grammar = grammarFor('', s.path);
+    const parser = grammar ? await (await syntax).parser(grammar) : undefined;
+    const r = (await service.complete({ uri: `file:///${s.path}`, path: s.path, text, offset, parser }))!;
+    samples.push({ ...s, completion: r.raw, shown: r.text, confidence: r.confidence, reason: r.reason });
   }
+  await service.dispose();
   const trainLog = join(opt('train-dir', join(homedir(), '.cache', 'tessera', 'train', 'tessera-tiny')), 'log.jsonl');
   const log = existsSync(trainLog) ? readFileSync(trainLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) : [];
   const result = {
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, onnxruntime-node ${require('onnxruntime-node/package.json').version}`,
-    quality, timing, samples,
+    quality, timing, gate, samples,
     training: log.filter((r) => 'valid_bits_per_byte' in r || (r.step as number) % 500 === 0),
   };
   writeFileSync(join(modelDir, 'evaluation.json'), `${JSON.stringify(result, null, 2)}\n`);
-  for (const s of samples) console.log(`--- ${s.path}\n${s.text.replace('|', `⟨${s.fp32}⟩`)}`);
+  for (const s of samples) console.log(`--- ${s.path} (confidence ${s.confidence.toFixed(2)}${s.reason ? `, held back: ${s.reason}` : ''})\n${s.text.replace('|', `⟨${s.completion}⟩`)}`);
 }
 
 main().catch((err: unknown) => {

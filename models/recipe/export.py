@@ -1,4 +1,5 @@
-"""Exports a trained checkpoint as a Hugging Face ONNX model folder (onnx-community layout):
+"""Exports a trained checkpoint as a Hugging Face ONNX model folder (onnx-community layout), through the
+hand-built graph of graph.py (export_with_past, torch's trace of the same model, serves the fixtures):
 
     DIR/config.json, generation_config.json       (LlamaForCausalLM: the weights mean what it says)
     DIR/onnx/model.onnx                            fp32, Optimum decoder with KV cache
@@ -16,8 +17,9 @@ import os
 import onnx
 import torch
 
+import graph
 from model import Config, Decoder
-from onnx_export import export_decoder, kv_axes, quantize_matmul_weights, write_json
+from onnx_export import check, export_decoder, kv_axes, quantize_matmul_weights, write_json
 
 class WithPast(torch.nn.Module):
     """Flat tensors in and out, in the Optimum order."""
@@ -90,6 +92,7 @@ def main():
     p.add_argument('--out', required=True)
     p.add_argument('--prompt-ids', required=True, help='JSON list of token ids for reference.json')
     p.add_argument('--max-positions', type=int, default=None)
+    p.add_argument('--rope-positions', type=int, default=4096, help='rows of the rotary tables: the longest sequence the export can run')
     args = p.parse_args()
     ck = torch.load(args.checkpoint)
     c = Config(**ck['config'])
@@ -97,8 +100,10 @@ def main():
     model.load_state_dict(ck['model'])
     model.eval()
     onnx_dir = os.path.join(args.out, 'onnx')
-    fp32_path = os.path.join(onnx_dir, 'model.onnx')
-    fp32 = export_with_past(model, fp32_path)
+    os.makedirs(onnx_dir, exist_ok=True)
+    fp32 = graph.build(model, rope_positions=args.rope_positions)
+    check(fp32)
+    onnx.save(fp32, os.path.join(onnx_dir, 'model.onnx'))
     int8 = quantize_matmul_weights(fp32)
     onnx.save(int8, os.path.join(onnx_dir, 'model_quantized.onnx'))
     write_json(os.path.join(args.out, 'config.json'), hf_config(c, args.max_positions or ck['args']['seq']))

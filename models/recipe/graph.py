@@ -1,0 +1,97 @@
+"""The default model as a hand-built ONNX graph: same inputs and outputs as torch's export (the Optimum
+decoder layout), a fifth of its nodes. A model this small spends most of a decode step in per-node
+overhead, not arithmetic: torch's trace has ~400 nodes after onnxruntime's fusions (shape arithmetic,
+rotary slices, masks, cache concats); here each layer is one packed QKV MatMul, onnxruntime's
+GroupQueryAttention (rotary positions, causal mask and the cache concat in one kernel), and the MLP.
+"""
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto as T
+
+from model import Decoder
+
+
+def build(model: Decoder, rope_positions: int) -> onnx.ModelProto:
+    c = model.c
+    H, KV, D, L = c.n_heads, c.n_kv_heads, c.head_dim, c.n_layers
+    sd = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
+    inits, nodes = [], []
+
+    def init(name, array):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def node(op, inputs, outputs, domain='', **attrs):
+        nodes.append(helper.make_node(op, inputs, outputs, name=outputs[0], domain=domain, **attrs))
+        return outputs[0]
+
+    def rms_norm(x, weight, out):
+        # The decomposition onnxruntime fuses into SimplifiedLayerNormalization.
+        sq = node('Pow', [x, 'two'], [f'{out}/sq'])
+        mean = node('ReduceMean', [sq], [f'{out}/mean'], axes=[-1], keepdims=1)
+        eps = node('Add', [mean, 'eps'], [f'{out}/eps'])
+        std = node('Sqrt', [eps], [f'{out}/std'])
+        normed = node('Div', [x, std], [f'{out}/normed'])
+        return node('Mul', [normed, init(f'{out}.weight', weight)], [out])
+
+    init('two', np.array(2.0, dtype=np.float32))
+    init('eps', np.array(c.norm_eps, dtype=np.float32))
+    init('one', np.array([1], dtype=np.int64))
+    # Rotary tables for GroupQueryAttention: [positions, head_dim / 2].
+    inv_freq = 1.0 / (c.rope_theta ** (np.arange(0, D, 2, dtype=np.float64) / D))
+    freqs = np.outer(np.arange(rope_positions, dtype=np.float64), inv_freq)
+    init('cos_cache', np.cos(freqs).astype(np.float32))
+    init('sin_cache', np.sin(freqs).astype(np.float32))
+    # seqlens_k (int32 [batch]): attended positions - 1; total_sequence_length (int32 scalar).
+    mask_sum = node('ReduceSum', ['attention_mask', 'one'], ['mask_sum'], keepdims=0)
+    lens = node('Sub', [mask_sum, 'one'], ['seqlens_k_64'])
+    node('Cast', [lens], ['seqlens_k'], to=T.INT32)
+    shape = node('Shape', ['attention_mask'], ['mask_shape'])
+    total = node('Gather', [shape, init('axis1', np.array(1, dtype=np.int64))], ['total_64'], axis=0)
+    node('Cast', [total], ['total_sequence_length'], to=T.INT32)
+
+    emb = init('model.embed_tokens.weight', sd['embed_tokens.weight'])
+    x = node('Gather', [emb, 'input_ids'], ['embeds'], axis=0)
+    for i in range(L):
+        p = f'layers.{i}.'
+        h = rms_norm(x, sd[p + 'input_layernorm.weight'], f'l{i}/attn_norm')
+        wqkv = np.concatenate([sd[p + 'self_attn.q_proj.weight'], sd[p + 'self_attn.k_proj.weight'], sd[p + 'self_attn.v_proj.weight']], 0).T
+        qkv = node('MatMul', [h, init(f'l{i}.qkv.weight', wqkv)], [f'l{i}/qkv'])
+        if c.qkv_bias:
+            bias = np.concatenate([sd[p + 'self_attn.q_proj.bias'], sd[p + 'self_attn.k_proj.bias'], sd[p + 'self_attn.v_proj.bias']])
+            qkv = node('Add', [qkv, init(f'l{i}.qkv.bias', bias)], [f'l{i}/qkv_bias'])
+        attn = node('GroupQueryAttention',
+                    [qkv, '', '', f'past_key_values.{i}.key', f'past_key_values.{i}.value', 'seqlens_k',
+                     'total_sequence_length', 'cos_cache', 'sin_cache', 'position_ids'],
+                    [f'l{i}/attn', f'present.{i}.key', f'present.{i}.value'], domain='com.microsoft',
+                    num_heads=H, kv_num_heads=KV, do_rotary=1, rotary_interleaved=0, scale=float(D ** -0.5))
+        o = node('MatMul', [attn, init(f'l{i}.o.weight', sd[p + 'self_attn.o_proj.weight'].T)], [f'l{i}/o'])
+        x = node('Add', [x, o], [f'l{i}/attn_residual'])
+        h = rms_norm(x, sd[p + 'post_attention_layernorm.weight'], f'l{i}/mlp_norm')
+        gate = node('MatMul', [h, init(f'l{i}.gate.weight', sd[p + 'gate_proj.weight'].T)], [f'l{i}/gate'])
+        up = node('MatMul', [h, init(f'l{i}.up.weight', sd[p + 'up_proj.weight'].T)], [f'l{i}/up'])
+        sig = node('Sigmoid', [gate], [f'l{i}/sigmoid'])
+        silu = node('Mul', [gate, sig], [f'l{i}/silu'])
+        act = node('Mul', [silu, up], [f'l{i}/act'])
+        down = node('MatMul', [act, init(f'l{i}.down.weight', sd[p + 'down_proj.weight'].T)], [f'l{i}/down'])
+        x = node('Add', [x, down], [f'l{i}/mlp_residual'])
+    x = rms_norm(x, sd['norm.weight'], 'final_norm')
+    # Tied head: logits = x @ embedding^T, through Gemm(transB) on 2-D rows.
+    flat = node('Reshape', [x, init('rows_shape', np.array([-1, c.d_model], dtype=np.int64))], ['rows'])
+    logits2d = node('Gemm', [flat, emb], ['logits_2d'], transB=1)
+    out_shape = node('Concat', [node('Shape', ['input_ids'], ['ids_shape']), init('vocab', np.array([c.vocab_size], dtype=np.int64))], ['logits_shape'], axis=0)
+    node('Reshape', [logits2d, out_shape], ['logits'])
+
+    kv = lambda name, seq: helper.make_tensor_value_info(name, T.FLOAT, ['batch_size', KV, seq, D])
+    inputs = [helper.make_tensor_value_info('input_ids', T.INT64, ['batch_size', 'sequence_length']),
+              helper.make_tensor_value_info('attention_mask', T.INT64, ['batch_size', 'total_sequence_length']),
+              helper.make_tensor_value_info('position_ids', T.INT64, ['batch_size', 'sequence_length'])]
+    outputs = [helper.make_tensor_value_info('logits', T.FLOAT, ['batch_size', 'sequence_length', c.vocab_size])]
+    for i in range(L):
+        inputs += [kv(f'past_key_values.{i}.key', 'past_sequence_length'), kv(f'past_key_values.{i}.value', 'past_sequence_length')]
+        outputs += [kv(f'present.{i}.key', 'total_sequence_length'), kv(f'present.{i}.value', 'total_sequence_length')]
+    graph = helper.make_graph(nodes, 'tessera_decoder', inputs, outputs, inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17), helper.make_opsetid('com.microsoft', 1)],
+                          producer_name='tessera models/recipe/graph.py')
+    m.ir_version = 8
+    return m
