@@ -70,7 +70,7 @@ export function renderStatus(input: StatusInput): StatusView {
         return view(`$(warning) Tessera${suffix}`, `Tessera: warning: ${health.message}${suffix}`, `Tessera: ${health.message}${crashNote}`, 'warning');
       }
       const c = input.lastCompletion;
-      const latency = c ? ` ${Math.round(c.latencyMs)} ms` : '';
+      const latency = c ? ` ${c.model} ${Math.round(c.latencyMs)} ms` : '';
       const last = c
         ? `\nLast completion: ${c.latencyMs.toFixed(0)} ms, ${c.tokens} tokens (${c.prefillTokens} prompt tokens run, ${c.reusedTokens} from the cache), ` +
           `confidence ${c.confidence.toFixed(2)}${c.shown ? '' : `, not shown: ${c.reason ?? '?'}`}`

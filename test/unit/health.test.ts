@@ -25,3 +25,15 @@ test('a runtime without a CPU backend is not available', () => {
   assert.equal(info.available, false);
   assert.match(info.error ?? '', /no CPU backend \(backends: webgpu\)/);
 });
+
+test('the completion model: loading and ready are ok (ready names it), a broken folder is a warning with its reason', () => {
+  const rt = { available: true, version: '1.30.0' };
+  assert.equal(assessHealth(rt, { state: 'loading', name: 'm' }).state, 'ok');
+  const ready = assessHealth(rt, { state: 'ready', name: 'tessera-tiny', description: 'llama, 6 layers', fimTemplate: 'tessera (SPM)' });
+  assert.equal(ready.message, 'Ready: tessera-tiny (ONNX Runtime 1.30.0)');
+  assert.match(ready.detail ?? '', /llama, 6 layers; FIM: tessera \(SPM\)/);
+  const broken = assessHealth(rt, { state: 'error', dir: '/models/x', error: '/models/x is not a usable model: no config.json' });
+  assert.equal(broken.state, 'warning');
+  assert.equal(broken.message, 'Completions off: /models/x is not a usable model: no config.json');
+  assert.match(broken.detail ?? '', /The Token Lens keeps working/);
+});

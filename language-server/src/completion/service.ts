@@ -104,11 +104,14 @@ export class CompletionService {
     if (key === this.modelKey) return this.loading ?? Promise.resolve();
     this.modelKey = key;
     this.loaded = undefined;
-    this.loading = this.load(m.path || DEFAULT_MODEL_DIR, m).finally(() => (this.loading = undefined));
-    return this.loading;
+    const loading = this.load(m.path || DEFAULT_MODEL_DIR, m, key).finally(() => {
+      if (this.loading === loading) this.loading = undefined;
+    });
+    this.loading = loading;
+    return loading;
   }
 
-  private async load(dir: string, m: ModelSettings): Promise<void> {
+  private async load(dir: string, m: ModelSettings, key: string): Promise<void> {
     const name = basename(dir);
     this.setStatus({ state: 'loading', name, dir });
     try {
@@ -118,6 +121,7 @@ export class CompletionService {
       const template = detectFimTemplate(tokenizer, c.fimTemplate === 'auto' ? undefined : c.fimTemplate);
       if (c.fimTemplate !== 'auto' && !template) throw new Error(`unknown FIM template "${c.fimTemplate}"`);
       const info = await this.host.load(dir, m.precision, m.threads);
+      if (key !== this.modelKey) return; // settings changed meanwhile: a newer load owns the state
       const order: FimOrder = template ? (c.fimOrder !== 'auto' && (template.style !== 'codestral') ? c.fimOrder : template.orders[0]!) : 'psm';
       const stopIds = new Set<number>(info.config.eosTokenIds);
       if (template) for (const s of template.stop) { const id = tokenizer.id(s); if (id !== undefined) stopIds.add(id); }
@@ -132,6 +136,7 @@ export class CompletionService {
         fimTemplate: template ? `${template.family} (${order.toUpperCase()})` : 'none: completes from the prefix only',
       });
     } catch (err) {
+      if (key !== this.modelKey) return;
       this.setStatus({ state: 'error', name, dir, error: err instanceof Error ? err.message : String(err) });
     }
   }

@@ -111,6 +111,8 @@ export class ModelHost {
     const worker = this.worker;
     this.worker = undefined;
     this.info = undefined;
+    this.loading?.reject(new Error('the model load was superseded'));
+    this.loading = undefined;
     for (const p of this.pending.values()) p.resolve(null);
     this.pending.clear();
     if (worker) await worker.terminate();
