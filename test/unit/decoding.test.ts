@@ -76,6 +76,7 @@ test('stop rules: one line stops at its end, a closer it did not open, a dedent,
   assert.equal(block('x = 1\n    y = 2\n  z\n'), 15);
   assert.equal(block('x = 1\n    return result\n'), 5);
   assert.equal(block('x = 1\n\n\n    y\n'), 6);
+  assert.equal(block('x = 1\n    value = value\n    value = value\n'), 23);
   const capped = shapeStop({ multiline: true, maxLines: 2, blockIndent: '', lineSuffix: '', nextLine: '' });
   assert.equal(capped('a\nb\nc\nd\n'), 3);
   assert.equal(trimSuffixOverlap('a, b);', ');'), 'a, b');

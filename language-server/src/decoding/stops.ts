@@ -18,7 +18,11 @@ export type StopRule = (text: string) => number | null;
 const OPEN = '([{';
 const CLOSE = ')]}';
 
-/** The cut for `text` under `shape`, or null while it may still grow. */
+/**
+ * The cut for `text` under `shape`, or null while it may still grow. A block ends at a line indented
+ * less than it, at the line that already follows the cursor, at a line repeating the one before, after
+ * two blank lines or `maxLines` lines.
+ */
 export function shapeStop(shape: CompletionShape): StopRule {
   return (text) => {
     // Brackets: a closer that the completion did not open belongs to the code after the cursor.
@@ -40,6 +44,8 @@ export function shapeStop(shape: CompletionShape): StopRule {
         const indent = line.slice(0, line.length - line.trimStart().length);
         if (indent.length < shape.blockIndent.length) return offset - 1;
         if (shape.nextLine && trimmed === shape.nextLine) return offset - 1;
+        // A line written again right after itself: the model is looping.
+        if (trimmed === lines[k - 1]!.trim()) return offset - 1;
       } else if (k >= 2 && !lines[k - 1]!.trim()) {
         return offset - 1; // two blank lines: the block is over
       }
