@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { completionShape, indentUnit } from '../../language-server/src/completion/shape';
+import { completionShape, indentUnit, matchIndentation } from '../../language-server/src/completion/shape';
 import { PrefixAnchors } from '../../language-server/src/completion/context';
 import { generate } from '../../language-server/src/decoding/generate';
 import { lookupDraft } from '../../language-server/src/decoding/drafts';
@@ -63,6 +63,8 @@ test('shape: mid-line is one line; an empty line or an opener at the line end is
   assert.equal(m.lineSuffix, ');');
   assert.equal(indentUnit('a\n\tb\n\t\tc\n'), '\t');
   assert.equal(indentUnit('a:\n  b\n  c:\n    d\n'), '  ');
+  assert.equal(matchIndentation('if x {\n    y()\n        z()\n', '\t'), 'if x {\n\ty()\n\t\tz()\n');
+  assert.equal(matchIndentation('a\n    b', '  '), 'a\n    b');
 });
 
 test('stop rules: one line stops at its end, a closer it did not open, a dedent, the next line repeated, two blank lines', () => {

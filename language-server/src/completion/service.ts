@@ -13,7 +13,7 @@ import type { ModelInfo } from '../model/workerProtocol';
 import { buildFimPrompt, detectFimTemplate, type FimOrder, type FimTemplate } from '../prompt/fim';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import { PrefixAnchors } from './context';
-import { completionShape } from './shape';
+import { completionShape, indentUnit, matchIndentation } from './shape';
 import { syntaxCut } from './syntaxCut';
 
 /** The embedded default model, shipped beside the bundles (dist/ → ../models/tessera-tiny). */
@@ -205,7 +205,7 @@ export class CompletionService {
       if (cut === null) reason = 'every cut of it adds a syntax error';
       text = cut ?? '';
     }
-    text = trimSuffixOverlap(text, shape.lineSuffix);
+    text = matchIndentation(trimSuffixOverlap(text, shape.lineSuffix), indentUnit(input.text));
     if (!reason && !text.trim()) reason = 'nothing to insert';
     if (!reason && g.confidence < c.minConfidence) reason = `confidence ${g.confidence.toFixed(2)} below ${c.minConfidence}`;
     const latencyMs = performance.now() - t0;

@@ -62,3 +62,13 @@ export function indentUnit(text: string): string {
   if (tabs > lines / 2) return '\t';
   return ' '.repeat(best || 4);
 }
+
+/**
+ * Re-indents the completion's later lines to the file's style: the model mostly saw spaces, so in a
+ * file indented with tabs each 4 (or the completion's own step of) leading spaces become a tab.
+ */
+export function matchIndentation(completion: string, unit: string): string {
+  if (unit !== '\t' || !completion.includes('\n ')) return completion;
+  const step = Number(indentUnit(completion.replace(/^[^\n]*\n/, '')).length) || 4;
+  return completion.replace(/\n( +)/g, (_m, spaces: string) => `\n${'\t'.repeat(Math.floor(spaces.length / step))}${' '.repeat(spaces.length % step)}`);
+}
