@@ -26,6 +26,11 @@ import { documentStats } from './documents/stats';
 import { probeOnnxRuntime } from './runtime/onnxProbe';
 import { VERSION } from './version';
 
+/** Files up to this many characters go to completion whole; larger ones as a window around the cursor. */
+const WHOLE_FILE = 512 * 1024;
+const WINDOW_BEFORE = 192 * 1024;
+const WINDOW_AFTER = 32 * 1024;
+
 export interface ServerOptions {
   /** Injected in tests; by default loads onnxruntime-node. */
   probeRuntime?: () => OnnxRuntimeInfo;
@@ -100,11 +105,16 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.languages.inlineCompletion.on(async (params, token) => {
     const doc = documents.get(params.textDocument.uri);
     if (!doc || !onnxruntime.available) return null;
-    const text = doc.getText();
-    const offset = doc.offsetAt(params.position);
+    // The prompt needs a few KB around the cursor: a large file is not copied whole per keystroke
+    // (and is not parsed: the syntax check is for files up to WHOLE_FILE).
+    const cursor = doc.offsetAt(params.position);
+    // The window starts on a 64K grid, at a line start: it stays put while typing, so the prompt does too.
+    const from = doc.length > WHOLE_FILE ? lineStartAfter(doc, Math.max(0, Math.floor((cursor - WINDOW_BEFORE) / 65536) * 65536)) : 0;
+    const text = doc.length > WHOLE_FILE ? doc.slice(from, Math.min(doc.length, cursor + WINDOW_AFTER)) : doc.getText();
+    const offset = cursor - from;
     const grammar = grammarFor(doc.languageId, params.textDocument.uri);
-    const service = grammar ? await syntax : undefined;
-    const parser = service && grammar && text.length < 512 * 1024 ? await service.parser(grammar).catch(() => undefined) : undefined;
+    const service = grammar && doc.length <= WHOLE_FILE ? await syntax : undefined;
+    const parser = service && grammar ? await service.parser(grammar).catch(() => undefined) : undefined;
     try {
       const r = await completion.complete(
         { uri: doc.uri, path: displayPath(doc.uri, workspaceFolders), text, offset, parser },
@@ -157,6 +167,12 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onDidCloseTextDocument((params) => documents.close(params));
   connection.onShutdown(() => completion.dispose());
   connection.listen();
+}
+
+function lineStartAfter(doc: { slice(a: number, b: number): string; length: number }, pos: number): number {
+  if (pos === 0) return 0;
+  const nl = doc.slice(pos, Math.min(doc.length, pos + 65536)).indexOf('\n');
+  return nl < 0 ? pos : pos + nl + 1;
 }
 
 function uriToPath(uri: string): string | undefined {

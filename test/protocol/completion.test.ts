@@ -108,3 +108,22 @@ test('a folder that is not a model: completions off with the reason, the lens st
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a 3 MB file: completions come from a window around the cursor, and typing still reuses the cache', async () => {
+  const { server, ready, infos } = await start({ completion: { minConfidence: 0 } });
+  await ready;
+  const uri = 'file:///work/big.py';
+  const body = Array.from({ length: 60_000 }, (_, i) => `value_${i} = compute(${i}, "text")`).join('\n');
+  const text = `${body}\n\ndef main():\n    return \n`;
+  await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+  const line = text.split('\n').length - 2;
+  assert.ok(Array.isArray(await ask(server, uri, line, 11)));
+  await server.connection.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 2 },
+    contentChanges: [{ range: { start: { line, character: 11 }, end: { line, character: 11 } }, text: 'x' }],
+  });
+  assert.ok(Array.isArray(await ask(server, uri, line, 12)));
+  const [a, b] = infos;
+  assert.ok(a!.prefillTokens < 600, `the prompt is a window: ${a!.prefillTokens} tokens`);
+  assert.ok(b!.reusedTokens >= a!.prefillTokens - 2, `reused ${b!.reusedTokens}`);
+});
