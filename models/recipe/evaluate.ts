@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { join } from 'node:path';
 import { CompletionService } from '../../language-server/src/completion/service';
+import { seededRandom } from '../../language-server/src/decoding/processors';
 import { openModelFolder, type Precision } from '../../language-server/src/model/folder';
 import { DEFAULT_SETTINGS } from '../../language-server/src/settings';
 import { grammarFor } from '../../language-server/src/syntax/languages';
@@ -51,8 +52,12 @@ function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number, targe
   return logits[offset + target]! - max - Math.log(sum);
 }
 
-/** Same measure as train.py: whole held-out files in 512-token windows, content tokens only. */
-async function bitsPerByte(session: DecoderSession, valid: Docs, maxDocs: number, other?: DecoderSession) {
+/**
+ * Bits per byte of whole held-out files (content tokens only). Windows of 512 tokens every `stride`:
+ * stride 512 is train.py's measure; a smaller stride scores each token with at least 512 - stride
+ * tokens of context (the sliding-window evaluation), as a model sees code while completing it.
+ */
+async function bitsPerByte(session: DecoderSession, valid: Docs, maxDocs: number, stride = SEQ, other?: DecoderSession) {
   const vocab = session.config.vocabSize;
   let nats = 0;
   let bytes = 0;
@@ -61,11 +66,12 @@ async function bitsPerByte(session: DecoderSession, valid: Docs, maxDocs: number
   const n = Math.min(maxDocs, valid.docs.length / 4);
   for (let d = 0; d < n; d++) {
     const [start, cstart, end, cbytes] = valid.docs.subarray(d * 4, d * 4 + 4) as unknown as number[];
-    for (let s = start!; s < end! - 1; s += SEQ) {
+    for (let s = start!; ; s += stride) {
       const x = Array.from(valid.tokens.subarray(s, Math.min(s + SEQ, end! - 1)));
+      const from = s === start ? 0 : SEQ - stride; // earlier windows scored the rest
       const { logits } = await session.run(x);
       const o = other ? (await other.run(x)).logits : undefined;
-      for (let i = 0; i < x.length; i++) {
+      for (let i = from; i < x.length; i++) {
         if (s + 1 + i < cstart!) continue;
         nats -= logSoftmaxAt(logits, i * vocab, vocab, valid.tokens[s + 1 + i]!);
         if (o) {
@@ -73,10 +79,11 @@ async function bitsPerByte(session: DecoderSession, valid: Docs, maxDocs: number
           if (argmax(o, i * vocab, vocab) === argmax(logits, i * vocab, vocab)) agree++;
         }
       }
+      if (s + SEQ >= end! - 1) break;
     }
     bytes += cbytes!;
   }
-  return { bitsPerByte: nats / Math.LN2 / bytes, docs: n, bytes, top1Agreement: compared ? agree / compared : undefined };
+  return { bitsPerByte: nats / Math.LN2 / bytes, stride, docs: n, bytes, top1Agreement: compared ? agree / compared : undefined };
 }
 
 async function speed(session: DecoderSession) {
@@ -99,17 +106,6 @@ async function speed(session: DecoderSession) {
   return { prefill512Ms: median(times), decodeMsPerTokenAfter512: median(decode) };
 }
 
-/** A small deterministic generator (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * What the confidence gate should be: cut the rest of a line out of held-out files at a random
  * point, complete there with the full pipeline, and see how often the completion is the line's
@@ -117,7 +113,7 @@ function seeded(seed: number): () => number {
  */
 async function gateCalibration(service: CompletionService, count: number) {
   const files = readFileSync(join(corpusDir, 'valid.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; text: string });
-  const random = seeded(7);
+  const random = seededRandom(7);
   const samples: Array<{ confidence: number; exact: boolean; prefix: boolean; empty: boolean }> = [];
   for (let n = 0; samples.length < count && n < count * 20; n++) {
     const f = files[Math.floor(random() * files.length)]!;
@@ -160,9 +156,13 @@ async function open(precision: Precision, threads: number) {
 async function main(): Promise<void> {
   const docs = Number(opt('docs', '202'));
   const valid = loadValid();
-  const fp32 = await open('fp32', 1);
-  const int8 = await open('quantized', 1);
-  const quality = { fp32: await bitsPerByte(fp32, valid, docs), int8: await bitsPerByte(int8, valid, docs, fp32) };
+  const fp32 = await open('fp32', 2);
+  const int8 = await open('quantized', 2);
+  const quality = {
+    fp32: await bitsPerByte(fp32, valid, docs),
+    fp32Sliding: await bitsPerByte(fp32, valid, docs, 256),
+    int8Sliding: await bitsPerByte(int8, valid, docs, 256, fp32),
+  };
   console.log(JSON.stringify(quality));
   const timing: Record<string, unknown> = {};
   for (const threads of [1, 2]) {

@@ -2,7 +2,7 @@
 // request fails with that reason (no hang); a real worker loads the fixture model and serves requests,
 // and the newest request supersedes the older one.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -44,4 +44,20 @@ test('the real worker: a folder that is no model fails to load with the reason; 
   assert.equal(r.generation.tokens.length, 8);
   assert.equal(r.generation.prefillTokens + r.generation.reusedTokens, 4);
   await host.dispose();
+});
+
+test('a config that does not fit the decoder or the tokenizer is refused at load, with both numbers', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-mismatch-'));
+  const host = new ModelHost(join(repoRoot, 'dist', 'worker.js'));
+  try {
+    cpSync(join(repoRoot, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2'), dir, { recursive: true });
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, vocab_size: 9000 }));
+    await assert.rejects(host.load(dir, 'fp32', 1), /the decoder gives 8192 logits per token but config\.json says vocab_size 9000/);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, vocab_size: 4096 }));
+    await assert.rejects(host.load(dir, 'fp32', 1), /tokenizer\.json has 8192 tokens but config\.json says vocab_size 4096/);
+  } finally {
+    await host.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -86,3 +86,14 @@ export function sampleOf(logits: Float32Array, random: () => number): number {
   }
   return argmaxOf(logits);
 }
+
+/** A small deterministic random source (mulberry32): sampling with a seed is reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

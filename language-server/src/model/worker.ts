@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { applyHealing, VocabIndex } from '../decoding/healing';
 import { generate } from '../decoding/generate';
-import { suppress, temperature, topP, type LogitsProcessor } from '../decoding/processors';
+import { seededRandom, suppress, temperature, topP, type LogitsProcessor } from '../decoding/processors';
 import { shapeStop } from '../decoding/stops';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import { CachedSession } from './cachedSession';
@@ -24,18 +24,6 @@ let latest: Int32Array | undefined;
 const port = parentPort!;
 const send = (m: FromWorker) => port.postMessage(m);
 
-/** A small deterministic generator (mulberry32), so sampling with a seed is reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function run(id: number, r: GenerateRequest): Promise<void> {
   const m = loaded!;
   const t0 = performance.now();
@@ -51,7 +39,7 @@ async function run(id: number, r: GenerateRequest): Promise<void> {
     stop: shapeStop(r.shape),
     healedBytes,
     maxDraft: r.maxDraft,
-    random: sampling ? seeded(r.seed ?? Date.now()) : undefined,
+    random: sampling ? seededRandom(r.seed ?? Date.now()) : undefined,
     cancelled: () => latest !== undefined && Atomics.load(latest, 0) !== id,
   });
   send({ type: 'result', id, generation, ms: performance.now() - t0 });
@@ -66,8 +54,12 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<void> {
     throw new Error(`tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${folder.config.vocabSize}: they do not belong together`);
   }
   const session = await DecoderSession.open(folder.onnxPath, folder.config, { threads: msg.threads });
-  // One small run now, so the first completion does not pay onnxruntime's first-run setup.
-  await session.run([0, 0, 0, 0]);
+  // One small run now, so the first completion does not pay onnxruntime's first-run setup, and a
+  // decoder whose output does not fit its config is caught here, with both numbers.
+  const probe = await session.run([0, 0, 0, 0]);
+  if (probe.logits.length !== 4 * folder.config.vocabSize) {
+    throw new Error(`the decoder gives ${probe.logits.length / 4} logits per token but config.json says vocab_size ${folder.config.vocabSize}`);
+  }
   loaded = { tokenizer, session, cached: new CachedSession(session, true), fresh: new CachedSession(session, false), index: new VocabIndex(tokenizer) };
   send({
     type: 'loaded',
