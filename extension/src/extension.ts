@@ -80,8 +80,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
       const ort = info.onnxruntime.available
         ? `ONNX Runtime ${info.onnxruntime.version}`
         : `ONNX Runtime unavailable (${info.onnxruntime.error})`;
+      const m = info.model;
+      const model =
+        m.state === 'ready' ? ` Model ${m.name} (${m.onnxFile}; ${m.description}; FIM ${m.fimTemplate}).`
+        : m.state === 'error' ? ` Completions off: ${m.error}.`
+        : m.state === 'loading' ? ` Loading model ${m.name ?? ''}.` : ' Completions off.';
       void vscode.window.showInformationMessage(
-        `Tessera server ${info.version}: pid ${info.pid}, Node ${info.node}, ${ort}, up ${Math.round(info.uptimeMs / 1000)} s.`,
+        `Tessera server ${info.version}: pid ${info.pid}, Node ${info.node}, ${ort}, up ${Math.round(info.uptimeMs / 1000)} s.${model}`,
       );
       return info;
     }),
