@@ -1,12 +1,24 @@
 // The decoding loop: prefill (reusing the cache), then token by token through the processor chain,
 // until a stop token, a stop rule or the token limit. Greedy decoding also tries drafts copied from the
 // prompt (drafts.ts), verified k at a time. Pure of editor concerns.
-import type { CachedSession } from '../model/cachedSession';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { StreamDecoder } from '../tokenizer/decoder';
 import { lookupDraft } from './drafts';
 import { applyChain, argmaxOf, logProb, sampleOf, type LogitsProcessor } from './processors';
 import type { StopRule } from './stops';
+
+/** What the loop needs of a model: a cached sequence it extends (model/cachedSession.ts is one). */
+export interface SequenceModel {
+  /** Runs the prompt (reusing what it can); the logits of its last position. */
+  prefill(prompt: readonly number[]): Promise<{ logits: Float32Array; ran: number; reused: number }>;
+  /** Appends one token; the next position's logits. */
+  step(id: number): Promise<Float32Array>;
+  /** Appends several tokens; each new position's logits, row after row. */
+  extend(ids: readonly number[]): Promise<Float32Array>;
+  /** Keeps the first `length` tokens of the sequence. */
+  rewind(length: number): void;
+  readonly length: number;
+}
 
 export interface GenerateOptions {
   maxTokens: number;
@@ -42,7 +54,7 @@ export interface Generation {
   stoppedBy: 'stop-token' | 'rule' | 'max-tokens' | 'cancelled' | 'no-token';
 }
 
-export async function generate(model: CachedSession, tok: Tokenizer, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
+export async function generate(model: SequenceModel, tok: Tokenizer, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
   const t0 = performance.now();
   const pre = await model.prefill(prompt);
   const t1 = performance.now();
