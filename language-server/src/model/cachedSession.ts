@@ -58,7 +58,7 @@ export class CachedSession {
     return r.logits;
   }
 
-  /** Forgets the last `n` tokens (rejected drafts). */
+  /** Keeps the first `length` tokens (drops rejected drafts). */
   rewind(length: number): void {
     if (!this.cache || length >= this.ids.length) return;
     this.cache = truncateCache(this.session.tensorClass, this.session.layout, this.cache, length);
