@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import type { TesseraSettings } from './lsp_ext';
 
 export const DEFAULT_SETTINGS: TesseraSettings = {
@@ -23,6 +24,9 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
 
 const positive = (v: unknown): number | undefined => (typeof v === 'number' && v > 0 ? v : undefined);
 
+/** `~/models/x` as users write it in settings. */
+const expandHome = (p: string): string => (p === '~' || p.startsWith('~/') ? homedir() + p.slice(1) : p);
+
 /**
  * Settings from the `tessera` section as VS Code shapes it (`tokens.maxFileMB`,
  * `diagnostics.invisible`, ...), with defaults for what is missing or malformed.
@@ -46,7 +50,7 @@ export function readSettings(raw: unknown): TesseraSettings {
       straddle: bool(d.straddle, true),
     },
     model: {
-      path: typeof m.path === 'string' ? m.path.trim() : '',
+      path: typeof m.path === 'string' ? expandHome(m.path.trim()) : '',
       precision: m.precision === 'quantized' ? 'quantized' : m.precision === 'fp32' ? 'fp32' : DEFAULT_SETTINGS.model.precision,
       threads: Math.min(16, Math.round(positive(m.threads) ?? DEFAULT_SETTINGS.model.threads)),
     },
