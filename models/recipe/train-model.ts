@@ -1,7 +1,7 @@
 // `npm run train:model`: the whole default-model recipe, from nothing to models/tessera-tiny.
 //   corpus → tokenizer → token files → training (torch, CPU, resumable) → ONNX export (fp32 + int8)
 //   → test fixtures → evaluation in onnxruntime-node (models/tessera-tiny/evaluation.json)
-// Options: --steps N (default 10000), --skip-corpus, --skip-tokenizer (reuse what is there),
+// Options: --steps N (default 11000), --skip-corpus, --skip-tokenizer (reuse what is there),
 // --train-dir DIR (checkpoints; default ~/.cache/tessera/train/tessera-tiny; a rerun resumes).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -49,7 +49,7 @@ function main(): void {
   // torch frees and re-faults its large buffers every step; in this VM page faults made elementwise
   // work 10-30x slower. jemalloc that never returns memory removes that (measured 1.5k → 8k tokens/s).
   const malloc = { LD_PRELOAD: JEMALLOC, MALLOC_CONF: 'dirty_decay_ms:-1,muzzy_decay_ms:-1,retain:true' };
-  run('training', PYTHON, [join(recipe, 'train.py'), '--out', trainDir, '--steps', option('steps', '10000')], malloc);
+  run('training', PYTHON, [join(recipe, 'train.py'), '--out', trainDir, '--steps', option('steps', '11000')], malloc);
   const tokenizer = Tokenizer.fromFile(join(modelDir, 'tokenizer.json'));
   const prompt = [tokenizer.id('<file_sep>')!, ...tokenizer.encodeIds(REFERENCE_PROMPT)];
   run('export', PYTHON, [join(recipe, 'export.py'), '--checkpoint', join(trainDir, 'checkpoint.pt'), '--out', modelDir,

@@ -168,7 +168,7 @@ def main():
     p.add_argument('--d-ff', type=int, default=384)
     p.add_argument('--seq', type=int, default=512)
     p.add_argument('--batch', type=int, default=8)
-    p.add_argument('--steps', type=int, default=10000)
+    p.add_argument('--steps', type=int, default=11000)
     p.add_argument('--lr', type=float, default=3e-3)
     p.add_argument('--warmup', type=int, default=200)
     p.add_argument('--fim-rate', type=float, default=0.5)
