@@ -11,7 +11,7 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
   completion: {
     enabled: true,
     maxTokens: 64,
-    minConfidence: 0.2,
+    minConfidence: 0.4,
     fimTemplate: 'auto',
     fimOrder: 'auto',
     prefixTokens: 320,

