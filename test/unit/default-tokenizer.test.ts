@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { Tokenizer as TransformersJs } from '@huggingface/tokenizers';
 import { Tokenizer as Reference } from 'tokenizers';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
-import { loadCorpus, STRESS_TEXTS } from '../support/corpus';
+import { loadCorpus, namesControlToken, STRESS_TEXTS, wellFormed } from '../support/corpus';
 import { repoRoot } from '../support/paths';
 
 const dir = join(repoRoot, 'models', 'tessera-tiny');
@@ -25,11 +25,12 @@ test('identical ids in Tessera, Hugging Face tokenizers and transformers.js', as
   const ours = Tokenizer.fromFile(file);
   const reference = Reference.fromFile(file);
   const js = new TransformersJs(JSON.parse(readFileSync(file, 'utf8')), JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')));
-  const texts = [...Object.values(STRESS_TEXTS), ...loadCorpus(0.1).map((f) => f.text)];
+  // Files that name a control token literally (prompt code does) are tested apart: file content is text to us.
+  const texts = [...Object.values(STRESS_TEXTS), ...loadCorpus(0.1).map((f) => f.text)].filter((t) => !namesControlToken(ours, t));
   for (const text of texts) {
     const mine = ours.encodeIds(text);
-    const wellFormed = text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
-    assert.deepEqual(mine, (await reference.encode(wellFormed, null, { addSpecialTokens: false })).getIds());
-    assert.deepEqual(mine, js.encode(wellFormed, { add_special_tokens: false }).ids);
+    const clean = wellFormed(text);
+    assert.deepEqual(mine, (await reference.encode(clean, null, { addSpecialTokens: false })).getIds());
+    assert.deepEqual(mine, js.encode(clean, { add_special_tokens: false }).ids);
   }
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Tokenizer as Reference } from 'tokenizers';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
-import { loadCorpus, STRESS_TEXTS } from '../support/corpus';
+import { loadCorpus, namesControlToken, STRESS_TEXTS, wellFormed } from '../support/corpus';
 import { TOKENIZER_NAMES, tokenizerPath } from '../support/paths';
 
 const corpus = loadCorpus();
@@ -30,13 +30,6 @@ function codePointToUnit(text: string): Uint32Array {
   return Uint32Array.from(map);
 }
 
-/** A file whose text names a control token: the reference turns it into the control id, we don't. */
-function namesControlToken(tok: Tokenizer, text: string): boolean {
-  return tok.addedTokens.some((t) => tok.isControl(t.id) && t.content.length > 0 && text.includes(t.content));
-}
-
-/** Rust strings cannot hold lone surrogates: the reference sees U+FFFD, as our encoder does. */
-const wellFormed = (text: string): string => text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 
 for (const name of TOKENIZER_NAMES) {
   describe(`${name} matches Hugging Face tokenizers`, () => {
