@@ -7,12 +7,12 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { join } from 'node:path';
 import { CompletionService } from '../../language-server/src/completion/service';
-import { seededRandom } from '../../language-server/src/decoding/processors';
+import { argmaxOf, logProb, seededRandom } from '../../language-server/src/decoding/processors';
 import { openModelFolder, type Precision } from '../../language-server/src/model/folder';
 import { DEFAULT_SETTINGS } from '../../language-server/src/settings';
 import { grammarFor } from '../../language-server/src/syntax/languages';
 import { SyntaxService } from '../../language-server/src/syntax/parser';
-import { argmax, DecoderSession } from '../../language-server/src/model/session';
+import { DecoderSession } from '../../language-server/src/model/session';
 
 const root = join(__dirname, '..', '..');
 const modelDir = join(root, 'models', 'tessera-tiny');
@@ -44,14 +44,6 @@ function loadValid(): Docs {
   };
 }
 
-function logSoftmaxAt(logits: Float32Array, offset: number, vocab: number, target: number): number {
-  let max = -Infinity;
-  for (let i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i]!);
-  let sum = 0;
-  for (let i = 0; i < vocab; i++) sum += Math.exp(logits[offset + i]! - max);
-  return logits[offset + target]! - max - Math.log(sum);
-}
-
 /**
  * Bits per byte of whole held-out files (content tokens only). Windows of 512 tokens every `stride`:
  * stride 512 is train.py's measure; a smaller stride scores each token with at least 512 - stride
@@ -73,10 +65,10 @@ async function bitsPerByte(session: DecoderSession, valid: Docs, maxDocs: number
       const o = other ? (await other.run(x)).logits : undefined;
       for (let i = from; i < x.length; i++) {
         if (s + 1 + i < cstart!) continue;
-        nats -= logSoftmaxAt(logits, i * vocab, vocab, valid.tokens[s + 1 + i]!);
+        nats -= logProb(logits.subarray(i * vocab, (i + 1) * vocab), valid.tokens[s + 1 + i]!);
         if (o) {
           compared++;
-          if (argmax(o, i * vocab, vocab) === argmax(logits, i * vocab, vocab)) agree++;
+          if (argmaxOf(o.subarray(i * vocab, i * vocab + vocab)) === argmaxOf(logits.subarray(i * vocab, i * vocab + vocab))) agree++;
         }
       }
       if (s + SEQ >= end! - 1) break;
@@ -97,7 +89,7 @@ async function speed(session: DecoderSession) {
     const vocab = session.config.vocabSize;
     const t1 = performance.now();
     for (let i = 0; i < 32; i++) {
-      const next = argmax(logits, (positions - 1) * vocab, vocab);
+      const next = argmaxOf(logits.subarray((positions - 1) * vocab, (positions - 1) * vocab + vocab));
       ({ logits, positions, cache } = await session.run([next], cache));
     }
     decode.push((performance.now() - t1) / 32);

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ModelFolderError, openModelFolder, type Precision } from '../../language-server/src/model/folder';
-import { argmax, DecoderSession, type KvCache } from '../../language-server/src/model/session';
+import { argmaxOf } from '../../language-server/src/decoding/processors';
+import { DecoderSession, type KvCache } from '../../language-server/src/model/session';
 import { repoRoot } from '../support/paths';
 
 interface Reference {
@@ -45,7 +46,7 @@ async function greedyWithCache(session: DecoderSession, prompt: number[], steps:
   let { logits, positions, cache } = await session.run(prompt);
   const out: number[] = [];
   for (let i = 0; i < steps; i++) {
-    const next = argmax(logits, (positions - 1) * vocab, vocab);
+    const next = argmaxOf(logits.subarray((positions - 1) * vocab, (positions - 1) * vocab + vocab));
     out.push(next);
     ({ logits, positions, cache } = await session.run([next], cache));
   }
@@ -57,7 +58,7 @@ async function greedyWithoutCache(session: DecoderSession, prompt: number[], ste
   const seq = [...prompt];
   for (let i = 0; i < steps; i++) {
     const { logits, positions } = await session.run(seq);
-    seq.push(argmax(logits, (positions - 1) * vocab, vocab));
+    seq.push(argmaxOf(logits.subarray((positions - 1) * vocab, (positions - 1) * vocab + vocab)));
   }
   return seq.slice(prompt.length);
 }
@@ -73,7 +74,7 @@ for (const [name, dir, cache] of FOLDERS) {
     let worst = 0;
     ref.positions.forEach((row, pos) => {
       const base = pos * vocab;
-      assert.equal(argmax(logits, base, vocab), row.argmax, `argmax at position ${pos}`);
+      assert.equal(argmaxOf(logits.subarray(base, base + vocab)), row.argmax, `argmax at position ${pos}`);
       worst = Math.max(worst, Math.abs(logsumexp(logits, base, vocab) - row.logsumexp));
       ref.probe_ids.forEach((id, k) => (worst = Math.max(worst, Math.abs(logits[base + id]! - row.probe[k]!))));
     });
@@ -116,7 +117,7 @@ test('default model, int8: loads, and mostly agrees with fp32 and with itself ru
   assert.ok(same >= 8, `step by step vs whole: ${same}/16 tokens equal`);
   const vocab = session.config.vocabSize;
   const { logits } = await session.run(ref.prompt);
-  const agree = ref.positions.filter((row, pos) => argmax(logits, pos * vocab, vocab) === row.argmax).length;
+  const agree = ref.positions.filter((row, pos) => argmaxOf(logits.subarray(pos * vocab, pos * vocab + vocab)) === row.argmax).length;
   assert.ok(agree / ref.positions.length >= 0.75, `int8 top-1 agrees with fp32 at ${agree}/${ref.positions.length} positions`);
   await session.release();
 });

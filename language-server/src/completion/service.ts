@@ -205,7 +205,9 @@ export class CompletionService {
       if (cut === null) reason = 'every cut of it adds a syntax error';
       text = cut ?? '';
     }
-    text = matchIndentation(trimSuffixOverlap(text, shape.lineSuffix), indentUnit(input.text));
+    text = trimSuffixOverlap(text, shape.lineSuffix);
+    // Only a block has later lines to re-indent: the file's indentation is read for those alone.
+    if (text.includes('\n')) text = matchIndentation(text, indentUnit(input.text));
     if (!reason && !text.trim()) reason = 'nothing to insert';
     if (!reason && g.confidence < c.minConfidence) reason = `confidence ${g.confidence.toFixed(2)} below ${c.minConfidence}`;
     const latencyMs = performance.now() - t0;

@@ -12,7 +12,6 @@ export function completionShape(text: string, offset: number, maxLines = 8): Com
   const lineSuffix = text.slice(offset, lineEnd);
   const nextLine = firstNonBlankLine(text, lineEnd + 1);
   const indent = leadingWhitespace(linePrefix);
-  const unit = indentUnit(text);
   let multiline = false;
   let blockIndent = indent;
   if (lineSuffix.trim() === '') {
@@ -23,7 +22,7 @@ export function completionShape(text: string, offset: number, maxLines = 8): Com
     } else if (OPENERS.test(linePrefix)) {
       // After an opener at the end of a line: the body starts on the next line, one level in.
       multiline = true;
-      blockIndent = indent + unit;
+      blockIndent = indent + indentUnit(text);
     }
   }
   return { multiline, maxLines, blockIndent, lineSuffix, nextLine: nextLine.trim() };

@@ -34,16 +34,8 @@ export class CachedSession {
   }
 
   /** Appends one token, returns the next position's logits. */
-  async step(id: number): Promise<Float32Array> {
-    if (!this.cache) throw new Error('step before prefill');
-    const cache = this.cache;
-    const ids = this.ids;
-    this.invalidate(); // if the run throws, nothing stale is left behind
-    const r = await this.session.run([id], cache);
-    ids.push(id);
-    this.ids = ids;
-    this.cache = r.cache;
-    return r.logits;
+  step(id: number): Promise<Float32Array> {
+    return this.extend([id]);
   }
 
   /** Runs several tokens at once (drafts to verify); returns the logits of each new position. */
@@ -53,7 +45,8 @@ export class CachedSession {
     const before = this.ids;
     this.invalidate();
     const r = await this.session.run(ids, cache);
-    this.ids = [...before, ...ids];
+    before.push(...ids);
+    this.ids = before;
     this.cache = r.cache;
     return r.logits;
   }

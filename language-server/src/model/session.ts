@@ -152,17 +152,3 @@ function halfToFloat(h: number): number {
   if (exp === 31) return frac ? NaN : sign * Infinity;
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
-
-/** Index of the largest of `vocab` logits starting at `offset`. */
-export function argmax(logits: Float32Array, offset: number, vocab: number): number {
-  let best = 0;
-  let max = -Infinity;
-  for (let i = 0; i < vocab; i++) {
-    const v = logits[offset + i]!;
-    if (v > max) {
-      max = v;
-      best = i;
-    }
-  }
-  return best;
-}
