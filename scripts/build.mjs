@@ -52,11 +52,11 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 const builds = [
   // The extension host provides `vscode`.
   esbuild.build({ ...common, entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
-  // onnxruntime-node is a native package: it stays in node_modules beside the bundle.
-  esbuild.build({ ...common, entryPoints: ['language-server/src/main.ts'], outfile: 'dist/server.js', external: ['onnxruntime-node'], banner: shebang }),
-  esbuild.build({ ...common, entryPoints: ['language-server/src/cli/main.ts'], outfile: 'dist/cli.js', external: ['onnxruntime-node'], banner: shebang }),
+  // onnxruntime-node and koffi are native packages: they stay in node_modules beside the bundle.
+  esbuild.build({ ...common, entryPoints: ['language-server/src/main.ts'], outfile: 'dist/server.js', external: ['onnxruntime-node', 'koffi'], banner: shebang }),
+  esbuild.build({ ...common, entryPoints: ['language-server/src/cli/main.ts'], outfile: 'dist/cli.js', external: ['onnxruntime-node', 'koffi'], banner: shebang }),
   // The inference worker (a worker thread of the server and of the CLI).
-  esbuild.build({ ...common, entryPoints: ['language-server/src/model/worker.ts'], outfile: 'dist/worker.js', external: ['onnxruntime-node'] }),
+  esbuild.build({ ...common, entryPoints: ['language-server/src/model/worker.ts'], outfile: 'dist/worker.js', external: ['onnxruntime-node', 'koffi'] }),
 ];
 if (!production) {
   rmSync(join(root, 'out'), { recursive: true, force: true });

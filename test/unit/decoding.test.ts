@@ -1,18 +1,18 @@
 // The decoding chain's parts one by one, then together over a real (fixture) model: processors, token
 // healing, the completion's shape and stop rules, the prompt context's stable start, the KV cache reuse.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { completionShape, indentUnit, matchIndentation } from '../../language-server/src/completion/shape';
 import { PrefixAnchors } from '../../language-server/src/completion/context';
 import { generate } from '../../language-server/src/decoding/generate';
 import { lookupDraft } from '../../language-server/src/decoding/drafts';
 import { applyHealing, planHealing, VocabIndex } from '../../language-server/src/decoding/healing';
-import { argmaxOf, sampleOf, suppress, topP } from '../../language-server/src/decoding/processors';
+import { argmaxOf, expNonPositive, logProb, sampleOf, seededRandom, suppress, topP } from '../../language-server/src/decoding/processors';
 import { shapeStop, trimSuffixOverlap } from '../../language-server/src/decoding/stops';
 import { CachedSession } from '../../language-server/src/model/cachedSession';
 import { openModelFolder } from '../../language-server/src/model/folder';
-import { DecoderSession } from '../../language-server/src/model/session';
+import { openDecoder } from '../../language-server/src/model/decoder';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
 import { repoRoot, tokenizerPath } from '../support/paths';
 
@@ -106,29 +106,34 @@ test('the prompt prefix starts at a stable line while typing, moves only on over
   assert.ok(moved.prefixStart > first.prefixStart && tok.countTokens(moved.prefix) <= 150);
 });
 
-test('the KV cache is reused up to the common prefix and gives the same completion as a fresh run', async () => {
-  const folder = openModelFolder(join(repoRoot, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2'));
-  const tok = Tokenizer.fromFile(folder.tokenizerPath);
-  const session = await DecoderSession.open(folder.onnxPath, folder.config);
-  const cached = new CachedSession(session, true);
-  const fresh = new CachedSession(session, false);
-  const opts = { maxTokens: 12, stopIds: new Set([0]), processors: [] };
-  const a = tok.encodeIds('function add(a, b) {\n  return a');
-  const first = await generate(cached, tok, a, opts);
-  assert.equal(first.reusedTokens, 0);
-  const b = tok.encodeIds('function add(a, b) {\n  return a +');
-  const second = await generate(cached, tok, b, opts);
-  const common = a.findIndex((id, i) => b[i] !== id);
-  assert.ok(second.reusedTokens >= (common < 0 ? a.length : common) && second.prefillTokens === b.length - second.reusedTokens);
-  const again = await generate(fresh, tok, b, opts);
-  assert.deepEqual(second.tokens, again.tokens);
-  assert.equal(again.reusedTokens, 0);
-  // The same prompt again: only its last token runs.
-  const repeat = await generate(cached, tok, b, opts);
-  assert.equal(repeat.prefillTokens, 1);
-  assert.deepEqual(repeat.tokens, again.tokens);
-  await session.release();
-});
+// The shipped model's GroupQueryAttention takes the in-place cache; the fixture's Concat attention (as
+// torch's exporter writes it) cannot, and keeps the copying one.
+for (const [dir, mode] of [[tiny, 'in-place'], [join(repoRoot, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2'), 'copied']] as const) {
+  test(`the KV cache is reused up to the common prefix and gives the same completion as a fresh run (${basename(dir)}, ${mode})`, async () => {
+    const folder = openModelFolder(dir);
+    const tok = Tokenizer.fromFile(folder.tokenizerPath);
+    const { decoder } = await openDecoder(folder.onnxPath, folder.config, { threads: 1 });
+    assert.equal(decoder.cacheMode, mode);
+    const cached = new CachedSession(decoder);
+    const fresh = cached.withoutReuse();
+    const opts = { maxTokens: 12, stopIds: new Set([0]), processors: [] };
+    const a = tok.encodeIds('function add(a, b) {\n  return a');
+    const first = await generate(cached, tok, a, opts);
+    assert.equal(first.reusedTokens, 0);
+    const b = tok.encodeIds('function add(a, b) {\n  return a +');
+    const second = await generate(cached, tok, b, opts);
+    const common = a.findIndex((id, i) => b[i] !== id);
+    assert.ok(second.reusedTokens >= (common < 0 ? a.length : common) && second.prefillTokens === b.length - second.reusedTokens);
+    const again = await generate(fresh, tok, b, opts);
+    assert.deepEqual(second.tokens, again.tokens);
+    assert.equal(again.reusedTokens, 0);
+    // The same prompt again: only its last token runs.
+    const repeat = await generate(cached, tok, b, opts);
+    assert.equal(repeat.prefillTokens, 1);
+    assert.deepEqual(repeat.tokens, again.tokens);
+    await decoder.release();
+  });
+}
 
 test('prompt lookup: the tokens after the latest earlier occurrence of the tail', () => {
   assert.deepEqual(lookupDraft([1, 2, 3, 9, 1, 2, 3, 7, 8], [1, 2], 3), [3, 7, 8]);
@@ -137,18 +142,40 @@ test('prompt lookup: the tokens after the latest earlier occurrence of the tail'
   assert.deepEqual(lookupDraft([1, 2, 3, 1, 2], [], 1), [3]);
 });
 
-test('drafts verified in one pass leave greedy output unchanged, and are accepted on repetitive code', async () => {
-  const folder = openModelFolder(tiny);
-  const tok = Tokenizer.fromFile(folder.tokenizerPath);
-  const session = await DecoderSession.open(folder.onnxPath, folder.config);
-  const body = Array.from({ length: 6 }, (_, i) => `  readonly field${i}: number = compute(${i}, this.options);\n`).join('');
-  const prompt = [4, ...tok.encodeIds(`src/fields.ts\nexport class Fields {\n${body}  readonly field6: number = compute(`)];
-  const opts = { maxTokens: 40, stopIds: new Set([0]), processors: [] };
-  const plain = await generate(new CachedSession(session, false), tok, prompt, opts);
-  const drafted = await generate(new CachedSession(session, false), tok, prompt, { ...opts, maxDraft: 8 });
-  assert.deepEqual(drafted.tokens, plain.tokens);
-  assert.equal(drafted.text, plain.text);
-  assert.equal(plain.drafted, 0);
-  assert.ok(drafted.accepted > 0 && drafted.passes < plain.passes, `${drafted.accepted} of ${drafted.drafted} accepted, ${drafted.passes} passes vs ${plain.passes}`);
-  await session.release();
+for (const engine of ['auto', 'binding'] as const) {
+  test(`drafts verified in one pass leave greedy output unchanged, and are accepted on repetitive code (${engine})`, async () => {
+    const folder = openModelFolder(tiny);
+    const tok = Tokenizer.fromFile(folder.tokenizerPath);
+    const { decoder } = await openDecoder(folder.onnxPath, folder.config, { threads: 1, engine });
+    const model = new CachedSession(decoder).withoutReuse();
+    const body = Array.from({ length: 6 }, (_, i) => `  readonly field${i}: number = compute(${i}, this.options);\n`).join('');
+    const prompt = [4, ...tok.encodeIds(`src/fields.ts\nexport class Fields {\n${body}  readonly field6: number = compute(`)];
+    const opts = { maxTokens: 40, stopIds: new Set([0]), processors: [] };
+    const plain = await generate(model, tok, prompt, opts);
+    const drafted = await generate(model, tok, prompt, { ...opts, maxDraft: 8 });
+    assert.deepEqual(drafted.tokens, plain.tokens);
+    assert.equal(drafted.text, plain.text);
+    assert.equal(plain.drafted, 0);
+    assert.ok(drafted.accepted > 0 && drafted.passes < plain.passes, `${drafted.accepted} of ${drafted.drafted} accepted, ${drafted.passes} passes vs ${plain.passes}`);
+    assert.ok(drafted.accepted < drafted.drafted, 'no draft was rejected: the rewind path went untested');
+    await decoder.release();
+  });
+}
+
+test('log-probabilities agree with the exact softmax; the fast exponential stays within 3e-6', () => {
+  let worstExp = 0;
+  for (let x = -39.999; x <= 0; x += 0.0137) worstExp = Math.max(worstExp, Math.abs(expNonPositive(x) / Math.exp(x) - 1));
+  assert.ok(worstExp < 3e-6, `relative error ${worstExp}`);
+  const random = seededRandom(7);
+  for (const spread of [0.5, 8, 60]) {
+    const logits = Float32Array.from({ length: 8192 }, () => (random() - 0.5) * spread);
+    let max = -Infinity;
+    for (const x of logits) max = Math.max(max, x);
+    let sum = 0;
+    for (const x of logits) sum += Math.exp(x - max);
+    for (const id of [0, 17, 8191]) {
+      const exact = logits[id]! - max - Math.log(sum);
+      assert.ok(Math.abs(logProb(logits, id) - exact) < 1e-5, `spread ${spread}, id ${id}: ${logProb(logits, id)} vs ${exact}`);
+    }
+  }
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ModelFolderError, openModelFolder, type Precision } from '../../language-server/src/model/folder';
 import { argmaxOf } from '../../language-server/src/decoding/processors';
+import { openDecoder } from '../../language-server/src/model/decoder';
 import { DecoderSession, type KvCache } from '../../language-server/src/model/session';
 import { repoRoot } from '../support/paths';
 
@@ -139,5 +140,55 @@ test('a folder that is not a usable model says what is wrong', async () => {
     await assert.rejects(DecoderSession.open(folder.onnxPath, folder.config), /.+/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// The decoder the worker runs: on the default model (GroupQueryAttention) the KV cache stays in
+// onnxruntime and grows in place; exports whose attention cannot share past and present buffers keep
+// the copying onnxruntime-node path, and say why.
+test('in-place KV cache: pieces, stale positions and cut-backs give the logits of one pass, and torch greedy', async () => {
+  const ref = JSON.parse(readFileSync(join(defaultModel, 'reference.json'), 'utf8')) as Reference;
+  const folder = openModelFolder(defaultModel);
+  const { decoder, copiedBecause } = await openDecoder(folder.onnxPath, folder.config, { threads: 1 });
+  assert.equal(decoder.cacheMode, 'in-place', copiedBecause);
+  assert.equal(decoder.capacity, folder.config.maxPositions);
+  const { session } = await open(defaultModel);
+  const vocab = folder.config.vocabSize;
+  const p = ref.prompt;
+  const whole = (await session.run(p)).logits;
+  const rows = (from: number, n: number) => whole.subarray(from * vocab, (from + n) * vocab);
+  const worst = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i]!)), 0);
+  // Stale positions first (what a rejected draft leaves), then the prompt in pieces, cut back once.
+  await decoder.run([9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9], 0, 1);
+  assert.ok(worst(await decoder.run(p.slice(0, 5), 0, 5), rows(0, 5)) < 1e-4);
+  await decoder.run([7, 7, 7], 5, 3);
+  assert.ok(worst(await decoder.run(p.slice(5, 6), 5, 1), rows(5, 1)) < 1e-4);
+  assert.ok(worst(await decoder.run(p.slice(6), 6, 2), rows(p.length - 2, 2)) < 1e-4);
+  // Greedy through the in-place cache equals torch's greedy.
+  const greedy: number[] = [];
+  let last = await decoder.run(p, 0, 1);
+  for (let i = 0; i < ref.greedy.length; i++) {
+    greedy.push(argmaxOf(last));
+    last = await decoder.run([greedy[i]!], p.length + i, 1);
+  }
+  assert.deepEqual(greedy, ref.greedy);
+  await assert.rejects(decoder.run([1, 2], decoder.capacity - 1, 1), /a sequence of 513 tokens does not fit the cache \(512 positions\)/);
+  await decoder.release();
+  await assert.rejects(decoder.run([1], 0, 1), /released/);
+  await session.release();
+});
+
+test('exports that cannot update the cache in place keep the copying path and say why', async () => {
+  const cases: Array<[string, RegExp]> = [
+    ['tiny-gqa-qwen2', /no in-place cache: .*present\.0\.key.*shape/], // Concat attention
+    ['tiny-mqa-bigcode', /no in-place cache: the cache is not a split key\/value cache/],
+    ['tiny-merged-llama', /no in-place cache: the cache is not a split key\/value cache/],
+  ];
+  for (const [name, why] of cases) {
+    const folder = openModelFolder(join(fixtures, name));
+    const { decoder, copiedBecause } = await openDecoder(folder.onnxPath, folder.config, { threads: 1 });
+    assert.equal(decoder.cacheMode, 'copied', name);
+    assert.match(copiedBecause ?? '', why, name);
+    await decoder.release();
   }
 });

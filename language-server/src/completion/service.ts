@@ -9,6 +9,7 @@ import { trimSuffixOverlap } from '../decoding/stops';
 import type { CompletionSettings, ModelSettings, ModelStatus } from '../lsp_ext';
 import { openModelFolder } from '../model/folder';
 import { ModelHost } from '../model/host';
+import type { Engine } from '../model/decoder';
 import type { ModelInfo } from '../model/workerProtocol';
 import { buildFimPrompt, detectFimTemplate, type FimOrder, type FimTemplate } from '../prompt/fim';
 import { Tokenizer } from '../tokenizer/tokenizer';
@@ -73,6 +74,8 @@ export class CompletionService {
   status: ModelStatus = { state: 'off' };
   /** Prompt-lookup drafts per pass (0: off); the typing benchmark compares both. */
   maxDraft = 8;
+  /** How the model runs: 'auto' (in-place cache where possible) or 'binding' (the benchmark's comparison). */
+  engine: Engine = 'auto';
 
   constructor(
     private settings: { model: ModelSettings; completion: CompletionSettings },
@@ -120,7 +123,7 @@ export class CompletionService {
       const c = this.settings.completion;
       const template = detectFimTemplate(tokenizer, c.fimTemplate === 'auto' ? undefined : c.fimTemplate);
       if (c.fimTemplate !== 'auto' && !template) throw new Error(`unknown FIM template "${c.fimTemplate}"`);
-      const info = await this.host.load(dir, m.precision, m.threads);
+      const info = await this.host.load(dir, m.precision, m.threads, this.engine);
       if (key !== this.modelKey) return; // settings changed meanwhile: a newer load owns the state
       const order: FimOrder = template ? (c.fimOrder !== 'auto' && (template.style !== 'codestral') ? c.fimOrder : template.orders[0]!) : 'psm';
       const stopIds = new Set<number>(info.config.eosTokenIds);
@@ -132,7 +135,7 @@ export class CompletionService {
       const cfg = info.config;
       this.setStatus({
         state: 'ready', name, dir, onnxFile: info.onnxPath.slice(dir.length + 1),
-        description: `${cfg.modelType}, ${cfg.layers} layers, ${cfg.heads} heads (${cfg.kvHeads} kv), vocab ${cfg.vocabSize}, ${info.cache} cache${info.mergedDecoder ? ', merged decoder' : ''}`,
+        description: `${cfg.modelType}, ${cfg.layers} layers, ${cfg.heads} heads (${cfg.kvHeads} kv), vocab ${cfg.vocabSize}, ${info.cache} cache${info.mergedDecoder ? ', merged decoder' : ''}, ${info.cacheMode === 'in-place' ? 'updated in place' : `copied per run (${info.copiedBecause})`}`,
         fimTemplate: template ? `${template.family} (${order.toUpperCase()})` : 'none: completes from the prefix only',
       });
     } catch (err) {
@@ -159,7 +162,7 @@ export class CompletionService {
     const m = this.loaded;
     if (!m) return null; // the health already says why
     const maxTokens = c.maxTokens;
-    const room = m.info.config.maxPositions - maxTokens - 24;
+    const room = Math.min(m.info.config.maxPositions, m.info.contextLimit) - maxTokens - 24;
     const suffixTokens = m.template ? Math.min(c.suffixTokens, Math.floor(room / 4)) : 0;
     const ctx = this.anchors.context(input.uri, input.text, input.offset, m.tokenizer, {
       prefixTokens: Math.max(16, Math.min(c.prefixTokens, room - suffixTokens)),

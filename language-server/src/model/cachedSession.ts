@@ -1,7 +1,8 @@
-// A decoder session that remembers the sequence its KV cache holds, so each request re-runs only the
-// tokens after the longest prefix it shares with that sequence (prompt and last completion included).
-import { commonPrefix, truncateCache } from './kvCache';
-import type { DecoderSession, KvCache } from './session';
+// A decoder that remembers the sequence its KV cache holds, so each request re-runs only the tokens
+// after the longest prefix it shares with that sequence (prompt and last completion included).
+import type { SequenceModel } from '../decoding/generate';
+import type { Decoder } from './decoder';
+import { commonPrefix } from './kvCache';
 
 export interface Prefill {
   /** Logits of the prompt's last position. */
@@ -11,26 +12,23 @@ export interface Prefill {
   reused: number;
 }
 
-export class CachedSession {
+export class CachedSession implements SequenceModel {
   private ids: number[] = [];
-  private cache: KvCache | null = null;
 
-  constructor(readonly session: DecoderSession, private readonly reuse = true) {}
+  constructor(readonly decoder: Decoder) {}
 
   get vocabSize(): number {
-    return this.session.config.vocabSize;
+    return this.decoder.config.vocabSize;
   }
 
-  async prefill(prompt: readonly number[]): Promise<Prefill> {
+  /** Runs the prompt after the prefix the cache already holds (none with `reuse` off, to measure it). */
+  async prefill(prompt: readonly number[], reuse = true): Promise<Prefill> {
     // At least the last prompt token runs: its logits are the first prediction.
-    let keep = this.reuse && this.cache ? Math.min(commonPrefix(this.ids, prompt), prompt.length - 1) : 0;
-    let cache = this.cache && keep > 0 ? truncateCache(this.session.tensorClass, this.session.layout, this.cache, keep) : undefined;
-    if (!cache) keep = 0;
+    const keep = reuse ? Math.min(commonPrefix(this.ids, prompt), prompt.length - 1) : 0;
     this.invalidate(); // if the run throws, nothing stale is left behind
-    const r = await this.session.run(prompt.slice(keep), cache);
+    const logits = await this.decoder.run(prompt.slice(keep), keep, 1);
     this.ids = prompt.slice();
-    this.cache = r.cache;
-    return { logits: r.logits.subarray((r.positions - 1) * this.vocabSize), ran: prompt.length - keep, reused: keep };
+    return { logits, ran: prompt.length - keep, reused: keep };
   }
 
   /** Appends one token, returns the next position's logits. */
@@ -40,22 +38,32 @@ export class CachedSession {
 
   /** Runs several tokens at once (drafts to verify); returns the logits of each new position. */
   async extend(ids: readonly number[]): Promise<Float32Array> {
-    if (!this.cache) throw new Error('extend before prefill');
-    const cache = this.cache;
+    if (!this.ids.length) throw new Error('extend before prefill');
     const before = this.ids;
     this.invalidate();
-    const r = await this.session.run(ids, cache);
+    const logits = await this.decoder.run(ids, before.length, ids.length);
     before.push(...ids);
     this.ids = before;
-    this.cache = r.cache;
-    return r.logits;
+    return logits;
   }
 
-  /** Keeps the first `length` tokens (drops rejected drafts). */
+  /** Keeps the first `length` tokens (drops rejected drafts); the decoder cuts its cache on the next run. */
   rewind(length: number): void {
-    if (!this.cache || length >= this.ids.length) return;
-    this.cache = truncateCache(this.session.tensorClass, this.session.layout, this.cache, length);
-    this.ids.length = length;
+    if (length < this.ids.length) this.ids.length = length;
+  }
+
+  /** The same session, each prompt prefilled from nothing (the cache is one: requests take turns). */
+  withoutReuse(): SequenceModel {
+    const session = this;
+    return {
+      prefill: (prompt) => this.prefill(prompt, false),
+      step: (id) => this.step(id),
+      extend: (ids) => this.extend(ids),
+      rewind: (length) => this.rewind(length),
+      get length() {
+        return session.length;
+      },
+    };
   }
 
   get length(): number {
@@ -64,6 +72,5 @@ export class CachedSession {
 
   invalidate(): void {
     this.ids = [];
-    this.cache = null;
   }
 }

@@ -1,9 +1,11 @@
 // The server's handle on the inference worker: loads a model there, sends requests, and keeps only the
 // newest one alive (a request superseded or cancelled resolves to null at once, and the worker stops
 // it between two decoding steps). A crashed worker is reported and replaced on the next load.
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Generation } from '../decoding/generate';
+import type { Engine } from './decoder';
 import type { Precision } from './folder';
 import type { FromWorker, GenerateRequest, ModelInfo, ToWorker } from './workerProtocol';
 
@@ -26,7 +28,7 @@ export class ModelHost {
     private readonly onCrash: (message: string) => void = () => undefined,
   ) {}
 
-  async load(dir: string, precision: Precision, threads: number): Promise<ModelInfo> {
+  async load(dir: string, precision: Precision, threads: number, engine: Engine = 'auto'): Promise<ModelInfo> {
     await this.dispose();
     const worker = new Worker(this.workerFile);
     this.worker = worker;
@@ -35,7 +37,7 @@ export class ModelHost {
     worker.on('exit', (code) => this.fail(worker, `the inference worker exited (code ${code})`));
     const info = await new Promise<ModelInfo>((resolve, reject) => {
       this.loading = { resolve, reject };
-      this.post({ type: 'load', dir, precision, threads, latest: this.latest.buffer as SharedArrayBuffer });
+      this.post({ type: 'load', dir, precision, threads, engine, latest: this.latest.buffer as SharedArrayBuffer });
     });
     this.info = info;
     return info;
@@ -115,6 +117,14 @@ export class ModelHost {
     this.loading = undefined;
     for (const p of this.pending.values()) p.resolve(null);
     this.pending.clear();
-    if (worker) await worker.terminate();
+    if (!worker) return;
+    // The worker frees the model's native memory itself (terminating it would leak that), after the
+    // running request stops between two steps; a worker that does not exit in time is terminated.
+    Atomics.store(this.latest, 0, 0);
+    worker.postMessage({ type: 'dispose' } satisfies ToWorker);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([once(worker, 'exit'), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
+    await worker.terminate();
   }
 }

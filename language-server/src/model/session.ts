@@ -22,6 +22,7 @@ export interface SessionLayout {
   hasAttentionMask: boolean;
   cacheType: 'float32' | 'float16';
   logits: string;
+  logitsType: 'float32' | 'float16';
 }
 
 /** The cache after a run: one tensor per past input, `length` positions long. */
@@ -60,6 +61,7 @@ export function detectLayout(inputs: readonly string[], outputs: readonly string
     hasAttentionMask: inputs.includes('attention_mask'),
     cacheType: t === 'float16' ? 'float16' : 'float32',
     logits,
+    logitsType: types.get(logits) === 'float16' ? 'float16' : 'float32',
   };
 }
 
@@ -80,7 +82,7 @@ export class DecoderSession {
       // Confident models' softmax yields subnormal floats, which x86 computes on ~100x slower.
       extra: { session: { set_denormal_as_zero: '1' } },
     });
-    const types = new Map(session.inputMetadata.map((m) => [m.name, m.isTensor ? String(m.type) : 'non-tensor']));
+    const types = new Map([...session.inputMetadata, ...session.outputMetadata].map((m) => [m.name, m.isTensor ? String(m.type) : 'non-tensor']));
     return new DecoderSession(ort, session, config, detectLayout(session.inputNames, session.outputNames, types));
   }
 
@@ -144,7 +146,7 @@ function toFloat32(t: Tensor, vocab: number): Float32Array {
   throw new ModelLayoutError(`logits of type ${t.type} (vocabulary ${vocab}) are not supported`);
 }
 
-function halfToFloat(h: number): number {
+export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;

@@ -7,15 +7,13 @@ import { seededRandom, suppress, temperature, topP, type LogitsProcessor } from 
 import { shapeStop } from '../decoding/stops';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import { CachedSession } from './cachedSession';
+import { openDecoder } from './decoder';
 import { openModelFolder } from './folder';
-import { DecoderSession } from './session';
 import type { FromWorker, GenerateRequest, ToWorker } from './workerProtocol';
 
 interface Loaded {
   tokenizer: Tokenizer;
-  session: DecoderSession;
   cached: CachedSession;
-  fresh: CachedSession;
   index: VocabIndex;
 }
 
@@ -32,7 +30,7 @@ async function run(id: number, r: GenerateRequest): Promise<void> {
   if (r.healingBytes?.length) processors.push(applyHealing(Uint8Array.from(r.healingBytes), m.index));
   const sampling = r.temperature > 0;
   if (sampling) processors.push(temperature(r.temperature), topP(r.topP));
-  const generation = await generate(r.reuseCache ? m.cached : m.fresh, m.tokenizer, r.prompt, {
+  const generation = await generate(r.reuseCache ? m.cached : m.cached.withoutReuse(), m.tokenizer, r.prompt, {
     maxTokens: r.maxTokens,
     stopIds: new Set(r.stopIds),
     processors,
@@ -53,18 +51,13 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<void> {
   if (tokenizer.vocabSize > folder.config.vocabSize) {
     throw new Error(`tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${folder.config.vocabSize}: they do not belong together`);
   }
-  const session = await DecoderSession.open(folder.onnxPath, folder.config, { threads: msg.threads });
-  // One small run now, so the first completion does not pay onnxruntime's first-run setup, and a
-  // decoder whose output does not fit its config is caught here, with both numbers.
-  const probe = await session.run([0, 0, 0, 0]);
-  if (probe.logits.length !== 4 * folder.config.vocabSize) {
-    throw new Error(`the decoder gives ${probe.logits.length / 4} logits per token but config.json says vocab_size ${folder.config.vocabSize}`);
-  }
-  loaded = { tokenizer, session, cached: new CachedSession(session, true), fresh: new CachedSession(session, false), index: new VocabIndex(tokenizer) };
+  const { decoder, copiedBecause } = await openDecoder(folder.onnxPath, folder.config, { threads: msg.threads, engine: msg.engine });
+  loaded = { tokenizer, cached: new CachedSession(decoder), index: new VocabIndex(tokenizer) };
   send({
     type: 'loaded',
-    info: { dir: folder.dir, onnxPath: folder.onnxPath, config: folder.config, cache: session.layout.cache,
-      mergedDecoder: session.layout.useCacheBranch, loadMs: performance.now() - t0 },
+    info: { dir: folder.dir, onnxPath: folder.onnxPath, config: folder.config, cache: decoder.layout.cache,
+      mergedDecoder: decoder.layout.useCacheBranch, contextLimit: decoder.capacity, cacheMode: decoder.cacheMode, copiedBecause,
+      loadMs: performance.now() - t0 },
   });
 }
 
@@ -72,6 +65,11 @@ async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<void> {
 let queue = Promise.resolve();
 port.on('message', (msg: ToWorker) => {
   queue = queue.then(async () => {
+    if (msg.type === 'dispose') {
+      await loaded?.cached.decoder.release();
+      loaded = undefined;
+      process.exit(0);
+    }
     if (msg.type === 'load') {
       await load(msg).catch((err: unknown) => send({ type: 'load-error', message: err instanceof Error ? err.message : String(err) }));
       return;

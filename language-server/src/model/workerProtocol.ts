@@ -2,6 +2,7 @@
 import type { Generation } from '../decoding/generate';
 import type { CompletionShape } from '../decoding/stops';
 import type { ModelConfig } from './config';
+import type { Engine } from './decoder';
 import type { Precision } from './folder';
 import type { CacheLayout } from './session';
 
@@ -10,6 +11,8 @@ export interface LoadMessage {
   dir: string;
   precision: Precision;
   threads: number;
+  /** 'auto': the in-place cache where the model allows it; 'binding': onnxruntime-node (to measure it). */
+  engine: Engine;
   /** Int32Array over a SharedArrayBuffer: [latest request id]; a running request whose id is older stops. */
   latest: SharedArrayBuffer;
 }
@@ -38,7 +41,12 @@ export interface GenerateMessage {
   request: GenerateRequest;
 }
 
-export type ToWorker = LoadMessage | GenerateMessage;
+/** Release the model's native memory, then exit. */
+export interface DisposeMessage {
+  type: 'dispose';
+}
+
+export type ToWorker = LoadMessage | GenerateMessage | DisposeMessage;
 
 export interface ModelInfo {
   dir: string;
@@ -46,6 +54,11 @@ export interface ModelInfo {
   config: ModelConfig;
   cache: CacheLayout;
   mergedDecoder: boolean;
+  /** Longest prompt + completion the cache holds. */
+  contextLimit: number;
+  /** 'in-place': the cache stays in onnxruntime and grows in place; 'copied': it crosses the binding each run. */
+  cacheMode: 'in-place' | 'copied';
+  copiedBecause?: string;
   loadMs: number;
 }
 

@@ -1,0 +1,124 @@
+// A decoder whose KV cache stays in onnxruntime's memory and grows in place. Each past_key_values input
+// and its present output are bound to the same fixed-capacity tensor, which onnxruntime's
+// GroupQueryAttention detects (past and present share a buffer) and then only writes the new positions;
+// the attention mask's length tells it how many positions count. Nothing of the cache is copied per
+// token, and cutting the cache back (a new prompt, a rejected draft) is free: later positions are
+// simply overwritten. Graphs that cannot work this way (Concat-based attention) fail the check in
+// decoder.ts and keep the copying path.
+import type { ModelConfig } from './config';
+import type { Decoder } from './decoder';
+import { ElementType, OrtCapi, type Ptr } from './ortCapi';
+import { halfToFloat, type SessionLayout } from './session';
+
+export class NativeDecoder implements Decoder {
+  readonly cacheMode = 'in-place' as const;
+  private readonly idsBuf: Ptr;
+  private readonly posBuf: Ptr;
+  private readonly maskBuf: Ptr;
+  private readonly cache: Ptr[];
+  private readonly inputNames: { array: Ptr; keep: Ptr[] };
+  private readonly outputNames: { array: Ptr; keep: Ptr[] };
+  private readonly nIn: number;
+  private readonly outputs: Ptr;
+  private readonly inputs: Ptr;
+  private released = false;
+  private readonly pointerArray: unknown;
+  private readonly int64Arrays = new Map<number, unknown>();
+
+  private constructor(
+    private readonly ort: OrtCapi,
+    private readonly session: Ptr,
+    readonly config: ModelConfig,
+    readonly layout: SessionLayout,
+    readonly capacity: number,
+  ) {
+    const k = ort.koffi;
+    this.idsBuf = k.alloc('int64_t', capacity);
+    this.posBuf = k.alloc('int64_t', capacity);
+    // The mask is all ones: only its length (past + new) matters, so one buffer serves every run.
+    this.maskBuf = k.alloc('int64_t', capacity);
+    k.encode(this.maskBuf, k.array('int64_t', capacity, 'Typed'), new BigInt64Array(capacity).fill(1n));
+    const type = layout.cacheType === 'float16' ? ElementType.float16 : ElementType.float32;
+    this.cache = layout.past.map(() => ort.createTensor([1, config.kvHeads, capacity, config.headDim], type));
+    const inNames = ['input_ids', 'attention_mask', ...(layout.hasPositionIds ? ['position_ids'] : []), ...layout.past.map((p) => p.input)];
+    this.nIn = inNames.length;
+    this.inputNames = ort.cStrings(inNames);
+    this.outputNames = ort.cStrings([layout.logits, ...layout.past.map((p) => p.output)]);
+    this.inputs = k.alloc('void*', this.nIn);
+    this.pointerArray = k.array('void*', this.nIn);
+    // Each present output is its past input's own tensor; the logits slot is filled by each run.
+    this.outputs = ort.pointers([null, ...this.cache]);
+  }
+
+  /** Opens `onnxPath` through the C API. Only split-cache decoders with an attention mask qualify. */
+  static open(onnxPath: string, config: ModelConfig, layout: SessionLayout, options: { threads: number; capacity: number }): NativeDecoder {
+    if (layout.cache !== 'split' || layout.useCacheBranch || !layout.hasAttentionMask) {
+      throw new Error('the cache is not a split key/value cache with an attention mask');
+    }
+    const ort = OrtCapi.load();
+    return new NativeDecoder(ort, ort.createSession(onnxPath, options), config, layout, options.capacity);
+  }
+
+  async run(ids: readonly number[], past: number, rows: number): Promise<Float32Array> {
+    return this.runSync(ids, past, rows);
+  }
+
+  runSync(ids: readonly number[], past: number, rows: number): Float32Array {
+    if (this.released) throw new Error('the decoder was released');
+    const n = ids.length;
+    if (n === 0) throw new Error('run needs at least one token');
+    if (past + n > this.capacity) throw new Error(`a sequence of ${past + n} tokens does not fit the cache (${this.capacity} positions)`);
+    const { ort } = this;
+    const k = ort.koffi;
+    const idArr = new BigInt64Array(n);
+    const posArr = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) {
+      idArr[i] = BigInt(ids[i]!);
+      posArr[i] = BigInt(past + i);
+    }
+    let i64 = this.int64Arrays.get(n);
+    if (!i64) this.int64Arrays.set(n, (i64 = k.array('int64_t', n, 'Typed')));
+    k.encode(this.idsBuf, i64 as never, idArr);
+    const small = [
+      ort.wrapTensor(this.idsBuf, n * 8, [1, n], ElementType.int64),
+      ort.wrapTensor(this.maskBuf, (past + n) * 8, [1, past + n], ElementType.int64),
+    ];
+    if (this.layout.hasPositionIds) {
+      k.encode(this.posBuf, i64 as never, posArr);
+      small.push(ort.wrapTensor(this.posBuf, n * 8, [1, n], ElementType.int64));
+    }
+    let logits: Ptr = null;
+    try {
+      k.encode(this.inputs, this.pointerArray as never, [...small, ...this.cache]);
+      k.encode(this.outputs, 'void*', null);
+      ort.run(this.session, this.inputNames.array, this.inputs, this.nIn, this.outputNames.array, this.outputs, this.layout.past.length + 1);
+      logits = k.decode(this.outputs, 'void*');
+      const v = this.config.vocabSize;
+      const data = ort.tensorData(logits);
+      return this.readRows(data, (n - rows) * v, rows * v);
+    } finally {
+      for (const t of small) ort.releaseValue(t);
+      ort.releaseValue(logits);
+    }
+  }
+
+  private readRows(data: Ptr, offset: number, count: number): Float32Array {
+    const k = this.ort.koffi;
+    if (this.layout.logitsType === 'float16') {
+      const half = k.decode(data, offset * 2, k.array('uint16_t', count, 'Typed')) as Uint16Array;
+      const out = new Float32Array(count);
+      for (let i = 0; i < count; i++) out[i] = halfToFloat(half[i]!);
+      return out;
+    }
+    return k.decode(data, offset * 4, k.array('float', count, 'Typed')) as Float32Array;
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    for (const t of this.cache) this.ort.releaseValue(t);
+    this.ort.releaseSession(this.session);
+    const k = this.ort.koffi;
+    for (const p of [this.idsBuf, this.posBuf, this.maskBuf, this.inputs, this.outputs, this.inputNames.array, this.outputNames.array, ...this.inputNames.keep, ...this.outputNames.keep]) k.free(p);
+  }
+}

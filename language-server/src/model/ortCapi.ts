@@ -1,0 +1,175 @@
+// onnxruntime's C API, called through an FFI (koffi) on the library onnxruntime-node ships. The
+// onnxruntime-node binding copies every CPU input into onnxruntime and every output back out on each
+// run; for a decoder that means the whole KV cache crosses three times per token. Through the C API the
+// cache can stay in onnxruntime's memory and be updated in place (see nativeDecoder.ts).
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+type Koffi = typeof import('koffi');
+/** An opaque native pointer (an OrtValue*, OrtSession*, or memory from koffi.alloc). */
+export type Ptr = unknown;
+
+export const ElementType = { float32: 1, int64: 7, float16: 10 } as const;
+
+/** The functions used, by their index in the OrtApi table (append-only, stable since API version 1). */
+const SIGNATURES = {
+  GetErrorMessage: [2, 'const char* (void* status)'],
+  CreateEnv: [3, 'void* (int level, const char* logid, _Out_ void** out)'],
+  CreateSession: [7, 'void* (void* env, PATH path, void* options, _Out_ void** out)'],
+  Run: [9, 'void* (void* session, void* runOptions, void* inputNames, void* inputs, size_t nIn, void* outputNames, size_t nOut, void* outputs)'],
+  CreateSessionOptions: [10, 'void* (_Out_ void** out)'],
+  SetSessionLogSeverityLevel: [22, 'void* (void* options, int level)'],
+  SetSessionGraphOptimizationLevel: [23, 'void* (void* options, int level)'],
+  SetIntraOpNumThreads: [24, 'void* (void* options, int n)'],
+  SetInterOpNumThreads: [25, 'void* (void* options, int n)'],
+  CreateTensorAsOrtValue: [48, 'void* (void* allocator, const int64_t* shape, size_t rank, int type, _Out_ void** out)'],
+  CreateTensorWithDataAsOrtValue: [49, 'void* (void* info, void* data, size_t bytes, const int64_t* shape, size_t rank, int type, _Out_ void** out)'],
+  GetTensorMutableData: [51, 'void* (void* value, _Out_ void** out)'],
+  CreateCpuMemoryInfo: [69, 'void* (int allocator, int memType, _Out_ void** out)'],
+  GetAllocatorWithDefaultOptions: [78, 'void* (_Out_ void** out)'],
+  ReleaseStatus: [93, 'void (void* status)'],
+  ReleaseMemoryInfo: [94, 'void (void* info)'],
+  ReleaseSession: [95, 'void (void* session)'],
+  ReleaseValue: [96, 'void (void* value)'],
+  ReleaseSessionOptions: [100, 'void (void* options)'],
+  AddSessionConfigEntry: [130, 'void* (void* options, const char* key, const char* value)'],
+} as const;
+
+type Fn = (...args: unknown[]) => unknown;
+type Api = Record<keyof typeof SIGNATURES, Fn>;
+
+export class OrtCapiError extends Error {}
+
+/** The C API, loaded once per thread; throws OrtCapiError saying why it is unavailable. */
+export class OrtCapi {
+  private static loaded: OrtCapi | undefined;
+
+  static load(): OrtCapi {
+    return (OrtCapi.loaded ??= new OrtCapi());
+  }
+
+  readonly koffi: Koffi;
+  readonly version: string;
+  private readonly api: Api;
+  private readonly env: Ptr;
+  readonly allocator: Ptr;
+  readonly cpu: Ptr;
+
+  private constructor() {
+    let koffi: Koffi;
+    try {
+      koffi = require('koffi') as Koffi;
+    } catch (err) {
+      throw new OrtCapiError(`the FFI module koffi did not load (${(err as Error).message})`);
+    }
+    this.koffi = koffi;
+    const lib = koffi.load(libraryPath());
+    const base = lib.func('void* OrtGetApiBase()')() as Ptr;
+    const slot = (table: Ptr, i: number) => koffi.decode(table, i * 8, 'void*') as Ptr;
+    this.version = (koffi.decode(slot(base, 1), koffi.proto('const char* OrtGetVersionString()')) as Fn)() as string;
+    // Version 13 (onnxruntime 1.13) has every function used here; newer libraries still serve it.
+    const table = (koffi.decode(slot(base, 0), koffi.proto('void* OrtGetApi(uint32_t version)')) as Fn)(13) as Ptr;
+    if (!table) throw new OrtCapiError(`onnxruntime ${this.version} does not serve C API version 13`);
+    // onnxruntime takes paths as wchar_t on Windows.
+    const pathType = process.platform === 'win32' ? 'const char16_t*' : 'const char*';
+    const api = {} as Api;
+    for (const [name, [index, signature]] of Object.entries(SIGNATURES)) {
+      const proto = koffi.proto(signature.replace('(', ` Ort${name}(`).replace('PATH', pathType));
+      api[name as keyof Api] = koffi.decode(slot(table, index), proto) as Fn;
+    }
+    this.api = api;
+    // onnxruntime keeps one environment per process: this returns the one onnxruntime-node made, if any.
+    this.env = this.out((o) => api.CreateEnv(3, 'tessera', o));
+    this.allocator = this.out((o) => api.GetAllocatorWithDefaultOptions(o));
+    this.cpu = this.out((o) => api.CreateCpuMemoryInfo(0, 0, o));
+  }
+
+  /** Throws the message of a non-null OrtStatus. */
+  check(status: unknown): void {
+    if (!status) return;
+    const message = this.api.GetErrorMessage(status) as string;
+    this.api.ReleaseStatus(status);
+    throw new OrtCapiError(message);
+  }
+
+  /** Calls an API function whose last argument is an out-pointer; returns what it wrote. */
+  private out(call: (out: [Ptr]) => unknown): Ptr {
+    const o: [Ptr] = [null];
+    this.check(call(o));
+    return o[0];
+  }
+
+  createSession(path: string, options: { threads: number }): Ptr {
+    const a = this.api;
+    const so = this.out((o) => a.CreateSessionOptions(o));
+    try {
+      this.check(a.SetIntraOpNumThreads(so, options.threads));
+      this.check(a.SetInterOpNumThreads(so, 1));
+      this.check(a.SetSessionGraphOptimizationLevel(so, 99));
+      // A failed run comes back as an error to the caller; onnxruntime need not also print it.
+      this.check(a.SetSessionLogSeverityLevel(so, 4));
+      // Confident models' softmax yields subnormal floats, which x86 computes on ~100x slower.
+      this.check(a.AddSessionConfigEntry(so, 'session.set_denormal_as_zero', '1'));
+      return this.out((o) => a.CreateSession(this.env, path, so, o));
+    } finally {
+      a.ReleaseSessionOptions(so);
+    }
+  }
+
+  /** A tensor in onnxruntime's memory (zero-filled is not promised). */
+  createTensor(shape: readonly number[], type: number): Ptr {
+    return this.out((o) => this.api.CreateTensorAsOrtValue(this.allocator, BigInt64Array.from(shape.map(BigInt)), shape.length, type, o));
+  }
+
+  /** A tensor over memory the caller owns (from koffi.alloc): no copy. */
+  wrapTensor(data: Ptr, bytes: number, shape: readonly number[], type: number): Ptr {
+    return this.out((o) => this.api.CreateTensorWithDataAsOrtValue(this.cpu, data, bytes, BigInt64Array.from(shape.map(BigInt)), shape.length, type, o));
+  }
+
+  tensorData(value: Ptr): Ptr {
+    return this.out((o) => this.api.GetTensorMutableData(value, o));
+  }
+
+  /**
+   * One run. `inputNames`/`outputNames` are native arrays of C strings (see cStrings), `inputs` and
+   * `outputs` native arrays of OrtValue*; a null output slot is allocated by onnxruntime and written back.
+   */
+  run(session: Ptr, inputNames: Ptr, inputs: Ptr, nIn: number, outputNames: Ptr, outputs: Ptr, nOut: number): void {
+    this.check(this.api.Run(session, null, inputNames, inputs, nIn, outputNames, nOut, outputs));
+  }
+
+  /** A native array of pointers, stable for as long as it is kept. */
+  pointers(values: readonly Ptr[]): Ptr {
+    const p = this.koffi.alloc('void*', values.length);
+    this.koffi.encode(p, this.koffi.array('void*', values.length), values);
+    return p;
+  }
+
+  /** Native NUL-terminated strings and a native array pointing at them. */
+  cStrings(names: readonly string[]): { array: Ptr; keep: Ptr[] } {
+    const keep = names.map((n) => {
+      const bytes = Buffer.from(`${n}\0`, 'utf8');
+      const p = this.koffi.alloc('uint8_t', bytes.length);
+      this.koffi.encode(p, this.koffi.array('uint8_t', bytes.length), Array.from(bytes));
+      return p;
+    });
+    return { array: this.pointers(keep), keep };
+  }
+
+  releaseValue(value: Ptr): void {
+    if (value) this.api.ReleaseValue(value);
+  }
+
+  releaseSession(session: Ptr): void {
+    if (session) this.api.ReleaseSession(session);
+  }
+}
+
+/** onnxruntime's shared library inside the installed onnxruntime-node package, for this platform. */
+function libraryPath(): string {
+  const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
+  const dir = join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+  const file = existsSync(dir) ? readdirSync(dir).find((f) => /^(lib)?onnxruntime(\.\d+)*\.(so(\.\d+)*|dylib|dll)$/.test(f)) : undefined;
+  if (!file) throw new OrtCapiError(`onnxruntime's library is not in ${dir}`);
+  return join(dir, file);
+}
