@@ -176,6 +176,11 @@ test('in-place KV cache: pieces, stale positions and cut-backs give the logits o
   await decoder.release();
   await assert.rejects(decoder.run([1], 0, 1), /released/);
   await session.release();
+  // int8 too: the check compares runs cut the same way, which is what per-run quantization needs.
+  const int8 = openModelFolder(defaultModel, 'quantized');
+  const quantized = await openDecoder(int8.onnxPath, int8.config, { threads: 1 });
+  assert.equal(quantized.decoder.cacheMode, 'in-place', quantized.copiedBecause);
+  await quantized.decoder.release();
 });
 
 test('exports that cannot update the cache in place keep the copying path and say why', async () => {

@@ -10,6 +10,9 @@ import type { Decoder } from './decoder';
 import { ElementType, OrtCapi, type Ptr } from './ortCapi';
 import { halfToFloat, type SessionLayout } from './session';
 
+/** Most tokens per onnxruntime run: bounds the logits buffer (CHUNK × vocabulary). */
+const CHUNK = 64;
+
 export class NativeDecoder implements Decoder {
   readonly cacheMode = 'in-place' as const;
   private readonly idsBuf: Ptr;
@@ -23,6 +26,9 @@ export class NativeDecoder implements Decoder {
   private readonly inputs: Ptr;
   private released = false;
   private readonly pointerArray: unknown;
+  private readonly logitsBuf: Ptr;
+  private out = new Float32Array(0);
+  private half = new Uint16Array(0);
   private readonly int64Arrays = new Map<number, unknown>();
 
   private constructor(
@@ -46,8 +52,10 @@ export class NativeDecoder implements Decoder {
     this.outputNames = ort.cStrings([layout.logits, ...layout.past.map((p) => p.output)]);
     this.inputs = k.alloc('void*', this.nIn);
     this.pointerArray = k.array('void*', this.nIn);
-    // Each present output is its past input's own tensor; the logits slot is filled by each run.
+    // Each present output is its past input's own tensor; the logits slot is filled by each run, with a
+    // tensor over logitsBuf (onnxruntime would otherwise allocate, and the kernel fault in, a new one).
     this.outputs = ort.pointers([null, ...this.cache]);
+    this.logitsBuf = k.alloc('uint8_t', CHUNK * config.vocabSize * (layout.logitsType === 'float16' ? 2 : 4));
   }
 
   /** Opens `onnxPath` through the C API. Only split-cache decoders with an attention mask qualify. */
@@ -67,9 +75,21 @@ export class NativeDecoder implements Decoder {
     if (this.released) throw new Error('the decoder was released');
     const n = ids.length;
     if (n === 0) throw new Error('run needs at least one token');
+    if (rows < 1 || rows > Math.min(n, CHUNK)) throw new Error(`cannot return ${rows} rows of a run of ${n}`);
     if (past + n > this.capacity) throw new Error(`a sequence of ${past + n} tokens does not fit the cache (${this.capacity} positions)`);
+    // Long runs (prefills) go in chunks, the last one holding the rows asked for.
+    const last = n - Math.min(n, CHUNK);
+    for (let at = 0; at < last; at += CHUNK) this.runChunk(ids.slice(at, Math.min(at + CHUNK, last)), past + at);
+    const m = n - last;
+    this.runChunk(ids.slice(last), past + last);
+    return this.readRows(m - rows, rows);
+  }
+
+  /** One run of at most CHUNK tokens; its logits land in logitsBuf. */
+  private runChunk(ids: readonly number[], past: number): void {
     const { ort } = this;
     const k = ort.koffi;
+    const n = ids.length;
     const idArr = new BigInt64Array(n);
     const posArr = new BigInt64Array(n);
     for (let i = 0; i < n; i++) {
@@ -79,38 +99,45 @@ export class NativeDecoder implements Decoder {
     let i64 = this.int64Arrays.get(n);
     if (!i64) this.int64Arrays.set(n, (i64 = k.array('int64_t', n, 'Typed')));
     k.encode(this.idsBuf, i64 as never, idArr);
-    const small = [
+    const v = this.config.vocabSize;
+    const wrapped = [
       ort.wrapTensor(this.idsBuf, n * 8, [1, n], ElementType.int64),
       ort.wrapTensor(this.maskBuf, (past + n) * 8, [1, past + n], ElementType.int64),
     ];
     if (this.layout.hasPositionIds) {
       k.encode(this.posBuf, i64 as never, posArr);
-      small.push(ort.wrapTensor(this.posBuf, n * 8, [1, n], ElementType.int64));
+      wrapped.push(ort.wrapTensor(this.posBuf, n * 8, [1, n], ElementType.int64));
     }
-    let logits: Ptr = null;
+    const half = this.layout.logitsType === 'float16';
+    const logits = ort.wrapTensor(this.logitsBuf, n * v * (half ? 2 : 4), [1, n, v], half ? ElementType.float16 : ElementType.float32);
+    wrapped.push(logits);
     try {
-      k.encode(this.inputs, this.pointerArray as never, [...small, ...this.cache]);
-      k.encode(this.outputs, 'void*', null);
+      k.encode(this.inputs, this.pointerArray as never, [...wrapped.slice(0, -1), ...this.cache]);
+      k.encode(this.outputs, 'void*', logits);
       ort.run(this.session, this.inputNames.array, this.inputs, this.nIn, this.outputNames.array, this.outputs, this.layout.past.length + 1);
-      logits = k.decode(this.outputs, 'void*');
-      const v = this.config.vocabSize;
-      const data = ort.tensorData(logits);
-      return this.readRows(data, (n - rows) * v, rows * v);
     } finally {
-      for (const t of small) ort.releaseValue(t);
-      ort.releaseValue(logits);
+      for (const t of wrapped) ort.releaseValue(t);
     }
   }
 
-  private readRows(data: Ptr, offset: number, count: number): Float32Array {
-    const k = this.ort.koffi;
+  /**
+   * Rows `from`.. of the last chunk's logits, as float32. The array is reused by the next run: fresh
+   * large arrays cost page faults, which are slow in virtual machines.
+   */
+  private readRows(from: number, rows: number): Float32Array {
+    const v = this.config.vocabSize;
+    const count = rows * v;
+    if (this.out.length < count) this.out = new Float32Array(count);
+    const out = this.out.subarray(0, count);
     if (this.layout.logitsType === 'float16') {
-      const half = k.decode(data, offset * 2, k.array('uint16_t', count, 'Typed')) as Uint16Array;
-      const out = new Float32Array(count);
+      if (this.half.length < count) this.half = new Uint16Array(count);
+      const half = this.half.subarray(0, count);
+      this.ort.copyOut(this.logitsBuf, from * v * 2, half);
       for (let i = 0; i < count; i++) out[i] = halfToFloat(half[i]!);
-      return out;
+    } else {
+      this.ort.copyOut(this.logitsBuf, from * v * 4, out);
     }
-    return k.decode(data, offset * 4, k.array('float', count, 'Typed')) as Float32Array;
+    return out;
   }
 
   async release(): Promise<void> {
@@ -119,6 +146,6 @@ export class NativeDecoder implements Decoder {
     for (const t of this.cache) this.ort.releaseValue(t);
     this.ort.releaseSession(this.session);
     const k = this.ort.koffi;
-    for (const p of [this.idsBuf, this.posBuf, this.maskBuf, this.inputs, this.outputs, this.inputNames.array, this.outputNames.array, ...this.inputNames.keep, ...this.outputNames.keep]) k.free(p);
+    for (const p of [this.idsBuf, this.posBuf, this.maskBuf, this.logitsBuf, this.inputs, this.outputs, this.inputNames.array, this.outputNames.array, ...this.inputNames.keep, ...this.outputNames.keep]) k.free(p);
   }
 }

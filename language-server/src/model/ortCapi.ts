@@ -54,6 +54,7 @@ export class OrtCapi {
   private readonly env: Ptr;
   readonly allocator: Ptr;
   readonly cpu: Ptr;
+  private readonly memcpy: Fn;
 
   private constructor() {
     let koffi: Koffi;
@@ -82,6 +83,9 @@ export class OrtCapi {
     this.env = this.out((o) => api.CreateEnv(3, 'tessera', o));
     this.allocator = this.out((o) => api.GetAllocatorWithDefaultOptions(o));
     this.cpu = this.out((o) => api.CreateCpuMemoryInfo(0, 0, o));
+    // The C library's memcpy reads native memory into a typed array ~50x faster than koffi.decode.
+    const libc = koffi.load(process.platform === 'win32' ? 'msvcrt.dll' : null);
+    this.memcpy = libc.func('void* memcpy(void* dst, intptr_t src, size_t n)') as Fn;
   }
 
   /** Throws the message of a non-null OrtStatus. */
@@ -124,6 +128,11 @@ export class OrtCapi {
   /** A tensor over memory the caller owns (from koffi.alloc): no copy. */
   wrapTensor(data: Ptr, bytes: number, shape: readonly number[], type: number): Ptr {
     return this.out((o) => this.api.CreateTensorWithDataAsOrtValue(this.cpu, data, bytes, BigInt64Array.from(shape.map(BigInt)), shape.length, type, o));
+  }
+
+  /** Copies native memory at `src` + `byteOffset` into `dst` (as many bytes as it holds). */
+  copyOut(src: Ptr, byteOffset: number, dst: Float32Array | Uint16Array): void {
+    this.memcpy(dst, this.koffi.address(src) + BigInt(byteOffset), dst.byteLength);
   }
 
   tensorData(value: Ptr): Ptr {
