@@ -65,8 +65,7 @@ function record(e: Engine, r: { latencyMs: number; prefillTokens: number; decode
 
 /**
  * Steady decoding: 64 greedy tokens after each prompt (no drafts, no stop), the worker's decoding loop,
- * through the in-place cache and through the binding, alternating so both see the same machine; ms per
- * token, one model pass each.
+ * through the in-place cache and through the binding; ms per token, one model pass each.
  */
 async function steadyDecode(prompts: number[][]): Promise<{ inPlace: number[]; binding: number[] }> {
   const folder = openModelFolder(modelDir, precision);
@@ -79,10 +78,14 @@ async function steadyDecode(prompts: number[][]): Promise<{ inPlace: number[]; b
   }
   const [inPlace, binding] = engines as [typeof engines[0], typeof engines[0]];
   if (inPlace.decoder.cacheMode !== 'in-place' || binding.decoder.cacheMode !== 'copied') throw new Error('the steady decode did not get both engines');
-  for (const prompt of [...prompts, ...prompts]) {
+  // Engine by engine (in two rounds), not prompt by prompt: the binding's garbage (fresh cache tensors
+  // every step) would otherwise trigger collections during the other engine's runs.
+  for (let round = 0; round < 2; round++) {
     for (const e of engines) {
-      const g = await generate(e.model, tok, prompt, { maxTokens: 64, stopIds: new Set(), processors });
-      e.ms.push(g.decodeMs / g.passes);
+      for (const prompt of prompts) {
+        const g = await generate(e.model, tok, prompt, { maxTokens: 64, stopIds: new Set(), processors });
+        e.ms.push(g.decodeMs / g.passes);
+      }
     }
   }
   for (const e of engines) await e.decoder.release();

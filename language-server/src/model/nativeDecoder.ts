@@ -22,14 +22,16 @@ export class NativeDecoder implements Decoder {
   private readonly inputNames: { array: Ptr; keep: Ptr[] };
   private readonly outputNames: { array: Ptr; keep: Ptr[] };
   private readonly nIn: number;
-  private readonly outputs: Ptr;
   private readonly inputs: Ptr;
-  private released = false;
-  private readonly pointerArray: unknown;
+  private readonly outputs: Ptr;
   private readonly logitsBuf: Ptr;
+  /** koffi array types, made once: void*[nIn], and int64_t[n] per run length. */
+  private readonly pointerArray: unknown;
+  private readonly int64Arrays = new Map<number, unknown>();
+  /** The arrays logits are returned in, reused run after run. */
   private out = new Float32Array(0);
   private half = new Uint16Array(0);
-  private readonly int64Arrays = new Map<number, unknown>();
+  private released = false;
 
   private constructor(
     private readonly ort: OrtCapi,
@@ -39,8 +41,8 @@ export class NativeDecoder implements Decoder {
     readonly capacity: number,
   ) {
     const k = ort.koffi;
-    this.idsBuf = k.alloc('int64_t', capacity);
-    this.posBuf = k.alloc('int64_t', capacity);
+    this.idsBuf = k.alloc('int64_t', CHUNK);
+    this.posBuf = k.alloc('int64_t', CHUNK);
     // The mask is all ones: only its length (past + new) matters, so one buffer serves every run.
     this.maskBuf = k.alloc('int64_t', capacity);
     k.encode(this.maskBuf, k.array('int64_t', capacity, 'Typed'), new BigInt64Array(capacity).fill(1n));
@@ -64,7 +66,13 @@ export class NativeDecoder implements Decoder {
       throw new Error('the cache is not a split key/value cache with an attention mask');
     }
     const ort = OrtCapi.load();
-    return new NativeDecoder(ort, ort.createSession(onnxPath, options), config, layout, options.capacity);
+    const session = ort.createSession(onnxPath, options);
+    try {
+      return new NativeDecoder(ort, session, config, layout, options.capacity);
+    } catch (err) {
+      ort.releaseSession(session);
+      throw err;
+    }
   }
 
   async run(ids: readonly number[], past: number, rows: number): Promise<Float32Array> {

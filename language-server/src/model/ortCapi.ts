@@ -66,7 +66,7 @@ export class OrtCapi {
     this.koffi = koffi;
     const lib = koffi.load(libraryPath());
     const base = lib.func('void* OrtGetApiBase()')() as Ptr;
-    const slot = (table: Ptr, i: number) => koffi.decode(table, i * 8, 'void*') as Ptr;
+    const slot = (table: Ptr, i: number) => koffi.decode(table, i * koffi.sizeof('void*'), 'void*') as Ptr;
     this.version = (koffi.decode(slot(base, 1), koffi.proto('const char* OrtGetVersionString()')) as Fn)() as string;
     // Version 13 (onnxruntime 1.13) has every function used here; newer libraries still serve it.
     const table = (koffi.decode(slot(base, 0), koffi.proto('void* OrtGetApi(uint32_t version)')) as Fn)(13) as Ptr;
