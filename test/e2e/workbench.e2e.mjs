@@ -224,6 +224,12 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
         await page.screenshot({ path: join(results, `${shot}-accepted.png`) });
         // The status bar names the last completion's latency.
         assert.match(await tesseraItem(page, 'Tessera: ready').innerText(), /Tessera tessera-tiny \d+ ms/);
+        // The server, as installed from the .vsix, runs the model with its KV cache updated in place
+        // (onnxruntime's C API through koffi), not the copying fallback.
+        await runCommand(page, 'Tessera: Show Server Info');
+        const info = page.locator('.notification-toast', { hasText: 'Tessera server' }).last();
+        await info.waitFor({ timeout: 30_000 });
+        assert.match(await info.innerText(), /Model tessera-tiny \(onnx\/model\.onnx; .*updated in place/);
         await runCommand(page, 'File: Revert File');
       });
     }
