@@ -2,7 +2,10 @@
 decoder layout), a fifth of its nodes. A model this small spends most of a decode step in per-node
 overhead, not arithmetic: torch's trace has ~400 nodes after onnxruntime's fusions (shape arithmetic,
 rotary slices, masks, cache concats); here each layer is one packed QKV MatMul, onnxruntime's
-GroupQueryAttention (rotary positions, causal mask and the cache concat in one kernel), and the MLP.
+GroupQueryAttention (rotary positions, causal mask and the cache concat in one kernel), and the MLP,
+with each residual add and the RMSNorm after it in one SkipSimplifiedLayerNormalization. The logits
+come out log-softmax normalized (the same distribution under softmax, argmax and temperature): the
+runtime then reads a token's log-probability instead of summing 8,192 exponentials in JavaScript.
 """
 import numpy as np
 import onnx
@@ -24,6 +27,12 @@ def build(model: Decoder, rope_positions: int) -> onnx.ModelProto:
     def node(op, inputs, outputs, domain='', **attrs):
         nodes.append(helper.make_node(op, inputs, outputs, name=outputs[0], domain=domain, **attrs))
         return outputs[0]
+
+    def add_rms_norm(x, residual, weight, out):
+        """(RMSNorm(x + residual), x + residual) in one contrib node."""
+        node('SkipSimplifiedLayerNormalization', [x, residual, init(f'{out}.weight', weight)], [out, '', '', f'{out}/sum'],
+             domain='com.microsoft', epsilon=float(c.norm_eps))
+        return out, f'{out}/sum'
 
     def rms_norm(x, weight, out):
         # The decomposition onnxruntime fuses into SimplifiedLayerNormalization.
@@ -52,9 +61,9 @@ def build(model: Decoder, rope_positions: int) -> onnx.ModelProto:
 
     emb = init('model.embed_tokens.weight', sd['embed_tokens.weight'])
     x = node('Gather', [emb, 'input_ids'], ['embeds'], axis=0)
+    h = rms_norm(x, sd['layers.0.input_layernorm.weight'], 'l0/attn_norm')
     for i in range(L):
         p = f'layers.{i}.'
-        h = rms_norm(x, sd[p + 'input_layernorm.weight'], f'l{i}/attn_norm')
         wqkv = np.concatenate([sd[p + 'self_attn.q_proj.weight'], sd[p + 'self_attn.k_proj.weight'], sd[p + 'self_attn.v_proj.weight']], 0).T
         qkv = node('MatMul', [h, init(f'l{i}.qkv.weight', wqkv)], [f'l{i}/qkv'])
         if c.qkv_bias:
@@ -66,19 +75,21 @@ def build(model: Decoder, rope_positions: int) -> onnx.ModelProto:
                     [f'l{i}/attn', f'present.{i}.key', f'present.{i}.value'], domain='com.microsoft',
                     num_heads=H, kv_num_heads=KV, do_rotary=1, rotary_interleaved=0, scale=float(D ** -0.5))
         o = node('MatMul', [attn, init(f'l{i}.o.weight', sd[p + 'self_attn.o_proj.weight'].T)], [f'l{i}/o'])
-        x = node('Add', [x, o], [f'l{i}/attn_residual'])
-        h = rms_norm(x, sd[p + 'post_attention_layernorm.weight'], f'l{i}/mlp_norm')
+        h, x = add_rms_norm(o, x, sd[p + 'post_attention_layernorm.weight'], f'l{i}/mlp_norm')
         gate = node('MatMul', [h, init(f'l{i}.gate.weight', sd[p + 'gate_proj.weight'].T)], [f'l{i}/gate'])
         up = node('MatMul', [h, init(f'l{i}.up.weight', sd[p + 'up_proj.weight'].T)], [f'l{i}/up'])
         sig = node('Sigmoid', [gate], [f'l{i}/sigmoid'])
         silu = node('Mul', [gate, sig], [f'l{i}/silu'])
         act = node('Mul', [silu, up], [f'l{i}/act'])
         down = node('MatMul', [act, init(f'l{i}.down.weight', sd[p + 'down_proj.weight'].T)], [f'l{i}/down'])
-        x = node('Add', [x, down], [f'l{i}/mlp_residual'])
-    x = rms_norm(x, sd['norm.weight'], 'final_norm')
+        last = i == L - 1
+        h, x = add_rms_norm(down, x, sd['norm.weight'] if last else sd[f'layers.{i + 1}.input_layernorm.weight'],
+                            'final_norm' if last else f'l{i + 1}/attn_norm')
+    x = h
     # Tied head: logits = x @ embedding^T, through Gemm(transB) on 2-D rows.
     flat = node('Reshape', [x, init('rows_shape', np.array([-1, c.d_model], dtype=np.int64))], ['rows'])
-    logits2d = node('Gemm', [flat, emb], ['logits_2d'], transB=1)
+    scores = node('Gemm', [flat, emb], ['scores_2d'], transB=1)
+    logits2d = node('LogSoftmax', [scores], ['logits_2d'], axis=-1)
     out_shape = node('Concat', [node('Shape', ['input_ids'], ['ids_shape']), init('vocab', np.array([c.vocab_size], dtype=np.int64))], ['logits_shape'], axis=0)
     node('Reshape', [logits2d, out_shape], ['logits'])
 

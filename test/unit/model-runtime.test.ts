@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ModelFolderError, openModelFolder, type Precision } from '../../language-server/src/model/folder';
-import { argmaxOf } from '../../language-server/src/decoding/processors';
+import { argmaxOf, logProb } from '../../language-server/src/decoding/processors';
 import { openDecoder } from '../../language-server/src/model/decoder';
 import { DecoderSession, type KvCache } from '../../language-server/src/model/session';
 import { repoRoot } from '../support/paths';
@@ -76,10 +76,11 @@ for (const [name, dir, cache] of FOLDERS) {
     ref.positions.forEach((row, pos) => {
       const base = pos * vocab;
       assert.equal(argmaxOf(logits.subarray(base, base + vocab)), row.argmax, `argmax at position ${pos}`);
-      worst = Math.max(worst, Math.abs(logsumexp(logits, base, vocab) - row.logsumexp));
-      ref.probe_ids.forEach((id, k) => (worst = Math.max(worst, Math.abs(logits[base + id]! - row.probe[k]!))));
+      // Compared as log-probabilities: the default model's export normalizes its logits (log-softmax).
+      const lse = logsumexp(logits, base, vocab);
+      ref.probe_ids.forEach((id, k) => (worst = Math.max(worst, Math.abs(logits[base + id]! - lse - (row.probe[k]! - row.logsumexp)))));
     });
-    assert.ok(worst < 2e-3, `largest logit difference from torch ${worst}`);
+    assert.ok(worst < 2e-3, `largest log-probability difference from torch ${worst}`);
     assert.deepEqual(await greedyWithCache(session, ref.prompt, ref.greedy.length), ref.greedy);
     assert.deepEqual(await greedyWithoutCache(session, ref.prompt, 8), ref.greedy.slice(0, 8));
     await session.release();
@@ -152,6 +153,8 @@ test('in-place KV cache: pieces, stale positions and cut-backs give the logits o
   const { decoder, copiedBecause } = await openDecoder(folder.onnxPath, folder.config, { threads: 1 });
   assert.equal(decoder.cacheMode, 'in-place', copiedBecause);
   assert.equal(decoder.capacity, folder.config.maxPositions);
+  // Its export normalizes the logits: an entry is the token's log-probability, no sum needed.
+  assert.equal(decoder.logProbs, true);
   const { session } = await open(defaultModel);
   const vocab = folder.config.vocabSize;
   const p = ref.prompt;
@@ -172,6 +175,7 @@ test('in-place KV cache: pieces, stale positions and cut-backs give the logits o
     last = await decoder.run([greedy[i]!], p.length + i, 1);
   }
   assert.deepEqual(greedy, ref.greedy);
+  for (const id of [0, 5, greedy[0]!]) assert.ok(Math.abs(logProb(last, id) - last[id]!) < 1e-5);
   await assert.rejects(decoder.run([1, 2], decoder.capacity - 1, 1), /a sequence of 513 tokens does not fit the cache \(512 positions\)/);
   await decoder.release();
   await assert.rejects(decoder.run([1], 0, 1), /released/);
@@ -194,6 +198,7 @@ test('exports that cannot update the cache in place keep the copying path and sa
     const { decoder, copiedBecause } = await openDecoder(folder.onnxPath, folder.config, { threads: 1 });
     assert.equal(decoder.cacheMode, 'copied', name);
     assert.match(copiedBecause ?? '', why, name);
+    assert.equal(decoder.logProbs, false, `${name} gives raw logits`);
     await decoder.release();
   }
 });

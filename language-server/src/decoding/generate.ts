@@ -18,6 +18,8 @@ export interface SequenceModel {
   /** Keeps the first `length` tokens of the sequence. */
   rewind(length: number): void;
   readonly length: number;
+  /** Rows are log-probabilities already (the export normalizes its logits). */
+  readonly logProbs?: boolean;
 }
 
 export interface GenerateOptions {
@@ -82,7 +84,7 @@ export async function generate(model: SequenceModel, tok: Tokenizer, prompt: rea
     if (id < 0) return ((stoppedBy = 'no-token'), true);
     if (o.stopIds.has(id)) return ((stoppedBy = 'stop-token'), true);
     tokens.push(id);
-    const lp = logProb(row, id);
+    const lp = model.logProbs ? row[id]! : logProb(row, id);
     logSum += lp;
     minP = Math.min(minP, Math.exp(lp));
     let bytes = tok.tokenBytes(id);

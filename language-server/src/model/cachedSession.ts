@@ -21,6 +21,10 @@ export class CachedSession implements SequenceModel {
     return this.decoder.config.vocabSize;
   }
 
+  get logProbs(): boolean {
+    return this.decoder.logProbs;
+  }
+
   /** Runs the prompt after the prefix the cache already holds (none with `reuse` off, to measure it). */
   async prefill(prompt: readonly number[], reuse = true): Promise<Prefill> {
     // At least the last prompt token runs: its logits are the first prediction.
@@ -60,6 +64,7 @@ export class CachedSession implements SequenceModel {
       step: (id) => this.step(id),
       extend: (ids) => this.extend(ids),
       rewind: (length) => this.rewind(length),
+      logProbs: this.logProbs,
       get length() {
         return session.length;
       },

@@ -13,6 +13,8 @@ export interface Decoder {
   readonly capacity: number;
   readonly cacheMode: 'in-place' | 'copied';
   readonly layout: SessionLayout;
+  /** The export's logits are log-softmax normalized: a row's entry is the token's log-probability. */
+  logProbs: boolean;
   /**
    * Keeps the first `past` cached positions, runs `ids` after them, and returns the logits of the last
    * `rows` new positions, row-major [rows, vocab], valid until the next run.
@@ -28,6 +30,7 @@ export const MAX_CAPACITY = 4096;
 
 export class BindingDecoder implements Decoder {
   readonly cacheMode = 'copied' as const;
+  logProbs = false;
   private cache: KvCache | null = null;
 
   constructor(readonly session: DecoderSession) {}
@@ -80,7 +83,10 @@ export async function openDecoder(onnxPath: string, config: ModelConfig, options
     await session.release();
     throw new Error(`the decoder gives ${first.logits.length / 4} logits per token but config.json says vocab_size ${config.vocabSize}`);
   }
-  if (options.engine === 'binding') return { decoder: new BindingDecoder(session), copiedBecause: 'the onnxruntime-node engine was asked for' };
+  const logProbs = normalized(first.logits, config.vocabSize);
+  const binding = new BindingDecoder(session);
+  binding.logProbs = logProbs;
+  if (options.engine === 'binding') return { decoder: binding, copiedBecause: 'the onnxruntime-node engine was asked for' };
   const second = await session.run(ids.slice(4, 5), first.cache);
   const third = await session.run(ids.slice(5), second.cache);
   const reference = [first.logits, second.logits, third.logits];
@@ -94,10 +100,22 @@ export async function openDecoder(onnxPath: string, config: ModelConfig, options
     if (!(diff <= tolerance)) throw new Error(`its logits differ from the copying path's by ${diff.toPrecision(2)}`);
   } catch (err) {
     await native?.release();
-    return { decoder: new BindingDecoder(session), copiedBecause: `no in-place cache: ${err instanceof Error ? err.message : String(err)}` };
+    return { decoder: binding, copiedBecause: `no in-place cache: ${err instanceof Error ? err.message : String(err)}` };
   }
   await session.release();
+  native.logProbs = logProbs;
   return { decoder: native };
+}
+
+/** Whether every row of `logits` already sums to one under exp (log-softmax outputs). */
+function normalized(logits: Float32Array, vocab: number): boolean {
+  for (let r = 0; r < logits.length / vocab; r++) {
+    const row = logits.subarray(r * vocab, (r + 1) * vocab);
+    let sum = 0;
+    for (const x of row) sum += Math.exp(x);
+    if (!(Math.abs(Math.log(sum)) < 1e-4)) return false;
+  }
+  return true;
 }
 
 /**

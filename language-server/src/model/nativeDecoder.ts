@@ -15,6 +15,7 @@ const CHUNK = 64;
 
 export class NativeDecoder implements Decoder {
   readonly cacheMode = 'in-place' as const;
+  logProbs = false;
   private readonly idsBuf: Ptr;
   private readonly posBuf: Ptr;
   private readonly maskBuf: Ptr;
@@ -31,6 +32,8 @@ export class NativeDecoder implements Decoder {
   /** The arrays logits are returned in, reused run after run. */
   private out = new Float32Array(0);
   private half = new Uint16Array(0);
+  private readonly masks = new Map<number, Ptr>();
+  private readonly byLength = new Map<number, { ids: Ptr; pos: Ptr; logits: Ptr }>();
   private released = false;
 
   private constructor(
@@ -107,25 +110,33 @@ export class NativeDecoder implements Decoder {
     let i64 = this.int64Arrays.get(n);
     if (!i64) this.int64Arrays.set(n, (i64 = k.array('int64_t', n, 'Typed')));
     k.encode(this.idsBuf, i64 as never, idArr);
-    const v = this.config.vocabSize;
-    const wrapped = [
-      ort.wrapTensor(this.idsBuf, n * 8, [1, n], ElementType.int64),
-      ort.wrapTensor(this.maskBuf, (past + n) * 8, [1, past + n], ElementType.int64),
-    ];
-    if (this.layout.hasPositionIds) {
-      k.encode(this.posBuf, i64 as never, posArr);
-      wrapped.push(ort.wrapTensor(this.posBuf, n * 8, [1, n], ElementType.int64));
+    if (this.layout.hasPositionIds) k.encode(this.posBuf, i64 as never, posArr);
+    const t = this.tensorsFor(n, past + n);
+    k.encode(this.inputs, this.pointerArray as never, [...t.inputs, ...this.cache]);
+    k.encode(this.outputs, 'void*', t.logits);
+    ort.run(this.session, this.inputNames.array, this.inputs, this.nIn, this.outputNames.array, this.outputs, this.layout.past.length + 1);
+  }
+
+  /**
+   * The OrtValues of a run of `n` tokens reaching `total` positions: views of the fixed buffers, made
+   * once per shape (a run then costs a handful of FFI calls, not a dozen).
+   */
+  private tensorsFor(n: number, total: number): { inputs: Ptr[]; logits: Ptr } {
+    const { ort } = this;
+    let mask = this.masks.get(total);
+    if (!mask) this.masks.set(total, (mask = ort.wrapTensor(this.maskBuf, total * 8, [1, total], ElementType.int64)));
+    let byN = this.byLength.get(n);
+    if (!byN) {
+      const v = this.config.vocabSize;
+      const half = this.layout.logitsType === 'float16';
+      byN = {
+        ids: ort.wrapTensor(this.idsBuf, n * 8, [1, n], ElementType.int64),
+        pos: this.layout.hasPositionIds ? ort.wrapTensor(this.posBuf, n * 8, [1, n], ElementType.int64) : null,
+        logits: ort.wrapTensor(this.logitsBuf, n * v * (half ? 2 : 4), [1, n, v], half ? ElementType.float16 : ElementType.float32),
+      };
+      this.byLength.set(n, byN);
     }
-    const half = this.layout.logitsType === 'float16';
-    const logits = ort.wrapTensor(this.logitsBuf, n * v * (half ? 2 : 4), [1, n, v], half ? ElementType.float16 : ElementType.float32);
-    wrapped.push(logits);
-    try {
-      k.encode(this.inputs, this.pointerArray as never, [...wrapped.slice(0, -1), ...this.cache]);
-      k.encode(this.outputs, 'void*', logits);
-      ort.run(this.session, this.inputNames.array, this.inputs, this.nIn, this.outputNames.array, this.outputs, this.layout.past.length + 1);
-    } finally {
-      for (const t of wrapped) ort.releaseValue(t);
-    }
+    return { inputs: byN.pos ? [byN.ids, mask, byN.pos] : [byN.ids, mask], logits: byN.logits };
   }
 
   /**
@@ -151,7 +162,7 @@ export class NativeDecoder implements Decoder {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    for (const t of this.cache) this.ort.releaseValue(t);
+    for (const t of [...this.cache, ...this.masks.values(), ...[...this.byLength.values()].flatMap((b) => [b.ids, b.pos, b.logits])]) this.ort.releaseValue(t);
     this.ort.releaseSession(this.session);
     const k = this.ort.koffi;
     for (const p of [this.idsBuf, this.posBuf, this.maskBuf, this.logitsBuf, this.inputs, this.outputs, this.inputNames.array, this.outputNames.array, ...this.inputNames.keep, ...this.outputNames.keep]) k.free(p);
