@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { completionShape, indentUnit, matchIndentation } from '../../language-server/src/completion/shape';
 import { PrefixAnchors } from '../../language-server/src/completion/context';
-import { generate } from '../../language-server/src/decoding/generate';
+import { generate, type SequenceModel } from '../../language-server/src/decoding/generate';
 import { lookupDraft } from '../../language-server/src/decoding/drafts';
 import { applyHealing, planHealing, VocabIndex } from '../../language-server/src/decoding/healing';
 import { argmaxOf, expNonPositive, logProb, sampleOf, seededRandom, suppress, topP } from '../../language-server/src/decoding/processors';
@@ -158,6 +158,13 @@ for (const engine of ['auto', 'binding'] as const) {
     assert.equal(plain.drafted, 0);
     assert.ok(drafted.accepted > 0 && drafted.passes < plain.passes, `${drafted.accepted} of ${drafted.drafted} accepted, ${drafted.passes} passes vs ${plain.passes}`);
     assert.ok(drafted.accepted < drafted.drafted, 'no draft was rejected: the rewind path went untested');
+    // The default model's rows are log-probabilities: read directly, they give the confidence the
+    // sum over the vocabulary gives.
+    assert.equal(model.logProbs, true);
+    const summed: SequenceModel = { prefill: (p) => model.prefill(p), step: (id) => model.step(id), extend: (ids) => model.extend(ids),
+      rewind: (n) => model.rewind(n), get length() { return model.length; }, logProbs: false };
+    const viaSum = await generate(summed, tok, prompt, opts);
+    assert.ok(Math.abs(viaSum.confidence - plain.confidence) < 1e-6 && Math.abs(viaSum.minProbability - plain.minProbability) < 1e-6);
     await decoder.release();
   });
 }
