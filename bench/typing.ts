@@ -162,15 +162,23 @@ async function main(): Promise<void> {
   for (const r of replays) {
     for (let k = 0; k <= r.end - r.start; k++) {
       const input = inputAt(r, k);
-      const a = (await service.complete(input, undefined, true))!;
+      // The three cache-reusing engines take turns going first: whichever runs right after
+      // transformers.js finds the CPU caches full of its data (measured: ~2.5 ms at p50).
+      const turn = [service, undrafted, binding];
+      const results = new Map<CompletionService, NonNullable<Awaited<ReturnType<CompletionService['complete']>>>>();
+      for (let j = 0; j < turn.length; j++) {
+        const engine = turn[(k + j) % turn.length]!;
+        results.set(engine, (await engine.complete(input, undefined, true))!);
+      }
+      const a = results.get(service)!;
+      const p = results.get(undrafted)!;
+      const c = results.get(binding)!;
       record(ours, a);
       contextLengths.push(a.prefillTokens + a.reusedTokens + a.tokens);
       drafted += a.drafted;
       accepted += a.accepted;
-      const p = (await undrafted.complete(input, undefined, true))!;
       record(plain, p);
       if (p.raw === a.raw) sameText++;
-      const c = (await binding.complete(input, undefined, true))!;
       record(copied, c);
       if (c.raw === a.raw) sameCopied++;
       const b = (await service.complete(input, undefined, false))!;
