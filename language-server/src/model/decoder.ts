@@ -14,7 +14,7 @@ export interface Decoder {
   readonly cacheMode: 'in-place' | 'copied';
   readonly layout: SessionLayout;
   /** The export's logits are log-softmax normalized: a row's entry is the token's log-probability. */
-  logProbs: boolean;
+  readonly logProbs: boolean;
   /**
    * Keeps the first `past` cached positions, runs `ids` after them, and returns the logits of the last
    * `rows` new positions, row-major [rows, vocab], valid until the next run.
@@ -30,10 +30,9 @@ export const MAX_CAPACITY = 4096;
 
 export class BindingDecoder implements Decoder {
   readonly cacheMode = 'copied' as const;
-  logProbs = false;
   private cache: KvCache | null = null;
 
-  constructor(readonly session: DecoderSession) {}
+  constructor(readonly session: DecoderSession, readonly logProbs = false) {}
 
   get config(): ModelConfig {
     return this.session.config;
@@ -84,15 +83,14 @@ export async function openDecoder(onnxPath: string, config: ModelConfig, options
     throw new Error(`the decoder gives ${first.logits.length / 4} logits per token but config.json says vocab_size ${config.vocabSize}`);
   }
   const logProbs = normalized(first.logits, config.vocabSize);
-  const binding = new BindingDecoder(session);
-  binding.logProbs = logProbs;
+  const binding = new BindingDecoder(session, logProbs);
   if (options.engine === 'binding') return { decoder: binding, copiedBecause: 'the onnxruntime-node engine was asked for' };
   const second = await session.run(ids.slice(4, 5), first.cache);
   const third = await session.run(ids.slice(5), second.cache);
   const reference = [first.logits, second.logits, third.logits];
   let native: NativeDecoder | undefined;
   try {
-    native = NativeDecoder.open(onnxPath, config, session.layout, { threads: options.threads, capacity: Math.min(config.maxPositions, MAX_CAPACITY) });
+    native = NativeDecoder.open(onnxPath, config, session.layout, { threads: options.threads, capacity: Math.min(config.maxPositions, MAX_CAPACITY), logProbs });
     const diff = inPlaceDisagreement(native, ids, reference);
     let scale = 1;
     for (const row of reference) for (const x of row) scale = Math.max(scale, Math.abs(x));
@@ -103,7 +101,6 @@ export async function openDecoder(onnxPath: string, config: ModelConfig, options
     return { decoder: binding, copiedBecause: `no in-place cache: ${err instanceof Error ? err.message : String(err)}` };
   }
   await session.release();
-  native.logProbs = logProbs;
   return { decoder: native };
 }
 

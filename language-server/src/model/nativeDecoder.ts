@@ -15,7 +15,6 @@ const CHUNK = 64;
 
 export class NativeDecoder implements Decoder {
   readonly cacheMode = 'in-place' as const;
-  logProbs = false;
   private readonly idsBuf: Ptr;
   private readonly posBuf: Ptr;
   private readonly maskBuf: Ptr;
@@ -42,6 +41,7 @@ export class NativeDecoder implements Decoder {
     readonly config: ModelConfig,
     readonly layout: SessionLayout,
     readonly capacity: number,
+    readonly logProbs: boolean,
   ) {
     const k = ort.koffi;
     this.idsBuf = k.alloc('int64_t', CHUNK);
@@ -64,14 +64,14 @@ export class NativeDecoder implements Decoder {
   }
 
   /** Opens `onnxPath` through the C API. Only split-cache decoders with an attention mask qualify. */
-  static open(onnxPath: string, config: ModelConfig, layout: SessionLayout, options: { threads: number; capacity: number }): NativeDecoder {
+  static open(onnxPath: string, config: ModelConfig, layout: SessionLayout, options: { threads: number; capacity: number; logProbs?: boolean }): NativeDecoder {
     if (layout.cache !== 'split' || layout.useCacheBranch || !layout.hasAttentionMask) {
       throw new Error('the cache is not a split key/value cache with an attention mask');
     }
     const ort = OrtCapi.load();
     const session = ort.createSession(onnxPath, options);
     try {
-      return new NativeDecoder(ort, session, config, layout, options.capacity);
+      return new NativeDecoder(ort, session, config, layout, options.capacity, options.logProbs ?? false);
     } catch (err) {
       ort.releaseSession(session);
       throw err;
