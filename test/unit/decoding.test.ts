@@ -12,7 +12,7 @@ import { argmaxOf, expNonPositive, logProb, sampleOf, seededRandom, suppress, to
 import { shapeStop, trimSuffixOverlap } from '../../language-server/src/decoding/stops';
 import { CachedSession } from '../../language-server/src/model/cachedSession';
 import { openModelFolder } from '../../language-server/src/model/folder';
-import { openDecoder } from '../../language-server/src/model/decoder';
+import { openDecoder } from '../../language-server/src/model/openDecoder';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
 import { repoRoot, tokenizerPath } from '../support/paths';
 

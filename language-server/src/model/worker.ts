@@ -7,7 +7,7 @@ import { seededRandom, suppress, temperature, topP, type LogitsProcessor } from 
 import { shapeStop } from '../decoding/stops';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import { CachedSession } from './cachedSession';
-import { openDecoder } from './decoder';
+import { openDecoder } from './openDecoder';
 import { openModelFolder } from './folder';
 import type { FromWorker, GenerateRequest, ToWorker } from './workerProtocol';
 

@@ -1,0 +1,40 @@
+// The decoder over onnxruntime-node: each run hands the cache tensors to the binding and gets new
+// ones back (copied both ways); a cut-back copies the kept positions (kvCache.ts).
+import type { ModelConfig } from './config';
+import type { Decoder } from './decoder';
+import { truncateCache } from './kvCache';
+import type { DecoderSession, KvCache, SessionLayout } from './session';
+
+export class BindingDecoder implements Decoder {
+  readonly cacheMode = 'copied' as const;
+  private cache: KvCache | null = null;
+
+  constructor(readonly session: DecoderSession, readonly logProbs = false) {}
+
+  get config(): ModelConfig {
+    return this.session.config;
+  }
+
+  get capacity(): number {
+    return this.session.config.maxPositions;
+  }
+
+  get layout(): SessionLayout {
+    return this.session.layout;
+  }
+
+  async run(ids: readonly number[], past: number, rows: number): Promise<Float32Array> {
+    let cache = past > 0 ? this.cache : null;
+    if (past > 0 && (!cache || cache.length < past)) throw new Error(`the cache holds ${cache?.length ?? 0} positions, not ${past}`);
+    if (cache && cache.length > past) cache = truncateCache(this.session.tensorClass, this.session.layout, cache, past);
+    this.cache = null; // if the run throws, nothing stale is left behind
+    const r = await this.session.run(ids, cache ?? undefined);
+    this.cache = r.cache;
+    return r.logits.subarray((r.positions - rows) * (r.logits.length / r.positions));
+  }
+
+  release(): Promise<void> {
+    this.cache = null;
+    return this.session.release();
+  }
+}
