@@ -115,9 +115,11 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const grammar = grammarFor(doc.languageId, params.textDocument.uri);
     const service = grammar && doc.length <= WHOLE_FILE ? await syntax : undefined;
     const parser = service && grammar ? await service.parser(grammar).catch(() => undefined) : undefined;
+    // The lens keeps the document's tree edit by edit: the syntax check starts from a copy of it.
+    const tree = parser && from === 0 ? lens.syntaxTreeCopy(doc.uri, text) : undefined;
     try {
       const r = await completion.complete(
-        { uri: doc.uri, path: displayPath(doc.uri, workspaceFolders), text, offset, parser },
+        { uri: doc.uri, path: displayPath(doc.uri, workspaceFolders), text, offset, parser, tree },
         { onCancel: (f) => token.onCancellationRequested(f) },
       );
       if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
@@ -133,6 +135,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (err instanceof ResponseError) throw err;
       logger.warn(`completion failed: ${err instanceof Error ? err.message : String(err)}`);
       return null;
+    } finally {
+      tree?.delete();
     }
   });
 

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import type { Node } from 'web-tree-sitter';
 import { GRAMMARS, grammarFor } from '../../language-server/src/syntax/languages';
 import { SyntaxDocument, SyntaxService, advance, pointAt } from '../../language-server/src/syntax/parser';
+import { syntaxCut } from '../../language-server/src/completion/syntaxCut';
 
 // Real grammars from the build output (npm run build copies them to dist/wasm).
 const root = join(__dirname, '..', '..', '..');
@@ -458,4 +459,22 @@ test('a missing or broken grammar, or a missing runtime, gives an error naming t
     assert.ok(e.message.includes(join(scratch!, 'grammars', 'tree-sitter-broken.wasm')), e.message);
     return true;
   });
+});
+
+test('syntaxCut keeps the longest line cut that adds no syntax error, from a parse or from the document tree', async () => {
+  const text = 'function f(a: number) {\n  \n}\nconst x = 1;\n';
+  const offset = text.indexOf('  \n}') + 2;
+  // The model wrote the body, then closed the function again, twice: only the body may stay.
+  const completion = 'if (a) {\n    return 1;\n  }\n  return 0;\n}\n}';
+  const doc = await parse('typescript', text);
+  const parser = await service.parser('typescript');
+  const fromParse = syntaxCut(parser, text, offset, completion);
+  const fromTree = syntaxCut(parser, text, offset, completion, doc.tree);
+  assert.equal(fromParse, 'if (a) {\n    return 1;\n  }\n  return 0;');
+  assert.equal(fromTree, fromParse);
+  // The document's tree is copied, not edited: it still describes the document.
+  assert.equal(doc.tree.rootNode.endIndex, text.length);
+  assert.equal(doc.hasErrors(), false);
+  assert.equal(syntaxCut(parser, text, offset, '}\n}\n}'), null);
+  doc.dispose();
 });

@@ -3,7 +3,7 @@
 //   → syntax and suffix trimming → confidence gate.
 // Editor-agnostic: the LSP handler and the CLI both call complete().
 import { basename, join } from 'node:path';
-import type { Parser } from 'web-tree-sitter';
+import type { Parser, Tree } from 'web-tree-sitter';
 import { planHealing, VocabIndex } from '../decoding/healing';
 import { trimSuffixOverlap } from '../decoding/stops';
 import type { CompletionSettings, ModelSettings, ModelStatus } from '../lsp_ext';
@@ -28,6 +28,8 @@ export interface CompletionInput {
   offset: number;
   /** Tree-sitter parser of the document's language, for the syntax check of multi-line completions. */
   parser?: Parser;
+  /** The document's own tree for `text`, when one is kept (the check then starts from it, not a parse). */
+  tree?: Tree;
 }
 
 export interface CompletionResult {
@@ -204,7 +206,7 @@ export class CompletionService {
     let text = g.text;
     let reason: string | undefined;
     if (shape.multiline && input.parser && text.includes('\n')) {
-      const cut = syntaxCut(input.parser, input.text, input.offset, text);
+      const cut = syntaxCut(input.parser, input.text, input.offset, text, input.tree);
       if (cut === null) reason = 'every cut of it adds a syntax error';
       text = cut ?? '';
     }

@@ -37,10 +37,11 @@ export function lineCuts(completion: string): number[] {
 
 /**
  * The longest prefix of `completion` (cut at a line end) that, inserted at `offset`, adds no syntax
- * error to `text`; null if every cut adds one.
+ * error to `text`; null if every cut adds one. `documentTree`, the document's tree for `text` if it keeps
+ * one, spares the full parse (it is copied, not changed).
  */
-export function syntaxCut(parser: Parser, text: string, offset: number, completion: string): string | null {
-  const base = parser.parse(text);
+export function syntaxCut(parser: Parser, text: string, offset: number, completion: string, documentTree?: Tree): string | null {
+  const base = documentTree ? documentTree.copy() : parser.parse(text);
   if (!base) return completion;
   try {
     const before = errorCount(base);

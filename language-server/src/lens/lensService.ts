@@ -1,6 +1,7 @@
 // The Token Lens on the server: the active tokenizer, every open document's tokens and syntax
 // tree kept up to date edit by edit, and the requests and diagnostics built on them.
 import { type Connection, type Diagnostic, DiagnosticSeverity } from 'vscode-languageserver';
+import type { Tree } from 'web-tree-sitter';
 import type { DocumentListener, DocumentStore, Edit } from '../documents/store';
 import type { TextBuffer } from '../documents/textBuffer';
 import type { Logger } from '../logger';
@@ -101,6 +102,15 @@ export class LensService implements DocumentListener {
       if (doc) this.tokenize(doc, state);
     }
     void this.connection.sendNotification(tokenizerStatusNotification, this.status);
+  }
+
+  /**
+   * A copy of the document's syntax tree if it is the tree of `text` (the caller owns the copy and
+   * deletes it; the document's own tree is replaced by the next edit).
+   */
+  syntaxTreeCopy(uri: string, text: string): Tree | undefined {
+    const syntax = this.docs.get(uri)?.syntax;
+    return syntax && syntax.text === text ? syntax.tree.copy() : undefined;
   }
 
   opened(doc: TextBuffer): void {
