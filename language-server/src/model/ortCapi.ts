@@ -24,7 +24,6 @@ const SIGNATURES = {
   SetInterOpNumThreads: [25, 'void* (void* options, int n)'],
   CreateTensorAsOrtValue: [48, 'void* (void* allocator, const int64_t* shape, size_t rank, int type, _Out_ void** out)'],
   CreateTensorWithDataAsOrtValue: [49, 'void* (void* info, void* data, size_t bytes, const int64_t* shape, size_t rank, int type, _Out_ void** out)'],
-  GetTensorMutableData: [51, 'void* (void* value, _Out_ void** out)'],
   CreateCpuMemoryInfo: [69, 'void* (int allocator, int memType, _Out_ void** out)'],
   GetAllocatorWithDefaultOptions: [78, 'void* (_Out_ void** out)'],
   ReleaseStatus: [93, 'void (void* status)'],
@@ -135,13 +134,9 @@ export class OrtCapi {
     this.memcpy(dst, this.koffi.address(src) + BigInt(byteOffset), dst.byteLength);
   }
 
-  tensorData(value: Ptr): Ptr {
-    return this.out((o) => this.api.GetTensorMutableData(value, o));
-  }
-
   /**
    * One run. `inputNames`/`outputNames` are native arrays of C strings (see cStrings), `inputs` and
-   * `outputs` native arrays of OrtValue*; a null output slot is allocated by onnxruntime and written back.
+   * `outputs` native arrays of OrtValue* (preallocated outputs are written in place).
    */
   run(session: Ptr, inputNames: Ptr, inputs: Ptr, nIn: number, outputNames: Ptr, outputs: Ptr, nOut: number): void {
     this.check(this.api.Run(session, null, inputNames, inputs, nIn, outputNames, nOut, outputs));
