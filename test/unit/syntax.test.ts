@@ -472,7 +472,7 @@ test('syntaxCut keeps the longest line cut that adds no syntax error, from a par
   const fromTree = syntaxCut(parser, text, offset, completion, doc.tree);
   assert.equal(fromParse, 'if (a) {\n    return 1;\n  }\n  return 0;');
   assert.equal(fromTree, fromParse);
-  // The document's tree is copied, not edited: it still describes the document.
+  // The document's tree is only read: it still describes the document.
   assert.equal(doc.tree.rootNode.endIndex, text.length);
   assert.equal(doc.hasErrors(), false);
   assert.equal(syntaxCut(parser, text, offset, '}\n}\n}'), null);

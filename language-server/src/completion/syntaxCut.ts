@@ -38,10 +38,10 @@ export function lineCuts(completion: string): number[] {
 /**
  * The longest prefix of `completion` (cut at a line end) that, inserted at `offset`, adds no syntax
  * error to `text`; null if every cut adds one. `documentTree`, the document's tree for `text` if it keeps
- * one, spares the full parse (it is copied, not changed).
+ * one, spares the full parse (it is only read: each cut edits a copy).
  */
 export function syntaxCut(parser: Parser, text: string, offset: number, completion: string, documentTree?: Tree): string | null {
-  const base = documentTree ? documentTree.copy() : parser.parse(text);
+  const base = documentTree ?? parser.parse(text);
   if (!base) return completion;
   try {
     const before = errorCount(base);
@@ -61,6 +61,6 @@ export function syntaxCut(parser: Parser, text: string, offset: number, completi
     }
     return null;
   } finally {
-    base.delete();
+    if (base !== documentTree) base.delete();
   }
 }

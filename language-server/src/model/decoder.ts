@@ -22,6 +22,3 @@ export interface Decoder {
 }
 
 export type Engine = 'auto' | 'binding';
-
-/** Beyond this many positions the in-place cache is not preallocated (the service fits prompts to it). */
-export const MAX_CAPACITY = 4096;

@@ -4,11 +4,11 @@
 // the attention mask's length tells it how many positions count. Nothing of the cache is copied per
 // token, and cutting the cache back (a new prompt, a rejected draft) is free: later positions are
 // simply overwritten. Graphs that cannot work this way (Concat-based attention) fail the check in
-// decoder.ts and keep the copying path.
+// openDecoder.ts and keep the copying path.
 import type { ModelConfig } from './config';
 import type { Decoder } from './decoder';
 import { ElementType, OrtCapi, type Ptr } from './ortCapi';
-import { halfToFloat, type SessionLayout } from './session';
+import { floatsOfHalves, type SessionLayout } from './session';
 
 /** Most tokens per onnxruntime run: bounds the logits buffer (CHUNK × vocabulary). */
 const CHUNK = 64;
@@ -101,16 +101,10 @@ export class NativeDecoder implements Decoder {
     const { ort } = this;
     const k = ort.koffi;
     const n = ids.length;
-    const idArr = new BigInt64Array(n);
-    const posArr = new BigInt64Array(n);
-    for (let i = 0; i < n; i++) {
-      idArr[i] = BigInt(ids[i]!);
-      posArr[i] = BigInt(past + i);
-    }
     let i64 = this.int64Arrays.get(n);
     if (!i64) this.int64Arrays.set(n, (i64 = k.array('int64_t', n, 'Typed')));
-    k.encode(this.idsBuf, i64 as never, idArr);
-    if (this.layout.hasPositionIds) k.encode(this.posBuf, i64 as never, posArr);
+    k.encode(this.idsBuf, i64 as never, BigInt64Array.from(ids, BigInt));
+    if (this.layout.hasPositionIds) k.encode(this.posBuf, i64 as never, BigInt64Array.from(ids, (_, i) => BigInt(past + i)));
     const t = this.tensorsFor(n, past + n);
     k.encode(this.inputs, this.pointerArray as never, [...t.inputs, ...this.cache]);
     k.encode(this.outputs, 'void*', t.logits);
@@ -152,7 +146,7 @@ export class NativeDecoder implements Decoder {
       if (this.half.length < count) this.half = new Uint16Array(count);
       const half = this.half.subarray(0, count);
       this.ort.copyOut(this.logitsBuf, from * v * 2, half);
-      for (let i = 0; i < count; i++) out[i] = halfToFloat(half[i]!);
+      floatsOfHalves(half, out);
     } else {
       this.ort.copyOut(this.logitsBuf, from * v * 4, out);
     }

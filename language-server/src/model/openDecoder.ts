@@ -2,9 +2,12 @@
 // and kept only if it gives the logits the copying path gives for the same runs.
 import { BindingDecoder } from './bindingDecoder';
 import type { ModelConfig } from './config';
-import { MAX_CAPACITY, type Decoder, type Engine } from './decoder';
+import type { Decoder, Engine } from './decoder';
 import { NativeDecoder } from './nativeDecoder';
 import { DecoderSession } from './session';
+
+/** The most positions an in-place cache preallocates (the service fits its prompts to the capacity). */
+const MAX_CAPACITY = 4096;
 
 export interface OpenedDecoder {
   decoder: Decoder;

@@ -27,7 +27,6 @@ const SIGNATURES = {
   CreateCpuMemoryInfo: [69, 'void* (int allocator, int memType, _Out_ void** out)'],
   GetAllocatorWithDefaultOptions: [78, 'void* (_Out_ void** out)'],
   ReleaseStatus: [93, 'void (void* status)'],
-  ReleaseMemoryInfo: [94, 'void (void* info)'],
   ReleaseSession: [95, 'void (void* session)'],
   ReleaseValue: [96, 'void (void* value)'],
   ReleaseSessionOptions: [100, 'void (void* options)'],
@@ -51,8 +50,8 @@ export class OrtCapi {
   readonly version: string;
   private readonly api: Api;
   private readonly env: Ptr;
-  readonly allocator: Ptr;
-  readonly cpu: Ptr;
+  private readonly allocator: Ptr;
+  private readonly cpu: Ptr;
   private readonly memcpy: Fn;
 
   private constructor() {

@@ -137,16 +137,17 @@ export class DecoderSession {
 
 function toFloat32(t: Tensor, vocab: number): Float32Array {
   if (t.type === 'float32') return t.data as Float32Array;
-  if (t.type === 'float16') {
-    const src = t.data as Uint16Array;
-    const out = new Float32Array(src.length);
-    for (let i = 0; i < src.length; i++) out[i] = halfToFloat(src[i]!);
-    return out;
-  }
+  if (t.type === 'float16') return floatsOfHalves(t.data as Uint16Array);
   throw new ModelLayoutError(`logits of type ${t.type} (vocabulary ${vocab}) are not supported`);
 }
 
-export function halfToFloat(h: number): number {
+/** fp16 values (as their bit patterns) widened to float32, into `out`. */
+export function floatsOfHalves(src: Uint16Array, out = new Float32Array(src.length)): Float32Array {
+  for (let i = 0; i < src.length; i++) out[i] = halfToFloat(src[i]!);
+  return out;
+}
+
+function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;
