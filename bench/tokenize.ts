@@ -12,8 +12,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { TextBuffer } from '../language-server/src/documents/textBuffer';
 import { TokenizedText } from '../language-server/src/tokenizer/incremental';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
-import { loadCorpus } from '../test/support/corpus';
-import { TOKENIZER_NAMES, tokenizerPath } from '../test/support/paths';
+import { loadCorpus } from '../scripts/lib/corpus';
+import { TOKENIZER_NAMES, tokenizerPath } from '../scripts/lib/testTokenizers';
 
 const scaleArg = process.argv.indexOf('--scale');
 const scale = scaleArg > 0 ? Number(process.argv[scaleArg + 1]) : 0.2;

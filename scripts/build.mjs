@@ -64,6 +64,8 @@ if (!production) {
   const tests = [...find('test', /\.test\.ts$/), 'test/e2e/suite/index.ts'];
   builds.push(
     esbuild.build({ ...common, entryPoints: tests, outdir: 'out/test', outbase: 'test', packages: 'external', sourcemap: 'inline' }),
+    // The end-to-end harness (.mjs) sets up the same test tokenizers as the unit tests.
+    esbuild.build({ ...common, entryPoints: ['scripts/lib/testTokenizers.ts'], outfile: 'out/lib/testTokenizers.js', packages: 'external' }),
   );
 }
 await Promise.all(builds);

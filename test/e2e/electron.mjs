@@ -3,6 +3,7 @@
 // runs the same suite in code-server instead (test/e2e/workbench.e2e.mjs).
 //   npm run build && npm run test:electron
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,13 +13,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const temp = mkdtempSync(join(tmpdir(), 'tessera-electron-'));
 const workspace = join(temp, 'workspace');
 cpSync(join(root, 'test', 'fixtures', 'workspace'), workspace, { recursive: true });
-// The same settings as the code-server run: the shared tokenizers, StarCoder2 active.
+// The same settings as the code-server run: the repository's test tokenizers, Qwen2.5-Coder's active.
 const userData = join(temp, 'user-data');
 mkdirSync(join(userData, 'User'), { recursive: true });
-const shared = process.env.TESSERA_SHARED ?? join(root, '..', 'shared');
+const { tokenizerDir } = createRequire(import.meta.url)(join(root, 'out', 'lib', 'testTokenizers.js'));
 writeFileSync(
   join(userData, 'User', 'settings.json'),
-  JSON.stringify({ 'tessera.tokenizerDirectories': [join(shared, 'tokenizers')], 'tessera.tokenizer': 'starcoder2', 'workbench.startupEditor': 'none' }),
+  JSON.stringify({ 'tessera.tokenizerDirectories': [tokenizerDir()], 'tessera.tokenizer': 'qwen2.5-coder', 'workbench.startupEditor': 'none' }),
 );
 
 try {

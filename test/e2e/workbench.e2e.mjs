@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
@@ -18,7 +19,9 @@ import {
 } from '../../scripts/lib/vscodeServer.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const sharedDir = process.env.TESSERA_SHARED ?? join(root, '..', 'shared');
+// The tokenizers the repository brings, in a folder of tokenizer folders (the test build's support module).
+const { tokenizerDir } = createRequire(import.meta.url)(join(root, 'out', 'lib', 'testTokenizers.js'));
+const tokenizers = tokenizerDir();
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const vsix = join(root, 'out', `tessera-${process.platform}-${process.arch}-${version}.vsix`);
 const results = join(root, 'test-results', 'e2e');
@@ -37,8 +40,8 @@ before(async () => {
   mkdirSync(results, { recursive: true });
   tools = await ensureTools();
   profile = createProfile(tempRoot('e2e'), {
-    'tessera.tokenizerDirectories': [join(sharedDir, 'tokenizers')],
-    'tessera.tokenizer': 'starcoder2',
+    'tessera.tokenizerDirectories': [tokenizers],
+    'tessera.tokenizer': 'qwen2.5-coder',
     'tessera.server.logLevel': 'debug',
     'tessera.completion.minConfidence': 0,
   });
@@ -139,7 +142,7 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
   test('token lens: decorations, hover with the token id, and the status bar count equal to the CLI', async () => {
     const file = join(workspace, 'src', 'greet.ts');
     const cli = JSON.parse(
-      execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'tokens', file, '--json', '--tokenizer', 'starcoder2', '--tokenizer-dir', join(sharedDir, 'tokenizers')], { encoding: 'utf8' }),
+      execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'tokens', file, '--json', '--tokenizer', 'qwen2.5-coder', '--tokenizer-dir', tokenizers], { encoding: 'utf8' }),
     );
     await withPage('token-lens', `${server.url}/?folder=${encodeURIComponent(workspace)}`, async (page) => {
       await tesseraItem(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
@@ -171,10 +174,10 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
       await runCommand(page, 'Tessera: Toggle Token Boundaries');
       await decorated.first().waitFor({ state: 'detached', timeout: 30_000 });
 
-      // Switching tokenizers from the picker: the count follows (then back to StarCoder2).
+      // Switching tokenizers from the picker: the count follows (then back to Qwen2.5-Coder's).
       const countFor = (name) =>
-        JSON.parse(execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'tokens', file, '--json', '--tokenizer', name, '--tokenizer-dir', join(sharedDir, 'tokenizers')], { encoding: 'utf8' })).count;
-      for (const name of ['gpt2', 'starcoder2']) {
+        JSON.parse(execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'tokens', file, '--json', '--tokenizer', name, '--tokenizer-dir', tokenizers], { encoding: 'utf8' })).count;
+      for (const name of ['cl100k', 'qwen2.5-coder']) {
         await runCommand(page, 'Tessera: Select Tokenizer');
         await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
         const n = countFor(name);

@@ -14,7 +14,8 @@ import { CachedSession } from '../../language-server/src/model/cachedSession';
 import { openModelFolder } from '../../language-server/src/model/folder';
 import { openDecoder } from '../../language-server/src/model/openDecoder';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
-import { repoRoot, tokenizerPath } from '../support/paths';
+import { repoRoot } from '../../scripts/lib/repoRoot';
+import { tokenizerPath } from '../../scripts/lib/testTokenizers';
 
 const tiny = join(repoRoot, 'models', 'tessera-tiny');
 
@@ -28,7 +29,7 @@ test('processors: suppress forbids, top-p keeps the smallest set reaching p, sam
 });
 
 test('token healing backs off a word the vocabulary would continue, and constrains the next token to it', () => {
-  const tok = Tokenizer.fromFile(tokenizerPath('starcoder2'));
+  const tok = Tokenizer.fromFile(tokenizerPath('starcoder2-style'));
   const index = new VocabIndex(tok);
   const ids = tok.encodeIds('    console.lo');
   const plan = planHealing(tok, ids, 1, index)!;
@@ -164,7 +165,13 @@ for (const engine of ['auto', 'binding'] as const) {
     const summed: SequenceModel = { prefill: (p) => model.prefill(p), step: (id) => model.step(id), extend: (ids) => model.extend(ids),
       rewind: (n) => model.rewind(n), get length() { return model.length; }, logProbs: false };
     const viaSum = await generate(summed, tok, prompt, opts);
-    assert.ok(Math.abs(viaSum.confidence - plain.confidence) < 1e-6 && Math.abs(viaSum.minProbability - plain.minProbability) < 1e-6);
+    // The rows sum to one only as well as the export's float32 log-softmax summed them: at most
+    // vocab × 2^-24 relative error in the denominator, whichever kernel the CPU runs. Our sum adds the
+    // fast exponential's 3e-6. So each log-probability, and the mean of them, differs by at most that.
+    const bound = folder.config.vocabSize * 2 ** -24 + 3e-6;
+    assert.deepEqual(viaSum.tokens, plain.tokens);
+    assert.ok(Math.abs(Math.log(viaSum.confidence / plain.confidence)) <= bound, `confidence ${viaSum.confidence} vs ${plain.confidence}`);
+    assert.ok(Math.abs(Math.log(viaSum.minProbability / plain.minProbability)) <= bound, `min ${viaSum.minProbability} vs ${plain.minProbability}`);
     await decoder.release();
   });
 }

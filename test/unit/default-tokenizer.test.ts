@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import { Tokenizer as TransformersJs } from '@huggingface/tokenizers';
 import { Tokenizer as Reference } from 'tokenizers';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
-import { loadCorpus, namesControlToken, STRESS_TEXTS, wellFormed } from '../support/corpus';
-import { repoRoot } from '../support/paths';
+import { loadCorpus, namesControlToken, STRESS_TEXTS, wellFormed } from '../../scripts/lib/corpus';
+import { repoRoot } from '../../scripts/lib/repoRoot';
 
 const dir = join(repoRoot, 'models', 'tessera-tiny');
 const file = join(dir, 'tokenizer.json');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ModelHost } from '../../language-server/src/model/host';
 import type { GenerateRequest } from '../../language-server/src/model/workerProtocol';
-import { repoRoot } from '../support/paths';
+import { repoRoot } from '../../scripts/lib/repoRoot';
 
 const request = (prompt: number[], maxTokens = 8): GenerateRequest => ({
   prompt, stopIds: [0], suppressIds: [], maxTokens, temperature: 0, topP: 1, reuseCache: true, maxDraft: 0,

@@ -1,12 +1,14 @@
 // Ids identical to Hugging Face's own library (the Rust `tokenizers`, used only here) on every
-// real tokenizer in ../shared/tokenizers, over ~5 MB of real code and a stress set; offsets
-// consistent with its offsets (which are code points: converted to UTF-16 units here).
+// tokenizer the repository brings (test/support/tokenizers.ts), over ~5 MB of real code and a stress
+// set; offsets consistent with its offsets (which are code points: converted to UTF-16 units here).
+// The real tokenizers in ../shared/tokenizers (or $TESSERA_TOKENIZERS) are checked too when present.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Tokenizer as Reference } from 'tokenizers';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
-import { loadCorpus, namesControlToken, STRESS_TEXTS, wellFormed } from '../support/corpus';
-import { TOKENIZER_NAMES, tokenizerPath } from '../support/paths';
+import { loadCorpus, namesControlToken, STRESS_TEXTS, wellFormed } from '../../scripts/lib/corpus';
+import { join } from 'node:path';
+import { sharedTokenizers, TOKENIZER_NAMES, tokenizerPath } from '../../scripts/lib/testTokenizers';
 
 const corpus = loadCorpus();
 const stress = Object.entries(STRESS_TEXTS);
@@ -31,10 +33,17 @@ function codePointToUnit(text: string): Uint32Array {
 }
 
 
-for (const name of TOKENIZER_NAMES) {
+const shared = sharedTokenizers();
+const cases = [
+  ...TOKENIZER_NAMES.map((name) => ({ label: name, path: tokenizerPath(name) })),
+  ...shared.names.map((name) => ({ label: `${name} (shared)`, path: join(shared.dir!, name, 'tokenizer.json') })),
+];
+if (shared.skip) test('real tokenizers of ../shared/tokenizers', { skip: shared.skip }, () => undefined);
+
+for (const { label: name, path } of cases) {
   describe(`${name} matches Hugging Face tokenizers`, () => {
-    const ours = Tokenizer.fromFile(tokenizerPath(name));
-    const reference = Reference.fromFile(tokenizerPath(name));
+    const ours = Tokenizer.fromFile(path);
+    const reference = Reference.fromFile(path);
 
     async function compare(label: string, text: string): Promise<number> {
       const enc = ours.encode(text);

@@ -40,7 +40,7 @@ describe('Token Lens in VS Code', () => {
       return c && c.version === editor.document.version && !c.selection && c.tokens > 0 ? c : undefined;
     });
     const cli = cliTokens(editor.document.uri.fsPath);
-    assert.equal(count.tokenizer, 'starcoder2');
+    assert.equal(count.tokenizer, 'qwen2.5-coder');
     assert.equal(count.tokens, cli.count);
   });
 
@@ -81,7 +81,7 @@ describe('Token Lens in VS Code', () => {
     const result = await vscode.commands.executeCommand<CompareResult>('tessera.compareTokenizers');
     assert.ok(result.rows.length >= 8, `rows: ${result.rows.map((r) => r.tokenizer)}`);
     for (const row of result.rows) assert.ok(row.tokens && row.tokens > 10 && !row.error, `${row.tokenizer}: ${row.error ?? row.tokens}`);
-    assert.equal(result.rows.filter((r) => r.active).map((r) => r.tokenizer).join(), 'starcoder2');
+    assert.equal(result.rows.filter((r) => r.active).map((r) => r.tokenizer).join(), 'qwen2.5-coder');
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 

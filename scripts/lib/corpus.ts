@@ -1,9 +1,9 @@
 // Real code for tokenizer tests, gathered from what every machine of ours has: the project's
-// node_modules (TypeScript, JavaScript), Debian's Python standard library and C headers.
-// Deterministic: sorted walk, fixed byte budgets.
+// node_modules (TypeScript, JavaScript, C headers), the Python standard library and the system's C
+// headers. Deterministic for one machine: sorted walk, fixed byte budgets.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from './paths';
+import { repoRoot } from './repoRoot';
 
 export interface CorpusFile {
   path: string;
@@ -15,9 +15,25 @@ const SOURCES = [
   { language: 'typescript', root: join(repoRoot, 'node_modules'), pattern: /\.d\.ts$/, budget: 1_400_000 },
   { language: 'typescript', root: join(repoRoot, 'language-server'), pattern: /\.ts$/, budget: 200_000 },
   { language: 'javascript', root: join(repoRoot, 'node_modules'), pattern: /(?<!\.min)\.js$/, budget: 1_400_000 },
-  { language: 'python', root: '/usr/lib/python3.11', pattern: /\.py$/, budget: 1_400_000 },
+  { language: 'python', root: pythonLibrary(), pattern: /\.py$/, budget: 1_400_000 },
+  { language: 'c', root: join(repoRoot, 'node_modules'), pattern: /\.h$/, budget: 350_000 },
   { language: 'c', root: '/usr/include', pattern: /\.h$/, budget: 700_000 },
 ];
+
+/** The newest /usr/lib/python3.N (whichever Python the machine has). */
+function pythonLibrary(): string {
+  const versions = safeList('/usr/lib').filter((n) => /^python3\.\d+$/.test(n));
+  versions.sort((a, b) => Number(b.split('.')[1]) - Number(a.split('.')[1]));
+  return join('/usr/lib', versions[0] ?? 'python3');
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
 
 export function loadCorpus(scale = 1): CorpusFile[] {
   const files: CorpusFile[] = [];
@@ -29,13 +45,7 @@ export function loadCorpus(scale = 1): CorpusFile[] {
 }
 
 function walk(dir: string, pattern: RegExp, budget: { left: number }, take: (path: string, text: string) => void): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir).sort();
-  } catch {
-    return;
-  }
-  for (const name of names) {
+  for (const name of safeList(dir)) {
     if (budget.left <= 0) return;
     if (name === '.bin' || name.startsWith('.')) continue;
     const path = join(dir, name);
