@@ -56,7 +56,7 @@ const builds = [
   esbuild.build({ ...common, entryPoints: ['language-server/src/main.ts'], outfile: 'dist/server.js', external: ['onnxruntime-node', 'koffi'], banner: shebang }),
   esbuild.build({ ...common, entryPoints: ['language-server/src/cli/main.ts'], outfile: 'dist/cli.js', external: ['onnxruntime-node', 'koffi'], banner: shebang }),
   // The inference worker (a worker thread of the server and of the CLI).
-  esbuild.build({ ...common, entryPoints: ['language-server/src/model/worker.ts'], outfile: 'dist/worker.js', external: ['onnxruntime-node', 'koffi'] }),
+  esbuild.build({ ...common, entryPoints: ['language-server/src/inference/worker.ts'], outfile: 'dist/worker.js', external: ['onnxruntime-node', 'koffi'] }),
 ];
 if (!production) {
   rmSync(join(root, 'out'), { recursive: true, force: true });

@@ -23,7 +23,7 @@ import {
 } from './lsp_ext';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
 import { documentStats } from './documents/stats';
-import { probeOnnxRuntime } from './runtime/onnxProbe';
+import { probeOnnxRuntime } from './model/onnxProbe';
 import { VERSION } from './version';
 
 /** Files up to this many characters go to completion whole; larger ones as a window around the cursor. */

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { join } from 'node:path';
 import { CompletionService } from '../../language-server/src/completion/service';
-import { argmaxOf, logProb, seededRandom } from '../../language-server/src/decoding/processors';
+import { argmaxOf, logProb, seededRandom } from '../../language-server/src/generation/processors';
 import { openModelFolder, type Precision } from '../../language-server/src/model/folder';
 import { DEFAULT_SETTINGS } from '../../language-server/src/settings';
 import { grammarFor } from '../../language-server/src/syntax/languages';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assessHealth } from '../../language-server/src/health';
-import { probeOnnxRuntime } from '../../language-server/src/runtime/onnxProbe';
+import { probeOnnxRuntime } from '../../language-server/src/model/onnxProbe';
 
 test('the real onnxruntime-node loads here and has a CPU backend', () => {
   const info = probeOnnxRuntime();

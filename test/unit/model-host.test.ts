@@ -6,8 +6,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ModelHost } from '../../language-server/src/model/host';
-import type { GenerateRequest } from '../../language-server/src/model/workerProtocol';
+import { ModelHost } from '../../language-server/src/inference/host';
+import type { GenerateRequest } from '../../language-server/src/inference/protocol';
 import { repoRoot } from '../../scripts/lib/repoRoot';
 
 const request = (prompt: number[], maxTokens = 8): GenerateRequest => ({

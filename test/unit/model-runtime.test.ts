@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ModelFolderError, openModelFolder, type Precision } from '../../language-server/src/model/folder';
-import { argmaxOf, logProb } from '../../language-server/src/decoding/processors';
+import { argmaxOf, logProb } from '../../language-server/src/generation/processors';
 import { openDecoder } from '../../language-server/src/model/openDecoder';
 import { DecoderSession, type KvCache } from '../../language-server/src/model/session';
 import { repoRoot } from '../../scripts/lib/repoRoot';

@@ -75,7 +75,7 @@ describe('offsets and partial characters', () => {
   test('streaming decode holds back an incomplete character', () => {
     const tok = load('cl100k');
     const ids = tok.encodeIds('x = "日本😀"');
-    const stream = tok.streamDecoder();
+    const stream = tok.streamDetokenizer();
     const parts = ids.map((id) => stream.push(id));
     assert.ok(!parts.some((p) => p.includes('\uFFFD')), `no replacement characters: ${JSON.stringify(parts)}`);
     assert.equal(parts.join('') + stream.flush(), 'x = "日本😀"');

@@ -1,4 +1,4 @@
-import { probeOnnxRuntime } from '../runtime/onnxProbe';
+import { probeOnnxRuntime } from '../model/onnxProbe';
 import { VERSION } from '../version';
 import { type Command, parseArgs, UsageError } from './command';
 

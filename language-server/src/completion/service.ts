@@ -4,13 +4,13 @@
 // Editor-agnostic: the LSP handler and the CLI both call complete().
 import { basename, join } from 'node:path';
 import type { Parser, Tree } from 'web-tree-sitter';
-import { planHealing, VocabIndex } from '../decoding/healing';
-import { trimSuffixOverlap } from '../decoding/stops';
+import { planHealing, VocabIndex } from '../generation/healing';
+import { trimSuffixOverlap } from '../generation/stops';
 import type { CompletionSettings, ModelSettings, ModelStatus } from '../lsp_ext';
 import { openModelFolder } from '../model/folder';
-import { ModelHost } from '../model/host';
+import { ModelHost } from '../inference/host';
 import type { Engine } from '../model/decoder';
-import type { ModelInfo } from '../model/workerProtocol';
+import type { ModelInfo } from '../inference/protocol';
 import { buildFimPrompt, detectFimTemplate, type FimOrder, type FimTemplate } from '../prompt/fim';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import { PrefixAnchors } from './context';

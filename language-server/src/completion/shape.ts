@@ -1,6 +1,6 @@
 // The shape a completion should take at the cursor, read from the text around it: the rest of a line,
 // or a block (an empty body, an empty line after an opener), and where that block's lines begin.
-import type { CompletionShape } from '../decoding/stops';
+import type { CompletionShape } from '../generation/stops';
 
 const OPENERS = /[{([:]\s*$|=>\s*$/;
 

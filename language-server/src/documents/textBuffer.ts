@@ -3,7 +3,7 @@
 // at 1 MB. Positions and offsets follow TextDocument's rules exactly (UTF-16 columns; \n, \r\n and
 // \r end lines; a column past the line end clamps before its line break).
 import type { Position, Range } from 'vscode-languageserver';
-import { ChunkedText } from '../tokenizer/chunkedText';
+import { ChunkedText } from './chunkedText';
 
 export class TextBuffer {
   private readonly chunks: ChunkedText;

@@ -4,7 +4,7 @@
 // Pieces live in a gap buffer: those before the gap hold absolute offsets, those after it hold
 // offsets from the END of the text, so an edit shifts nothing; moving the gap costs the distance
 // moved, which is small while the user types in one place.
-import { ChunkedText } from './chunkedText';
+import { ChunkedText } from '../documents/chunkedText';
 import type { Encoding, Piece, Tokenizer } from './tokenizer';
 
 /** Pieces re-tokenized before the edit: a change can move the boundary of the previous pieces. */

@@ -6,7 +6,7 @@ import { basename, dirname } from 'node:path';
 import { type AddedTokenMatcher, buildAddedTokenMatcher, isControlToken } from './addedTokens';
 import { BpeModel } from './bpe';
 import { BYTE_TO_CHAR } from './byteLevel';
-import { type DecoderPlan, planDecoder, StreamDecoder, tokenBytesOf } from './decoder';
+import { type DetokenizerPlan, planDetokenizer, StreamDetokenizer, tokenBytesOf } from './detokenizer';
 import { buildNormalizer, type Normalizer } from './normalizer';
 import { buildPreTokenizer, type PreTokenizer } from './preTokenizer';
 import { type AddedTokenSpec, TokenizerError, validateSpec } from './spec';
@@ -36,13 +36,13 @@ const CACHE_LIMIT = 1 << 18;
 
 export class Tokenizer {
   readonly vocabSize: number;
-  readonly kind: DecoderPlan['kind'];
+  readonly kind: DetokenizerPlan['kind'];
   readonly addedTokens: readonly AddedTokenSpec[];
   private readonly model: BpeModel;
   private readonly normalizer: Normalizer | null;
   private readonly preTokenizer: PreTokenizer;
   private readonly added: AddedTokenMatcher | null;
-  private readonly plan: DecoderPlan;
+  private readonly plan: DetokenizerPlan;
   private readonly idToToken: string[] = [];
   private readonly bytes: Uint8Array[] = [];
   private readonly controlIds = new Set<number>();
@@ -60,7 +60,7 @@ export class Tokenizer {
     json: unknown,
   ) {
     const spec = validateSpec(json);
-    this.plan = planDecoder(spec.decoder);
+    this.plan = planDetokenizer(spec.decoder);
     this.kind = this.plan.kind;
     this.model = new BpeModel(spec.model);
     this.normalizer = buildNormalizer(spec.normalizer);
@@ -181,7 +181,7 @@ export class Tokenizer {
   }
 
   decode(ids: ArrayLike<number>, options: { skipControl?: boolean } = {}): string {
-    const stream = this.streamDecoder();
+    const stream = this.streamDetokenizer();
     let out = '';
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
@@ -191,8 +191,8 @@ export class Tokenizer {
     return out + stream.flush();
   }
 
-  streamDecoder(): StreamDecoder {
-    return new StreamDecoder((id) => this.tokenBytes(id), this.plan.stripStart);
+  streamDetokenizer(): StreamDetokenizer {
+    return new StreamDetokenizer((id) => this.tokenBytes(id), this.plan.stripStart);
   }
 
   /**

@@ -4,10 +4,10 @@
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Generation } from '../decoding/generate';
-import type { Engine } from './decoder';
-import type { Precision } from './folder';
-import type { FromWorker, GenerateRequest, ModelInfo, ToWorker } from './workerProtocol';
+import type { Generation } from '../generation/generate';
+import type { Engine } from '../model/decoder';
+import type { Precision } from '../model/folder';
+import type { FromWorker, GenerateRequest, ModelInfo, ToWorker } from './protocol';
 
 export interface HostResult {
   generation: Generation;

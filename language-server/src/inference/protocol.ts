@@ -1,10 +1,10 @@
 // Messages between the server and its inference worker (one model session, one request at a time).
-import type { Generation } from '../decoding/generate';
-import type { CompletionShape } from '../decoding/stops';
-import type { ModelConfig } from './config';
-import type { Engine } from './decoder';
-import type { Precision } from './folder';
-import type { CacheLayout } from './session';
+import type { Generation } from '../generation/generate';
+import type { CompletionShape } from '../generation/stops';
+import type { ModelConfig } from '../model/config';
+import type { Engine } from '../model/decoder';
+import type { Precision } from '../model/folder';
+import type { CacheLayout } from '../model/session';
 
 export interface LoadMessage {
   type: 'load';

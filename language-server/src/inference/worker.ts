@@ -1,15 +1,15 @@
 // The inference worker: owns the onnxruntime session and its KV cache, runs the decoding loop, so the
 // language server's thread never blocks on the model.
 import { parentPort } from 'node:worker_threads';
-import { applyHealing, VocabIndex } from '../decoding/healing';
-import { generate } from '../decoding/generate';
-import { seededRandom, suppress, temperature, topP, type LogitsProcessor } from '../decoding/processors';
-import { shapeStop } from '../decoding/stops';
+import { applyHealing, VocabIndex } from '../generation/healing';
+import { generate } from '../generation/generate';
+import { seededRandom, suppress, temperature, topP, type LogitsProcessor } from '../generation/processors';
+import { shapeStop } from '../generation/stops';
 import { Tokenizer } from '../tokenizer/tokenizer';
 import { CachedSession } from './cachedSession';
-import { openDecoder } from './openDecoder';
-import { openModelFolder } from './folder';
-import type { FromWorker, GenerateRequest, ToWorker } from './workerProtocol';
+import { openDecoder } from '../model/openDecoder';
+import { openModelFolder } from '../model/folder';
+import type { FromWorker, GenerateRequest, ToWorker } from './protocol';
 
 interface Loaded {
   tokenizer: Tokenizer;

@@ -1,20 +1,21 @@
-// Decoding: every token id stands for a byte string; text is those bytes read as UTF-8.
-// Streaming decode holds back an incomplete UTF-8 character until its last byte arrives.
+// Detokenizing: every token id stands for a byte string; text is those bytes read as UTF-8.
+// Streaming holds back an incomplete UTF-8 character until its last byte arrives. (The stage
+// tokenizer.json calls its "decoder"; here "decoder" names only the model, model/decoder.ts.)
 import { byteLevelBytes } from './byteLevel';
 import { type DecoderSpec, TokenizerError } from './spec';
 
-export type DecoderKind = 'byte-level' | 'sentencepiece';
+export type DetokenizerKind = 'byte-level' | 'sentencepiece';
 
 /** What the decoder chain in tokenizer.json says about how to turn tokens back into text. */
-export interface DecoderPlan {
-  kind: DecoderKind;
+export interface DetokenizerPlan {
+  kind: DetokenizerKind;
   /** SentencePiece's ▁, decoded as a space. */
   spaceMarker: string | null;
   /** Leading spaces removed from the start of the decoded text (SentencePiece's Strip). */
   stripStart: number;
 }
 
-export function planDecoder(spec: DecoderSpec | null): DecoderPlan {
+export function planDetokenizer(spec: DecoderSpec | null): DetokenizerPlan {
   const steps = spec ? flatten(spec) : [];
   if (steps.length === 0 || steps.some((s) => s.type === 'ByteLevel')) {
     if (steps.some((s) => s.type !== 'ByteLevel')) throw new TokenizerError('a ByteLevel decoder mixed with other decoders is not supported');
@@ -39,7 +40,7 @@ function flatten(spec: DecoderSpec): DecoderSpec[] {
 const utf8 = new TextEncoder();
 
 /** The bytes one vocabulary entry decodes to under the plan. */
-export function tokenBytesOf(token: string, plan: DecoderPlan, isAdded: boolean): Uint8Array {
+export function tokenBytesOf(token: string, plan: DetokenizerPlan, isAdded: boolean): Uint8Array {
   if (isAdded) return utf8.encode(token);
   if (plan.kind === 'byte-level') return byteLevelBytes(token) ?? utf8.encode(token);
   const byte = /^<0x([0-9A-Fa-f]{2})>$/.exec(token);
@@ -48,8 +49,8 @@ export function tokenBytesOf(token: string, plan: DecoderPlan, isAdded: boolean)
 }
 
 /** Decodes a stream of token ids, returning text only once its characters are complete. */
-export class StreamDecoder {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+export class StreamDetokenizer {
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
   private stripLeft: number;
 
   constructor(
@@ -60,17 +61,17 @@ export class StreamDecoder {
   }
 
   push(id: number): string {
-    return this.strip(this.decoder.decode(this.bytesOf(id), { stream: true }));
+    return this.strip(this.utf8.decode(this.bytesOf(id), { stream: true }));
   }
 
   /** Raw bytes (part of a token, e.g. after token healing took its start). */
   pushBytes(bytes: Uint8Array): string {
-    return this.strip(this.decoder.decode(bytes, { stream: true }));
+    return this.strip(this.utf8.decode(bytes, { stream: true }));
   }
 
   /** Ends the stream; incomplete trailing bytes become U+FFFD. */
   flush(): string {
-    return this.strip(this.decoder.decode());
+    return this.strip(this.utf8.decode());
   }
 
   private strip(text: string): string {

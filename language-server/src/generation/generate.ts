@@ -2,7 +2,7 @@
 // until a stop token, a stop rule or the token limit. Greedy decoding also tries drafts copied from the
 // prompt (drafts.ts), verified k at a time. Pure of editor concerns.
 import type { Tokenizer } from '../tokenizer/tokenizer';
-import { StreamDecoder } from '../tokenizer/decoder';
+import { StreamDetokenizer } from '../tokenizer/detokenizer';
 import { lookupDraft } from './drafts';
 import { applyChain, argmaxOf, logProb, sampleOf, type LogitsProcessor } from './processors';
 import type { StopRule } from './stops';
@@ -61,7 +61,7 @@ export async function generate(model: SequenceModel, tok: Tokenizer, prompt: rea
   const pre = await model.prefill(prompt);
   const t1 = performance.now();
   const tokens: number[] = [];
-  const decoder = new StreamDecoder((id) => tok.tokenBytes(id), 0);
+  const detokenizer = new StreamDetokenizer((id) => tok.tokenBytes(id), 0);
   const work = new Float32Array(pre.logits.length);
   let bytesToSkip = o.healedBytes ?? 0;
   let text = '';
@@ -93,7 +93,7 @@ export async function generate(model: SequenceModel, tok: Tokenizer, prompt: rea
       bytes = bytes.subarray(skip);
       bytesToSkip -= skip;
     }
-    text += decoder.pushBytes(bytes);
+    text += detokenizer.pushBytes(bytes);
     const cut = o.stop?.(text);
     if (cut !== null && cut !== undefined) {
       text = text.slice(0, cut);
@@ -136,7 +136,7 @@ export async function generate(model: SequenceModel, tok: Tokenizer, prompt: rea
     if (done) break;
     if (j < draft.length) model.rewind(fed + 1 + j);
   }
-  if (stoppedBy !== 'rule') text += decoder.flush();
+  if (stoppedBy !== 'rule') text += detokenizer.flush();
   return {
     text,
     tokens,

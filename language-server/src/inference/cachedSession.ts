@@ -1,8 +1,8 @@
 // A decoder that remembers the sequence its KV cache holds, so each request re-runs only the tokens
 // after the longest prefix it shares with that sequence (prompt and last completion included).
-import type { SequenceModel } from '../decoding/generate';
-import type { Decoder } from './decoder';
-import { commonPrefix } from './kvCache';
+import type { SequenceModel } from '../generation/generate';
+import type { Decoder } from '../model/decoder';
+import { commonPrefix } from '../model/kvCache';
 
 export interface Prefill {
   /** Logits of the prompt's last position. */
