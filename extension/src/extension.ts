@@ -13,6 +13,7 @@ import { TokenCount } from './lens/tokenCount';
 import { type LensSnapshot, TokenLens } from './lens/tokenLens';
 import { StatusBar } from './statusBar';
 import type { StatusView, ServerPhase } from './statusModel';
+import { declaredSettings } from './settingsSnapshot';
 import { ServerSupervisor } from './supervisor';
 
 /** What `activate` returns: lets tests (and other extensions) see what the user sees. */
@@ -27,7 +28,7 @@ let supervisor: ServerSupervisor | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<TesseraApi> {
   const output = vscode.window.createOutputChannel('Tessera', { log: true });
   const statusBar = new StatusBar();
-  supervisor = new ServerSupervisor(context.asAbsolutePath('dist/server.js'), output);
+  supervisor = new ServerSupervisor(context.asAbsolutePath('dist/server.js'), output, declaredSettings(context.extension.packageJSON));
   const server = supervisor;
   context.subscriptions.push(output, statusBar, server.onDidChange((s) => statusBar.update(s)));
   statusBar.update(server.status());

@@ -24,6 +24,7 @@ import {
 } from '../../language-server/src/lsp_ext';
 import { TypingRhythm } from './completion/typingRhythm';
 import { CrashPolicy } from './crashPolicy';
+import { settingsSnapshot } from './settingsSnapshot';
 import { RECENT_CRASH_MS, type ServerPhase, type StatusInput } from './statusModel';
 
 /**
@@ -53,6 +54,8 @@ export class ServerSupervisor implements vscode.Disposable {
   constructor(
     private readonly serverModule: string,
     private readonly output: vscode.LogOutputChannel,
+    /** The setting keys the extension declares (package.json): all of them go to the server. */
+    private readonly settingKeys: readonly string[],
   ) {
     this.typing = vscode.workspace.onDidChangeTextDocument((e) => {
       if (e.contentChanges.length && e.document === vscode.window.activeTextEditor?.document) this.rhythm.keystroke(Date.now());
@@ -131,7 +134,7 @@ export class ServerSupervisor implements vscode.Disposable {
     };
     const initializationOptions: InitializationOptions = {
       logLevel: config.get<LogLevel>('server.logLevel', 'info'),
-      settings: settingsSnapshot(),
+      settings: this.settings(),
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
@@ -162,7 +165,7 @@ export class ServerSupervisor implements vscode.Disposable {
     // Push the settings on every change (VS Code leaves out restricted ones in untrusted workspaces).
     const configWatch = vscode.workspace.onDidChangeConfiguration((e) => {
       if (this.client !== client || !e.affectsConfiguration('tessera') || !client.isRunning()) return;
-      void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { tessera: settingsSnapshot() } });
+      void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { tessera: this.settings() } });
     });
     client.onDidChangeState((e) => {
       if (e.newState === State.Stopped && this.client !== client) configWatch.dispose();
@@ -194,6 +197,12 @@ export class ServerSupervisor implements vscode.Disposable {
       this.emit();
     });
     return client;
+  }
+
+  /** The `tessera` settings as plain data (VS Code leaves out restricted ones in untrusted workspaces). */
+  private settings(): Record<string, unknown> {
+    const config = vscode.workspace.getConfiguration('tessera');
+    return settingsSnapshot(this.settingKeys, (key) => config.get(key));
   }
 
   private onServerClosed(): CloseHandlerResult {
@@ -232,34 +241,4 @@ export class ServerSupervisor implements vscode.Disposable {
   private emit(): void {
     this.changed.fire(this.status());
   }
-}
-
-/** The `tessera` settings as plain data, in the shape the server reads (see TesseraSettings). */
-function settingsSnapshot(): Record<string, unknown> {
-  const c = vscode.workspace.getConfiguration('tessera');
-  return {
-    server: { logLevel: c.get('server.logLevel') },
-    tokenizer: c.get('tokenizer'),
-    tokenizerDirectories: c.get('tokenizerDirectories'),
-    compareTokenizers: c.get('compareTokenizers'),
-    tokens: { maxFileMB: c.get('tokens.maxFileMB') },
-    diagnostics: {
-      normalization: c.get('diagnostics.normalization'),
-      invisible: c.get('diagnostics.invisible'),
-      straddle: c.get('diagnostics.straddle'),
-    },
-    model: { path: c.get('model.path'), precision: c.get('model.precision'), threads: c.get('model.threads') },
-    completion: {
-      enabled: c.get('completion.enabled'),
-      maxTokens: c.get('completion.maxTokens'),
-      minConfidence: c.get('completion.minConfidence'),
-      fimTemplate: c.get('completion.fimTemplate'),
-      fimOrder: c.get('completion.fimOrder'),
-      prefixTokens: c.get('completion.prefixTokens'),
-      suffixTokens: c.get('completion.suffixTokens'),
-      temperature: c.get('completion.temperature'),
-      topP: c.get('completion.topP'),
-      tokenHealing: c.get('completion.tokenHealing'),
-    },
-  };
 }

@@ -5,7 +5,7 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserv
 /** What the client passes in `initialize.initializationOptions`. */
 export interface InitializationOptions {
   logLevel?: LogLevel;
-  /** The `tessera` settings section (see TesseraSettings for what the server reads of it). */
+  /** The `tessera` settings section (language-server/src/settings.ts reads it). */
   settings?: unknown;
 }
 
@@ -84,46 +84,7 @@ export const documentStatsRequest = new RequestType<DocumentStatsParams, Documen
   'tessera/documentStats',
 );
 
-// ── Token Lens ────────────────────────────────────────────────────────────────────────────────
-
-/** The `tessera` settings the server reads (sent in initializationOptions and on every change). */
-export interface TesseraSettings {
-  /** A tokenizer.json path, a folder holding one, or a name found in tokenizerDirectories. */
-  tokenizer: string;
-  /** Folders whose subfolders hold tokenizer.json files, each named after its subfolder. */
-  tokenizerDirectories: string[];
-  /** Tokenizers for Compare Tokenizers (names or paths); empty: every one found. */
-  compareTokenizers: string[];
-  /** Files above this size are not tokenized whole (the lens still shows visible text). */
-  maxFileMB: number;
-  diagnostics: { normalization: boolean; invisible: boolean; straddle: boolean };
-  model: ModelSettings;
-  completion: CompletionSettings;
-}
-
-export interface ModelSettings {
-  /** A model folder (tokenizer.json, config.json, an ONNX decoder); empty: the embedded default. */
-  path: string;
-  precision: 'fp32' | 'quantized';
-  /** onnxruntime intra-op threads. */
-  threads: number;
-}
-
-export interface CompletionSettings {
-  enabled: boolean;
-  maxTokens: number;
-  /** Completions whose confidence (geometric mean token probability) is below this are not shown. */
-  minConfidence: number;
-  /** 'auto' (detected from the tokenizer) or a family name (prompt/fim.ts). */
-  fimTemplate: string;
-  fimOrder: 'auto' | 'psm' | 'spm';
-  prefixTokens: number;
-  suffixTokens: number;
-  /** 0: greedy. */
-  temperature: number;
-  topP: number;
-  tokenHealing: boolean;
-}
+// ── Completions ──────────────────────────────────────────────────────────────────────────────
 
 /** What one inline completion cost and how sure the model was (pushed after each request). */
 export interface CompletionInfo {
@@ -140,6 +101,8 @@ export interface CompletionInfo {
 }
 
 export const completionInfoNotification = new NotificationType<CompletionInfo>('tessera/completionInfo');
+
+// ── Token Lens ────────────────────────────────────────────────────────────────────────────────
 
 /** Tokens are sent as parallel arrays; offsets are UTF-16 code units into the document. */
 export interface TokenRun {

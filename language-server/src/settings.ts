@@ -1,11 +1,51 @@
+// The `tessera` settings the server reads: their types, defaults and reader, in the shape package.json
+// declares them (`tessera.tokens.maxFileMB` is `tokens.maxFileMB` here). package.json is where the
+// editor learns them; a unit test holds its defaults equal to these.
 import { homedir } from 'node:os';
-import type { TesseraSettings } from './lsp_ext';
+
+export interface TesseraSettings {
+  /** A tokenizer.json path, a folder holding one, or a name found in tokenizerDirectories. */
+  tokenizer: string;
+  /** Folders whose subfolders hold tokenizer.json files, each named after its subfolder. */
+  tokenizerDirectories: string[];
+  /** Tokenizers for Compare Tokenizers (names or paths); empty: every one found. */
+  compareTokenizers: string[];
+  /** Files above this many million characters are not tokenized whole (the lens still shows visible text). */
+  tokens: { maxFileMB: number };
+  diagnostics: { normalization: boolean; invisible: boolean; straddle: boolean };
+  model: ModelSettings;
+  completion: CompletionSettings;
+}
+
+export interface ModelSettings {
+  /** A model folder (tokenizer.json, config.json, an ONNX decoder); empty: the embedded default. */
+  path: string;
+  precision: 'fp32' | 'quantized';
+  /** onnxruntime intra-op threads. */
+  threads: number;
+}
+
+export interface CompletionSettings {
+  enabled: boolean;
+  maxTokens: number;
+  /** Completions whose confidence (geometric mean token probability) is below this are not shown. */
+  minConfidence: number;
+  /** 'auto' (detected from the tokenizer) or a family name (prompt/fim.ts). */
+  fimTemplate: string;
+  fimOrder: 'auto' | 'psm' | 'spm';
+  prefixTokens: number;
+  suffixTokens: number;
+  /** 0: greedy. */
+  temperature: number;
+  topP: number;
+  tokenHealing: boolean;
+}
 
 export const DEFAULT_SETTINGS: TesseraSettings = {
   tokenizer: '',
   tokenizerDirectories: [],
   compareTokenizers: [],
-  maxFileMB: 8,
+  tokens: { maxFileMB: 8 },
   diagnostics: { normalization: true, invisible: true, straddle: true },
   model: { path: '', precision: 'fp32', threads: 1 },
   completion: {
@@ -27,12 +67,10 @@ const positive = (v: unknown): number | undefined => (typeof v === 'number' && v
 /** `~/models/x` as users write it in settings. */
 const expandHome = (p: string): string => (p === '~' || p.startsWith('~/') ? homedir() + p.slice(1) : p);
 
-/**
- * Settings from the `tessera` section as VS Code shapes it (`tokens.maxFileMB`,
- * `diagnostics.invisible`, ...), with defaults for what is missing or malformed.
- */
+/** Settings from the `tessera` section as VS Code shapes it, with defaults for what is missing or malformed. */
 export function readSettings(raw: unknown): TesseraSettings {
   const r = (raw ?? {}) as Record<string, unknown>;
+  const t = (r.tokens ?? {}) as Record<string, unknown>;
   const d = (r.diagnostics ?? {}) as Record<string, unknown>;
   const m = (r.model ?? {}) as Record<string, unknown>;
   const c = (r.completion ?? {}) as Record<string, unknown>;
@@ -43,7 +81,7 @@ export function readSettings(raw: unknown): TesseraSettings {
     tokenizer: typeof r.tokenizer === 'string' ? r.tokenizer.trim() : '',
     tokenizerDirectories: strings(r.tokenizerDirectories),
     compareTokenizers: strings(r.compareTokenizers),
-    maxFileMB: positive((r.tokens as Record<string, unknown> | undefined)?.maxFileMB) ?? DEFAULT_SETTINGS.maxFileMB,
+    tokens: { maxFileMB: positive(t.maxFileMB) ?? DEFAULT_SETTINGS.tokens.maxFileMB },
     diagnostics: {
       normalization: bool(d.normalization, true),
       invisible: bool(d.invisible, true),

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { declaredSettings, settingsSnapshot } from '../../extension/src/settingsSnapshot';
 import { DEFAULT_SETTINGS, readSettings } from '../../language-server/src/settings';
+import { repoRoot } from '../../scripts/lib/repoRoot';
 
 test('completion and model settings: defaults for what is missing or malformed, ~ expanded', () => {
   assert.deepEqual(readSettings(undefined).completion, DEFAULT_SETTINGS.completion);
@@ -18,4 +22,32 @@ test('completion and model settings: defaults for what is missing or malformed, 
   assert.equal(s.completion.topP, DEFAULT_SETTINGS.completion.topP);
   assert.equal(s.completion.tokenHealing, false);
   assert.equal(s.completion.fimTemplate, 'starcoder2');
+});
+
+test("package.json declares every setting the server reads, with the server's defaults", () => {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    contributes: { configuration: { properties: Record<string, { default?: unknown }> } };
+  };
+  const declared = pkg.contributes.configuration.properties;
+  const keys = declaredSettings(pkg);
+  // What the client sends when nothing is set: each declared default, nested as VS Code nests it.
+  const sent = settingsSnapshot(keys, (key) => declared[`tessera.${key}`]!.default);
+  assert.deepEqual(readSettings(sent), DEFAULT_SETTINGS);
+  // Each of the server's settings, leaf by leaf, is declared with the same default.
+  const leaves = (o: object, path: string[] = []): Array<[string, unknown]> =>
+    Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v) ? leaves(v, [...path, k]) : [[[...path, k].join('.'), v] as [string, unknown]]));
+  for (const [key, value] of leaves(DEFAULT_SETTINGS)) {
+    assert.ok(`tessera.${key}` in declared, `package.json does not declare tessera.${key}`);
+    assert.deepEqual(declared[`tessera.${key}`]!.default, value, `tessera.${key}`);
+  }
+  // The rest are the client's own.
+  const serverKeys = new Set(leaves(DEFAULT_SETTINGS).map(([k]) => k));
+  assert.deepEqual(keys.filter((k) => !serverKeys.has(k)).sort(), ['lens.whitespaceGlyphs', 'server.logLevel', 'server.restartLimit', 'server.restartWindowSeconds', 'trace.server']);
+});
+
+test('the settings snapshot nests dotted keys and leaves out what is unset', () => {
+  const values: Record<string, unknown> = { tokenizer: 'x', 'tokens.maxFileMB': 2, 'completion.topP': 0.5, 'model.path': undefined };
+  assert.deepEqual(settingsSnapshot(Object.keys(values), (k) => values[k]), { tokenizer: 'x', tokens: { maxFileMB: 2 }, completion: { topP: 0.5 } });
+  assert.deepEqual(declaredSettings({ contributes: { configuration: { properties: { 'tessera.a.b': {}, 'other.c': {} } } } }), ['a.b']);
+  assert.deepEqual(declaredSettings({}), []);
 });

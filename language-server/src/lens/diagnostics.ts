@@ -1,6 +1,6 @@
 // Tokenization anomalies as diagnostics: what the model sees differs from what the file holds.
 // Pure: text, tokens and syntax leaves in, findings (UTF-16 offsets) out.
-import type { TesseraSettings } from '../lsp_ext';
+import type { TesseraSettings } from '../settings';
 import type { Leaf } from '../syntax/parser';
 import { straddlingTokens } from '../syntax/subtokens';
 import type { Encoding, Tokenizer } from '../tokenizer/tokenizer';

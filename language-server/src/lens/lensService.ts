@@ -11,7 +11,6 @@ import {
   type CompareRow,
   type CountParams,
   type CountResult,
-  type TesseraSettings,
   type TokenAtParams,
   type TokenAtResult,
   type TokenizerStatus,
@@ -19,7 +18,7 @@ import {
   type TokensParams,
   type TokensResult,
 } from '../lsp_ext';
-import { DEFAULT_SETTINGS } from '../settings';
+import { DEFAULT_SETTINGS, type TesseraSettings } from '../settings';
 import { grammarFor } from '../syntax/languages';
 import { type Leaf, SyntaxDocument, SyntaxService } from '../syntax/parser';
 import { TokenizedText } from '../tokenizer/incremental';
@@ -79,7 +78,7 @@ export class LensService implements DocumentListener {
     const tokenizerChanged =
       before.tokenizer !== settings.tokenizer ||
       before.tokenizerDirectories.join('\n') !== settings.tokenizerDirectories.join('\n') ||
-      before.maxFileMB !== settings.maxFileMB ||
+      before.tokens.maxFileMB !== settings.tokens.maxFileMB ||
       this.tokenizer === undefined;
     if (tokenizerChanged) this.loadTokenizer();
     for (const uri of this.docs.keys()) this.scheduleDiagnostics(uri);
@@ -168,10 +167,10 @@ export class LensService implements DocumentListener {
     state.tokens = undefined;
     state.tooLarge = undefined;
     if (!this.tokenizer) return;
-    const limit = this.settings.maxFileMB * 1_000_000;
+    const limit = this.settings.tokens.maxFileMB * 1_000_000;
     // Runs on every edit of a file over the limit: look at its length only.
     if (doc.length > limit) {
-      state.tooLarge = `the file is ${(doc.length / 1e6).toFixed(1)} M characters, over the ${this.settings.maxFileMB} MB limit (tessera.tokens.maxFileMB)`;
+      state.tooLarge = `the file is ${(doc.length / 1e6).toFixed(1)} M characters, over the ${this.settings.tokens.maxFileMB} MB limit (tessera.tokens.maxFileMB)`;
       return;
     }
     const started = Date.now();
