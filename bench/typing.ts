@@ -13,12 +13,14 @@ import { readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, join } from 'node:path';
 import { CompletionService } from '../language-server/src/completion/service';
+import { documentOf } from '../language-server/src/completion/window';
 import { generate, type SequenceModel } from '../language-server/src/generation/generate';
 import { suppress } from '../language-server/src/generation/processors';
 import { CachedSession } from '../language-server/src/inference/cachedSession';
 import type { Decoder } from '../language-server/src/model/decoder';
 import { openDecoder } from '../language-server/src/model/openDecoder';
 import { openModelFolder } from '../language-server/src/model/folder';
+import { TokenizerRegistry } from '../language-server/src/tokenizer/registry';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { DEFAULT_SETTINGS } from '../language-server/src/settings';
 import { SyntaxService } from '../language-server/src/syntax/parser';
@@ -113,15 +115,16 @@ async function main(): Promise<void> {
     model: { ...DEFAULT_SETTINGS.model, path: modelDir, precision },
     completion: { ...DEFAULT_SETTINGS.completion, minConfidence: 0 },
   };
-  const service = new CompletionService(settings, undefined, join(root, 'dist', 'worker.js'));
+  const tokenizers = new TokenizerRegistry({ name: basename(modelDir), path: join(modelDir, 'tokenizer.json') });
+  const service = new CompletionService(settings, tokenizers, undefined, join(root, 'dist', 'worker.js'));
   await service.configure(settings);
   if (service.status.state !== 'ready') throw new Error(service.status.error ?? 'model not loaded');
   // The same pipeline without prompt-lookup drafts, in a worker (and cache) of its own.
-  const undrafted = new CompletionService(settings, undefined, join(root, 'dist', 'worker.js'));
+  const undrafted = new CompletionService(settings, tokenizers, undefined, join(root, 'dist', 'worker.js'));
   undrafted.maxDraft = 0;
   await undrafted.configure(settings);
   // The same pipeline through the onnxruntime-node binding, which copies the cache in and out per run.
-  const binding = new CompletionService(settings, undefined, join(root, 'dist', 'worker.js'));
+  const binding = new CompletionService(settings, tokenizers, undefined, join(root, 'dist', 'worker.js'));
   binding.engine = 'binding';
   await binding.configure(settings);
   if (!/updated in place/.test(service.status.description ?? '') || !/copied per run/.test(binding.status.description ?? '')) {
@@ -147,7 +150,7 @@ async function main(): Promise<void> {
     return { file, full, start, end: Math.min(full.length, start + KEYS), parser: grammar ? await syntax.parser(grammar) : undefined };
   }));
   const inputAt = (r: (typeof replays)[number], k: number) =>
-    ({ uri: `file:///${r.file}`, path: r.file, text: r.full.slice(0, r.start + k) + r.full.slice(r.end), offset: r.start + k, parser: r.parser });
+    ({ uri: `file:///${r.file}`, path: r.file, document: documentOf(r.full.slice(0, r.start + k) + r.full.slice(r.end)), offset: r.start + k, syntax: r.parser && { parser: r.parser } });
   // Steady decoding first, on prompts the server builds at 5 points per file, while this process is
   // still quiet (the replay's engines and transformers.js leave threads and a large heap behind).
   for (const r of replays) {

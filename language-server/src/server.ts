@@ -21,15 +21,12 @@ import {
   tokenAtRequest,
   tokensRequest,
 } from './lsp_ext';
+import { DEFAULT_TOKENIZER } from './defaultModel';
 import { DEFAULT_SETTINGS, readSettings } from './settings';
+import { TokenizerRegistry } from './tokenizer/registry';
 import { documentStats } from './documents/stats';
 import { probeOnnxRuntime } from './model/onnxProbe';
 import { VERSION } from './version';
-
-/** Files up to this many characters go to completion whole; larger ones as a window around the cursor. */
-const WHOLE_FILE = 512 * 1024;
-const WINDOW_BEFORE = 192 * 1024;
-const WINDOW_AFTER = 32 * 1024;
 
 export interface ServerOptions {
   /** Injected in tests; by default loads onnxruntime-node. */
@@ -48,14 +45,18 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const startedAt = new Date();
   const logger = new Logger(connection.console);
   const documents = new DocumentStore();
-  const lens = new LensService(connection, documents, logger, options.wasmDir ?? join(__dirname, 'wasm'));
+  // One owner each, shared by the lens and completions: grammars and tokenizers load once.
+  const syntax = SyntaxService.create(options.wasmDir ?? join(__dirname, 'wasm')).catch((err: unknown) => {
+    logger.warn(`syntax trees are off: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  });
+  const tokenizers = new TokenizerRegistry(DEFAULT_TOKENIZER);
+  const lens = new LensService(connection, documents, logger, tokenizers, syntax);
   documents.listen({ opened: () => undefined, changed: () => undefined, closed: (uri) => completion.forget(uri) });
-  const wasmDir = options.wasmDir ?? join(__dirname, 'wasm');
-  const syntax = SyntaxService.create(wasmDir).catch(() => undefined);
   let onnxruntime: OnnxRuntimeInfo = { available: false, error: 'not probed yet' };
   let health: Health = { state: 'warning', message: 'Starting' };
   let workspaceFolders: string[] = [];
-  const completion = new CompletionService(DEFAULT_SETTINGS, (status) => setHealth(assessHealth(onnxruntime, status)), options.workerFile);
+  const completion = new CompletionService(DEFAULT_SETTINGS, tokenizers, (status) => setHealth(assessHealth(onnxruntime, status)), options.workerFile);
 
   const setHealth = (next: Health): void => {
     health = next;
@@ -105,21 +106,16 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.languages.inlineCompletion.on(async (params, token) => {
     const doc = documents.get(params.textDocument.uri);
     if (!doc || !onnxruntime.available) return null;
-    // The prompt needs a few KB around the cursor: a large file is not copied whole per keystroke
-    // (and is not parsed: the syntax check is for files up to WHOLE_FILE).
-    const cursor = doc.offsetAt(params.position);
-    // The window starts on a 64K grid, at a line start: it stays put while typing, so the prompt does too.
-    const from = doc.length > WHOLE_FILE ? lineStartAfter(doc, Math.max(0, Math.floor((cursor - WINDOW_BEFORE) / 65536) * 65536)) : 0;
-    const text = doc.length > WHOLE_FILE ? doc.slice(from, Math.min(doc.length, cursor + WINDOW_AFTER)) : doc.getText();
-    const offset = cursor - from;
-    const grammar = grammarFor(doc.languageId, params.textDocument.uri);
-    const service = grammar && doc.length <= WHOLE_FILE ? await syntax : undefined;
-    const parser = service && grammar ? await service.parser(grammar).catch(() => undefined) : undefined;
-    // The lens keeps the document's tree edit by edit: the syntax check starts from a copy of it.
-    const tree = parser && from === 0 ? lens.syntaxTreeCopy(doc.uri, text) : undefined;
+    const version = doc.version;
+    const grammar = grammarFor(doc.languageId, doc.uri);
+    const parser = grammar ? await (await syntax)?.parser(grammar).catch(() => undefined) : undefined;
+    if (doc.version !== version) return null; // edited while the grammar loaded: a newer request follows
+    // The lens keeps the document's tree edit by edit: the syntax check starts from a copy of it
+    // (complete() reads the document at once, so text and tree agree).
+    const tree = parser ? lens.syntaxTreeCopy(doc.uri) : undefined;
     try {
       const r = await completion.complete(
-        { uri: doc.uri, path: displayPath(doc.uri, workspaceFolders), text, offset, parser, tree },
+        { uri: doc.uri, path: displayPath(doc.uri, workspaceFolders), document: doc, offset: doc.offsetAt(params.position), syntax: parser && { parser, tree } },
         { onCancel: (f) => token.onCancellationRequested(f) },
       );
       if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
@@ -171,12 +167,6 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onDidCloseTextDocument((params) => documents.close(params));
   connection.onShutdown(() => completion.dispose());
   connection.listen();
-}
-
-function lineStartAfter(doc: { slice(a: number, b: number): string; length: number }, pos: number): number {
-  if (pos === 0) return 0;
-  const nl = doc.slice(pos, Math.min(doc.length, pos + 65536)).indexOf('\n');
-  return nl < 0 ? pos : pos + nl + 1;
 }
 
 function uriToPath(uri: string): string | undefined {

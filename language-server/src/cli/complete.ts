@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { CompletionService } from '../completion/service';
+import { documentOf } from '../completion/window';
+import { DEFAULT_TOKENIZER } from '../defaultModel';
 import { DEFAULT_SETTINGS } from '../settings';
 import { grammarFor } from '../syntax/languages';
 import { SyntaxService } from '../syntax/parser';
+import { TokenizerRegistry } from '../tokenizer/registry';
 import { type Command, parseArgs, UsageError } from './command';
-import { join } from 'node:path';
 
 /** LINE:COL, both 1-based, COL in UTF-16 code units as editors count them. */
 export function offsetOf(text: string, at: string): number {
@@ -53,14 +55,15 @@ export const completeCommand: Command = {
       model: { ...DEFAULT_SETTINGS.model, path: options.get('model') ? resolve(options.get('model')!) : '', precision: precision as 'fp32' | 'quantized' },
       completion: { ...DEFAULT_SETTINGS.completion, maxTokens },
     };
-    const service = new CompletionService(settings, undefined, join(__dirname, 'worker.js'));
+    const service = new CompletionService(settings, new TokenizerRegistry(DEFAULT_TOKENIZER), undefined, join(__dirname, 'worker.js'));
     try {
       await service.configure(settings);
       if (service.status.state !== 'ready') throw new Error(service.status.error ?? 'the model did not load');
       const grammar = grammarFor('', file);
       const syntax = grammar ? await SyntaxService.create(join(__dirname, 'wasm')).catch(() => undefined) : undefined;
       const parser = syntax && grammar ? await syntax.parser(grammar).catch(() => undefined) : undefined;
-      const r = await service.complete({ uri: `file://${resolve(file)}`, path: basename(file), text, offset, parser });
+      const uri = `file://${resolve(file)}`;
+      const r = await service.complete({ uri, path: basename(file), document: documentOf(text), offset, syntax: parser && { parser } });
       if (!r) throw new Error(service.status.error ?? 'the completion was cancelled');
       if (flags.has('json')) {
         io.out(`${JSON.stringify({ completion: r.text, tokens: r.tokens, confidence: round(r.confidence, 4), prefillTokens: r.prefillTokens,

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { escapeToken } from '../lens/tokenText';
+import { DEFAULT_TOKENIZER } from '../defaultModel';
 import { TokenizerRegistry } from '../tokenizer/registry';
 import { type Command, parseArgs, UsageError } from './command';
 
@@ -29,7 +30,7 @@ export const tokensCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `one FILE, not ${positionals.length}` : 'which FILE?');
     const spec = options.get('tokenizer') ?? ''; // '': the default model's tokenizer
     const dirs = (options.get('tokenizer-dir') ?? process.env.TESSERA_TOKENIZER_DIRS ?? '').split(':').filter(Boolean);
-    const registry = new TokenizerRegistry();
+    const registry = new TokenizerRegistry(DEFAULT_TOKENIZER);
     const tokenizer = registry.load(registry.resolve(spec, dirs));
     const file = positionals[0]!;
     const text = file === '-' ? readFileSync(0, 'utf8') : readSource(file);

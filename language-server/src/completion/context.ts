@@ -10,6 +10,8 @@ export interface Budget {
 
 export interface CursorContext {
   prefix: string;
+  /** The prefix's tokens (encoded once here; the prompt uses them as they are). */
+  prefixIds: number[];
   suffix: string;
   /** Document offset where the prefix starts. */
   prefixStart: number;
@@ -29,15 +31,18 @@ export class PrefixAnchors {
     // Rough first cut by characters (code averages 3-4 characters a token), then exact by tokens.
     const roughChars = budget.prefixTokens * 6;
     if (offset - start > roughChars) start = lineStartAtOrAfter(text, offset - roughChars);
-    if (tok.countTokens(text.slice(start, offset)) > budget.prefixTokens) {
+    let prefixIds = tok.encodeIds(text.slice(start, offset));
+    if (prefixIds.length > budget.prefixTokens) {
       // Overflow: move to where 3/4 of the budget is left, so the next moves are many keystrokes away.
       start = fitFromEnd(text, start, offset, tok, Math.floor(budget.prefixTokens * 0.75));
+      prefixIds = tok.encodeIds(text.slice(start, offset));
     } else if (start > 0 && !this.anchors.has(uri)) {
       start = fitFromEnd(text, 0, offset, tok, budget.prefixTokens);
+      prefixIds = tok.encodeIds(text.slice(start, offset));
     }
     this.anchors.set(uri, start);
     const suffixEnd = fitSuffix(text, offset, tok, budget.suffixTokens);
-    return { prefix: text.slice(start, offset), suffix: text.slice(offset, suffixEnd), prefixStart: start };
+    return { prefix: text.slice(start, offset), prefixIds, suffix: text.slice(offset, suffixEnd), prefixStart: start };
   }
 }
 

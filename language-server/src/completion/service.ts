@@ -1,36 +1,33 @@
-// Inline completion, from a document and a cursor to the text to show:
-//   document → context (prefix/suffix in budget) → FIM prompt (+ token healing) → worker (model, decoder)
-//   → syntax and suffix trimming → confidence gate.
+// Inline completion, from a document and a cursor to the text to show, in named steps:
+//   window (the part of the document read) → context (prefix and suffix within token budgets)
+//   → prompt (the family's FIM template) → generate (the inference worker: healing, model, decoding
+//   loop, stop rules) → post-process (syntax cut, suffix overlap, indentation) → gate (confidence).
 // Editor-agnostic: the LSP handler and the CLI both call complete().
-import { basename, join } from 'node:path';
-import type { Parser, Tree } from 'web-tree-sitter';
-import { planHealing, VocabIndex } from '../generation/healing';
-import { trimSuffixOverlap } from '../generation/stops';
-import type { ModelStatus } from '../lsp_ext';
-import type { CompletionSettings, ModelSettings } from '../settings';
-import { openModelFolder } from '../model/folder';
+import { basename } from 'node:path';
+import { DEFAULT_MODEL } from '../defaultModel';
 import { ModelHost } from '../inference/host';
-import type { Engine } from '../model/decoder';
 import type { ModelInfo } from '../inference/protocol';
-import { buildFimPrompt, detectFimTemplate, type FimOrder, type FimTemplate } from '../prompt/fim';
-import { Tokenizer } from '../tokenizer/tokenizer';
-import { PrefixAnchors } from './context';
-import { completionShape, indentUnit, matchIndentation } from './shape';
-import { syntaxCut } from './syntaxCut';
-
-/** The embedded default model, shipped beside the bundles (dist/ → ../models/tessera-tiny). */
-export const DEFAULT_MODEL_DIR = join(__dirname, '..', 'models', 'tessera-tiny');
+import type { ModelStatus } from '../lsp_ext';
+import type { Engine } from '../model/decoder';
+import { openModelFolder } from '../model/folder';
+import { buildFimPrompt, detectFimTemplate, type FimOrder, type FimPrompt, type FimTemplate } from '../prompt/fim';
+import type { CompletionSettings, ModelSettings } from '../settings';
+import type { TokenizerRegistry } from '../tokenizer/registry';
+import { packTokenTable } from '../tokenizer/tokenTable';
+import type { Tokenizer } from '../tokenizer/tokenizer';
+import { type CursorContext, PrefixAnchors } from './context';
+import { type DocumentSyntax, gate, postProcess } from './postProcess';
+import { type CompletionShape, completionShape } from './shape';
+import { completionWindow, type DocumentText, type TextWindow } from './window';
 
 export interface CompletionInput {
   uri: string;
   /** Path shown to the model as the file's name (workspace-relative when known). */
   path: string;
-  text: string;
+  document: DocumentText;
   offset: number;
-  /** Tree-sitter parser of the document's language, for the syntax check of multi-line completions. */
-  parser?: Parser;
-  /** The document's own tree for `text`, when one is kept (the check then starts from it, not a parse). */
-  tree?: Tree;
+  /** The document's syntax, for the check of multi-line completions (whole files only). */
+  syntax?: DocumentSyntax;
 }
 
 export interface CompletionResult {
@@ -44,9 +41,9 @@ export interface CompletionResult {
   reusedTokens: number;
   latencyMs: number;
   multiline: boolean;
-  /** What the model wrote before trimming. */
+  /** What the model wrote before post-processing. */
   raw: string;
-  /** The prompt's token ids (after token healing's back-off). */
+  /** The prompt's token ids as they ran (after token healing's back-off). */
   prompt: number[];
   /** Worker time: prompt run, then the token-by-token part. */
   prefillMs: number;
@@ -57,10 +54,9 @@ export interface CompletionResult {
   accepted: number;
 }
 
-interface Loaded {
+interface LoadedModel {
   info: ModelInfo;
   tokenizer: Tokenizer;
-  index: VocabIndex;
   template: FimTemplate | undefined;
   order: FimOrder;
   stopIds: number[];
@@ -70,7 +66,7 @@ interface Loaded {
 
 export class CompletionService {
   private readonly host: ModelHost;
-  private loaded: Loaded | undefined;
+  private loaded: LoadedModel | undefined;
   private loading: Promise<void> | undefined;
   private modelKey = '';
   private readonly anchors = new PrefixAnchors();
@@ -80,8 +76,10 @@ export class CompletionService {
   /** How the model runs: 'auto' (in-place cache where possible) or 'binding' (the benchmark's comparison). */
   engine: Engine = 'auto';
 
+  /** `tokenizers` is the process's registry (shared with the lens: a tokenizer.json is parsed once). */
   constructor(
     private settings: { model: ModelSettings; completion: CompletionSettings },
+    private readonly tokenizers: TokenizerRegistry,
     private readonly onStatus: (s: ModelStatus) => void = () => undefined,
     workerFile?: string,
   ) {
@@ -102,15 +100,103 @@ export class CompletionService {
     return this.ensureLoaded();
   }
 
+  forget(uri: string): void {
+    this.anchors.forget(uri);
+  }
+
+  /** The completion at `input.offset`, or null when superseded/cancelled or completions are off. */
+  async complete(input: CompletionInput, cancelled: { onCancel(f: () => void): void } = { onCancel: () => undefined }, reuseCache = true): Promise<CompletionResult | null> {
+    const c = this.settings.completion;
+    if (!c.enabled) return null;
+    const t0 = performance.now();
+    // Read now, with the syntax tree the caller copied: the document may change during the awaits.
+    const window = completionWindow(input.document, input.offset);
+    const model = await this.model();
+    if (!model) return null; // the health already says why
+    const context = this.context(model, input.uri, window);
+    const shape = completionShape(window.text, window.offset);
+    const prompt = this.prompt(model, input.path, context);
+    const generated = await this.generate(model, prompt, shape, reuseCache, cancelled);
+    if (!generated) return null;
+    const g = generated.generation;
+    const shown = gate(postProcess(g.text, shape, window, input.syntax), g.confidence, c.minConfidence);
+    const latencyMs = performance.now() - t0;
+    this.status = { ...this.status, lastLatencyMs: latencyMs };
+    return {
+      text: shown.text,
+      shown: !shown.reason,
+      reason: shown.reason,
+      confidence: g.confidence,
+      tokens: g.tokens.length,
+      prefillTokens: g.prefillTokens,
+      reusedTokens: g.reusedTokens,
+      latencyMs,
+      multiline: shape.multiline,
+      raw: g.text,
+      prompt: generated.prompt,
+      prefillMs: g.prefillMs,
+      decodeMs: g.decodeMs,
+      passes: g.passes,
+      drafted: g.drafted,
+      accepted: g.accepted,
+    };
+  }
+
+  /** The loaded model, loading it first if settings asked for another; undefined if it failed. */
+  private async model(): Promise<LoadedModel | undefined> {
+    await this.ensureLoaded();
+    return this.loaded;
+  }
+
+  /** Prefix and suffix around the cursor within the token budgets the model's context leaves. */
+  private context(model: LoadedModel, uri: string, window: TextWindow): CursorContext {
+    const c = this.settings.completion;
+    const room = Math.min(model.info.config.maxPositions, model.info.contextLimit) - c.maxTokens - 24;
+    const suffixTokens = model.template ? Math.min(c.suffixTokens, Math.floor(room / 4)) : 0;
+    return this.anchors.context(uri, window.text, window.offset, model.tokenizer, {
+      prefixTokens: Math.max(16, Math.min(c.prefixTokens, room - suffixTokens)),
+      suffixTokens,
+    });
+  }
+
+  /** The prompt in the model family's FIM format (the prefix alone for a model without one). */
+  private prompt(model: LoadedModel, path: string, ctx: CursorContext): FimPrompt {
+    if (model.template) {
+      return buildFimPrompt(model.template, model.tokenizer, { path, prefix: ctx.prefix, prefixIds: ctx.prefixIds, suffix: ctx.suffix }, model.order);
+    }
+    return { ids: ctx.prefixIds, stopIds: new Set(), prefixStart: 0, prefixEnd: ctx.prefixIds.length };
+  }
+
+  /** The model's text for `prompt` from the inference worker; null if superseded or cancelled. */
+  private async generate(model: LoadedModel, prompt: FimPrompt, shape: CompletionShape, reuseCache: boolean, cancelled: { onCancel(f: () => void): void }) {
+    const c = this.settings.completion;
+    const { id, result } = this.host.generate({
+      prompt: prompt.ids,
+      prefixStart: prompt.prefixStart,
+      prefixEnd: prompt.prefixEnd,
+      healing: c.tokenHealing,
+      stopIds: [...new Set([...model.stopIds, ...prompt.stopIds])],
+      suppressIds: model.suppressIds,
+      maxTokens: shape.multiline ? c.maxTokens : Math.min(c.maxTokens, 48),
+      stop: shape,
+      temperature: c.temperature,
+      topP: c.topP,
+      reuseCache,
+      maxDraft: this.maxDraft,
+    });
+    cancelled.onCancel(() => this.host.cancel(id));
+    return result;
+  }
+
   private ensureLoaded(): Promise<void> {
     const m = this.settings.model;
-    const key = JSON.stringify([m.path || DEFAULT_MODEL_DIR, m.precision, m.threads, this.settings.completion.fimTemplate, this.settings.completion.fimOrder]);
+    const key = JSON.stringify([m.path || DEFAULT_MODEL.dir, m.precision, m.threads, this.settings.completion.fimTemplate, this.settings.completion.fimOrder]);
     // Same settings: whatever happened stands (a folder that failed is not retried per keystroke;
     // a crashed worker clears the key, so the next request loads again).
     if (key === this.modelKey) return this.loading ?? Promise.resolve();
     this.modelKey = key;
     this.loaded = undefined;
-    const loading = this.load(m.path || DEFAULT_MODEL_DIR, m, key).finally(() => {
+    const loading = this.load(m.path || DEFAULT_MODEL.dir, m, key).finally(() => {
       if (this.loading === loading) this.loading = undefined;
     });
     this.loading = loading;
@@ -122,19 +208,22 @@ export class CompletionService {
     this.setStatus({ state: 'loading', name, dir });
     try {
       const folder = openModelFolder(dir, m.precision);
-      const tokenizer = Tokenizer.fromFile(folder.tokenizerPath);
+      const tokenizer = this.tokenizers.load({ name, path: folder.tokenizerPath });
+      if (tokenizer.vocabSize > folder.config.vocabSize) {
+        throw new Error(`tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${folder.config.vocabSize}: they do not belong together`);
+      }
       const c = this.settings.completion;
       const template = detectFimTemplate(tokenizer, c.fimTemplate === 'auto' ? undefined : c.fimTemplate);
       if (c.fimTemplate !== 'auto' && !template) throw new Error(`unknown FIM template "${c.fimTemplate}"`);
-      const info = await this.host.load(dir, m.precision, m.threads, this.engine);
+      const info = await this.host.load({ onnxPath: folder.onnxPath, config: folder.config, vocabulary: packTokenTable(tokenizer) }, m.threads, this.engine);
       if (key !== this.modelKey) return; // settings changed meanwhile: a newer load owns the state
-      const order: FimOrder = template ? (c.fimOrder !== 'auto' && (template.style !== 'codestral') ? c.fimOrder : template.orders[0]!) : 'psm';
+      const order: FimOrder = template ? (c.fimOrder !== 'auto' && template.style !== 'codestral' ? c.fimOrder : template.orders[0]!) : 'psm';
       const stopIds = new Set<number>(info.config.eosTokenIds);
       if (template) for (const s of template.stop) { const id = tokenizer.id(s); if (id !== undefined) stopIds.add(id); }
       const eot = tokenizer.id('<|endoftext|>');
       if (eot !== undefined) stopIds.add(eot);
       const suppressIds = tokenizer.addedTokens.filter((t) => t.special && !stopIds.has(t.id)).map((t) => t.id);
-      this.loaded = { info, tokenizer, index: new VocabIndex(tokenizer), template, order, stopIds: [...stopIds], suppressIds, name };
+      this.loaded = { info, tokenizer, template, order, stopIds: [...stopIds], suppressIds, name };
       const cfg = info.config;
       this.setStatus({
         state: 'ready', name, dir, onnxFile: info.onnxPath.slice(dir.length + 1),
@@ -150,92 +239,6 @@ export class CompletionService {
   private setStatus(s: ModelStatus): void {
     this.status = { ...s, lastLatencyMs: this.status.lastLatencyMs };
     this.onStatus(this.status);
-  }
-
-  forget(uri: string): void {
-    this.anchors.forget(uri);
-  }
-
-  /** The completion at `input.offset`, or null when superseded/cancelled or completions are off. */
-  async complete(input: CompletionInput, cancelled: { onCancel(f: () => void): void } = { onCancel: () => undefined }, reuseCache = true): Promise<CompletionResult | null> {
-    const c = this.settings.completion;
-    if (!c.enabled) return null;
-    const t0 = performance.now();
-    await this.ensureLoaded();
-    const m = this.loaded;
-    if (!m) return null; // the health already says why
-    const maxTokens = c.maxTokens;
-    const room = Math.min(m.info.config.maxPositions, m.info.contextLimit) - maxTokens - 24;
-    const suffixTokens = m.template ? Math.min(c.suffixTokens, Math.floor(room / 4)) : 0;
-    const ctx = this.anchors.context(input.uri, input.text, input.offset, m.tokenizer, {
-      prefixTokens: Math.max(16, Math.min(c.prefixTokens, room - suffixTokens)),
-      suffixTokens,
-    });
-    let prefix = ctx.prefix;
-    let healingBytes: number[] | undefined;
-    if (c.tokenHealing) {
-      const ids = m.tokenizer.encodeIds(prefix);
-      const plan = planHealing(m.tokenizer, ids, 1, m.index);
-      if (plan) {
-        const removed = m.tokenizer.decode(ids.slice(plan.keep));
-        if (prefix.endsWith(removed)) {
-          prefix = prefix.slice(0, prefix.length - removed.length);
-          healingBytes = Array.from(plan.bytes);
-        }
-      }
-    }
-    const prompt = m.template
-      ? buildFimPrompt(m.template, m.tokenizer, { path: input.path, prefix, suffix: ctx.suffix }, m.order)
-      : { ids: m.tokenizer.encodeIds(prefix), stopIds: new Set<number>(), prefixStart: 0 };
-    const shape = completionShape(input.text, input.offset);
-    const { id, result } = this.host.generate({
-      prompt: prompt.ids,
-      stopIds: [...new Set([...m.stopIds, ...prompt.stopIds])],
-      suppressIds: m.suppressIds,
-      maxTokens: shape.multiline ? maxTokens : Math.min(maxTokens, 48),
-      shape,
-      healingBytes,
-      temperature: c.temperature,
-      topP: c.topP,
-      reuseCache,
-      maxDraft: this.maxDraft,
-    });
-    cancelled.onCancel(() => this.host.cancel(id));
-    const r = await result;
-    if (!r) return null;
-    const g = r.generation;
-    let text = g.text;
-    let reason: string | undefined;
-    if (shape.multiline && input.parser && text.includes('\n')) {
-      const cut = syntaxCut(input.parser, input.text, input.offset, text, input.tree);
-      if (cut === null) reason = 'every cut of it adds a syntax error';
-      text = cut ?? '';
-    }
-    text = trimSuffixOverlap(text, shape.lineSuffix);
-    // Only a block has later lines to re-indent: the file's indentation is read for those alone.
-    if (text.includes('\n')) text = matchIndentation(text, indentUnit(input.text));
-    if (!reason && !text.trim()) reason = 'nothing to insert';
-    if (!reason && g.confidence < c.minConfidence) reason = `confidence ${g.confidence.toFixed(2)} below ${c.minConfidence}`;
-    const latencyMs = performance.now() - t0;
-    this.status = { ...this.status, lastLatencyMs: latencyMs };
-    return {
-      text: reason ? '' : text,
-      shown: !reason,
-      reason,
-      confidence: g.confidence,
-      tokens: g.tokens.length,
-      prefillTokens: g.prefillTokens,
-      reusedTokens: g.reusedTokens,
-      latencyMs,
-      multiline: shape.multiline,
-      raw: g.text,
-      prompt: prompt.ids,
-      prefillMs: g.prefillMs,
-      decodeMs: g.decodeMs,
-      passes: g.passes,
-      drafted: g.drafted,
-      accepted: g.accepted,
-    };
   }
 
   get modelName(): string {

@@ -1,6 +1,11 @@
 // The shape a completion should take at the cursor, read from the text around it: the rest of a line,
 // or a block (an empty body, an empty line after an opener), and where that block's lines begin.
-import type { CompletionShape } from '../generation/stops';
+import type { StopSpec } from '../generation/stops';
+
+export interface CompletionShape extends StopSpec {
+  /** The text after the cursor up to the end of its line (what the completion must not repeat). */
+  lineSuffix: string;
+}
 
 const OPENERS = /[{([:]\s*$|=>\s*$/;
 
@@ -60,14 +65,4 @@ export function indentUnit(text: string): string {
   }
   if (tabs > lines / 2) return '\t';
   return ' '.repeat(best || 4);
-}
-
-/**
- * Re-indents the completion's later lines to the file's style: the model mostly saw spaces, so in a
- * file indented with tabs each 4 (or the completion's own step of) leading spaces become a tab.
- */
-export function matchIndentation(completion: string, unit: string): string {
-  if (unit !== '\t' || !completion.includes('\n ')) return completion;
-  const step = Number(indentUnit(completion.replace(/^[^\n]*\n/, '')).length) || 4;
-  return completion.replace(/\n( +)/g, (_m, spaces: string) => `\n${'\t'.repeat(Math.floor(spaces.length / step))}${' '.repeat(spaces.length % step)}`);
 }

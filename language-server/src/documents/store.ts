@@ -9,9 +9,12 @@ import type {
 import { TextBuffer } from './textBuffer';
 
 export interface Edit {
+  /** [start, end) in UTF-16 offsets of the text before the edit. */
   start: number;
   end: number;
   text: string;
+  /** What [start, end) held (listeners that follow positions need the old text's shape). */
+  replaced: string;
 }
 
 export interface DocumentListener {
@@ -48,10 +51,9 @@ export class DocumentStore {
     if (!doc) return;
     doc.version = textDocument.version;
     for (const change of contentChanges) {
-      const edit: Edit =
-        'range' in change
-          ? { start: doc.offsetAt(change.range.start), end: doc.offsetAt(change.range.end), text: change.text }
-          : { start: 0, end: doc.length, text: change.text };
+      const start = 'range' in change ? doc.offsetAt(change.range.start) : 0;
+      const end = 'range' in change ? doc.offsetAt(change.range.end) : doc.length;
+      const edit: Edit = { start, end, text: change.text, replaced: doc.slice(start, end) };
       doc.replace(edit.start, edit.end, edit.text);
       for (const l of this.listeners) l.changed(doc, edit);
     }

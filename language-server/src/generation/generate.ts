@@ -1,7 +1,7 @@
 // The decoding loop: prefill (reusing the cache), then token by token through the processor chain,
 // until a stop token, a stop rule or the token limit. Greedy decoding also tries drafts copied from the
 // prompt (drafts.ts), verified k at a time. Pure of editor concerns.
-import type { Tokenizer } from '../tokenizer/tokenizer';
+import type { TokenTable } from '../tokenizer/tokenTable';
 import { StreamDetokenizer } from '../tokenizer/detokenizer';
 import { lookupDraft } from './drafts';
 import { applyChain, argmaxOf, logProb, sampleOf, type LogitsProcessor } from './processors';
@@ -56,7 +56,7 @@ export interface Generation {
   stoppedBy: 'stop-token' | 'rule' | 'max-tokens' | 'cancelled' | 'no-token';
 }
 
-export async function generate(model: SequenceModel, tok: Tokenizer, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
+export async function generate(model: SequenceModel, tok: TokenTable, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
   const t0 = performance.now();
   const pre = await model.prefill(prompt);
   const t1 = performance.now();

@@ -1,15 +1,14 @@
-// When a completion is done, judged on its text as it grows: where to cut it, or null to go on.
-// The syntax decides the shape (completion/shape.ts); these rules only apply it.
+// When generated text is done, judged on the text as it grows: where to cut it, or null to go on.
+// What shape the text should take is the completion's to say (completion/shape.ts); these rules
+// only apply it.
 
-export interface CompletionShape {
+export interface StopSpec {
   /** A whole block may follow (empty body, empty line after an opener); else the rest of one line. */
   multiline: boolean;
   maxLines: number;
-  /** Indentation of the lines being written: a non-empty line indented less ends the completion. */
+  /** Indentation of the lines being written: a non-empty line indented less ends the text. */
   blockIndent: string;
-  /** The text after the cursor up to the end of its line (what the completion must not repeat). */
-  lineSuffix: string;
-  /** The first non-blank line after the cursor's line, trimmed: written again, it ends the completion. */
+  /** The first non-blank line after the cursor's line, trimmed: written again, it ends the text. */
   nextLine: string;
 }
 
@@ -23,7 +22,7 @@ const CLOSE = ')]}';
  * less than it, at the line that already follows the cursor, at a line repeating the one before, after
  * two blank lines or `maxLines` lines.
  */
-export function shapeStop(shape: CompletionShape): StopRule {
+export function shapeStop(shape: StopSpec): StopRule {
   return (text) => {
     // Brackets: a closer that the completion did not open belongs to the code after the cursor.
     let depth = 0;
@@ -54,15 +53,4 @@ export function shapeStop(shape: CompletionShape): StopRule {
     }
     return null;
   };
-}
-
-/** Removes the part of `text` the code after the cursor already has (a closing `)` or `;`). */
-export function trimSuffixOverlap(text: string, lineSuffix: string): string {
-  const rest = lineSuffix.trim();
-  if (!rest) return text.replace(/\s+$/, '');
-  const trimmed = text.replace(/\s+$/, '');
-  for (let k = Math.min(rest.length, trimmed.length); k > 0; k--) {
-    if (trimmed.endsWith(rest.slice(0, k))) return trimmed.slice(0, trimmed.length - k);
-  }
-  return trimmed;
 }

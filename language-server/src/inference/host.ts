@@ -5,14 +5,24 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Generation } from '../generation/generate';
+import type { ModelConfig } from '../model/config';
 import type { Engine } from '../model/decoder';
-import type { Precision } from '../model/folder';
+import type { PackedTokenTable } from '../tokenizer/tokenTable';
 import type { FromWorker, GenerateRequest, ModelInfo, ToWorker } from './protocol';
 
 export interface HostResult {
   generation: Generation;
+  /** The prompt as it ran (after token healing's back-off). */
+  prompt: number[];
   /** Time in the worker, from receiving the request to its result. */
   workerMs: number;
+}
+
+/** What the worker runs: the decoder file, its config, the tokenizer's vocabulary bytes. */
+export interface WorkerModel {
+  onnxPath: string;
+  config: ModelConfig;
+  vocabulary: PackedTokenTable;
 }
 
 export class ModelHost {
@@ -28,7 +38,7 @@ export class ModelHost {
     private readonly onCrash: (message: string) => void = () => undefined,
   ) {}
 
-  async load(dir: string, precision: Precision, threads: number, engine: Engine = 'auto'): Promise<ModelInfo> {
+  async load(model: WorkerModel, threads: number, engine: Engine = 'auto'): Promise<ModelInfo> {
     await this.dispose();
     const worker = new Worker(this.workerFile);
     this.worker = worker;
@@ -37,7 +47,7 @@ export class ModelHost {
     worker.on('exit', (code) => this.fail(worker, `the inference worker exited (code ${code})`));
     const info = await new Promise<ModelInfo>((resolve, reject) => {
       this.loading = { resolve, reject };
-      this.post({ type: 'load', dir, precision, threads, engine, latest: this.latest.buffer as SharedArrayBuffer });
+      this.post({ type: 'load', ...model, threads, engine, latest: this.latest.buffer as SharedArrayBuffer });
     });
     this.info = info;
     return info;
@@ -92,7 +102,7 @@ export class ModelHost {
         this.pending.delete(m.id);
         if (!p) return;
         if (m.type === 'error') p.reject(new Error(m.message));
-        else p.resolve(m.generation.stoppedBy === 'cancelled' ? null : { generation: m.generation, workerMs: m.ms });
+        else p.resolve(m.generation.stoppedBy === 'cancelled' ? null : { generation: m.generation, prompt: m.prompt, workerMs: m.ms });
       }
     }
   }

@@ -1,15 +1,18 @@
 // Messages between the server and its inference worker (one model session, one request at a time).
 import type { Generation } from '../generation/generate';
-import type { CompletionShape } from '../generation/stops';
+import type { StopSpec } from '../generation/stops';
 import type { ModelConfig } from '../model/config';
 import type { Engine } from '../model/decoder';
-import type { Precision } from '../model/folder';
 import type { CacheLayout } from '../model/session';
+import type { PackedTokenTable } from '../tokenizer/tokenTable';
 
+/** The server opened the model folder and loaded its tokenizer: the worker gets what it needs of them. */
 export interface LoadMessage {
   type: 'load';
-  dir: string;
-  precision: Precision;
+  onnxPath: string;
+  config: ModelConfig;
+  /** The tokenizer's vocabulary as bytes (the server parsed tokenizer.json; the worker never does). */
+  vocabulary: PackedTokenTable;
   threads: number;
   /** 'auto': the in-place cache where the model allows it; 'binding': onnxruntime-node (to measure it). */
   engine: Engine;
@@ -19,13 +22,16 @@ export interface LoadMessage {
 
 export interface GenerateRequest {
   prompt: number[];
+  /** prompt[prefixStart, prefixEnd) is the text before the cursor, whose end token healing may back off. */
+  prefixStart: number;
+  prefixEnd: number;
+  /** Token healing: back off the prefix's last token and constrain the output to start with its bytes. */
+  healing: boolean;
   stopIds: number[];
   /** Control tokens that must never be generated. */
   suppressIds: number[];
   maxTokens: number;
-  shape: CompletionShape;
-  /** Bytes backed off from the prompt's end (token healing): the output must start with them. */
-  healingBytes?: number[];
+  stop: StopSpec;
   temperature: number;
   topP: number;
   seed?: number;
@@ -49,7 +55,6 @@ export interface DisposeMessage {
 export type ToWorker = LoadMessage | GenerateMessage | DisposeMessage;
 
 export interface ModelInfo {
-  dir: string;
   onnxPath: string;
   config: ModelConfig;
   cache: CacheLayout;
@@ -65,5 +70,6 @@ export interface ModelInfo {
 export type FromWorker =
   | { type: 'loaded'; info: ModelInfo }
   | { type: 'load-error'; message: string }
-  | { type: 'result'; id: number; generation: Generation; ms: number }
+  /** `prompt` as it ran (after healing's back-off). */
+  | { type: 'result'; id: number; generation: Generation; prompt: number[]; ms: number }
   | { type: 'error'; id: number; message: string };

@@ -1,18 +1,18 @@
 // The inference worker: owns the onnxruntime session and its KV cache, runs the decoding loop, so the
 // language server's thread never blocks on the model.
 import { parentPort } from 'node:worker_threads';
-import { applyHealing, VocabIndex } from '../generation/healing';
-import { generate } from '../generation/generate';
-import { seededRandom, suppress, temperature, topP, type LogitsProcessor } from '../generation/processors';
+import { buildChain } from '../generation/chain';
+import { type Generation, generate } from '../generation/generate';
+import { healPrompt, VocabIndex } from '../generation/healing';
+import { seededRandom } from '../generation/processors';
 import { shapeStop } from '../generation/stops';
-import { Tokenizer } from '../tokenizer/tokenizer';
-import { CachedSession } from './cachedSession';
 import { openDecoder } from '../model/openDecoder';
-import { openModelFolder } from '../model/folder';
-import type { FromWorker, GenerateRequest, ToWorker } from './protocol';
+import { type TokenTable, unpackTokenTable } from '../tokenizer/tokenTable';
+import { CachedSession } from './cachedSession';
+import type { FromWorker, GenerateRequest, LoadMessage, ToWorker } from './protocol';
 
 interface Loaded {
-  tokenizer: Tokenizer;
+  table: TokenTable;
   cached: CachedSession;
   index: VocabIndex;
 }
@@ -25,39 +25,32 @@ const send = (m: FromWorker) => port.postMessage(m);
 async function run(id: number, r: GenerateRequest): Promise<void> {
   const m = loaded!;
   const t0 = performance.now();
-  const processors: LogitsProcessor[] = [suppress(r.suppressIds)];
-  const healedBytes = r.healingBytes?.length ?? 0;
-  if (r.healingBytes?.length) processors.push(applyHealing(Uint8Array.from(r.healingBytes), m.index));
+  const healed = r.healing ? healPrompt(m.table, m.index, r.prompt, r.prefixStart, r.prefixEnd) : null;
+  const prompt = healed?.prompt ?? r.prompt;
   const sampling = r.temperature > 0;
-  if (sampling) processors.push(temperature(r.temperature), topP(r.topP));
-  const generation = await generate(r.reuseCache ? m.cached : m.cached.withoutReuse(), m.tokenizer, r.prompt, {
+  const generation = await generate(r.reuseCache ? m.cached : m.cached.withoutReuse(), m.table, prompt, {
     maxTokens: r.maxTokens,
     stopIds: new Set(r.stopIds),
-    processors,
-    stop: shapeStop(r.shape),
-    healedBytes,
+    processors: buildChain({ suppressIds: r.suppressIds, healing: healed ? { bytes: healed.bytes, index: m.index } : undefined, temperature: r.temperature, topP: r.topP }),
+    stop: shapeStop(r.stop),
+    healedBytes: healed?.bytes.length ?? 0,
     maxDraft: r.maxDraft,
     random: sampling ? seededRandom(r.seed ?? Date.now()) : undefined,
     cancelled: () => latest !== undefined && Atomics.load(latest, 0) !== id,
   });
-  send({ type: 'result', id, generation, ms: performance.now() - t0 });
+  send({ type: 'result', id, generation, prompt, ms: performance.now() - t0 });
 }
 
-async function load(msg: Extract<ToWorker, { type: 'load' }>): Promise<void> {
+async function load(msg: LoadMessage): Promise<void> {
   const t0 = performance.now();
   latest = new Int32Array(msg.latest);
-  const folder = openModelFolder(msg.dir, msg.precision);
-  const tokenizer = Tokenizer.fromFile(folder.tokenizerPath);
-  if (tokenizer.vocabSize > folder.config.vocabSize) {
-    throw new Error(`tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${folder.config.vocabSize}: they do not belong together`);
-  }
-  const { decoder, copiedBecause } = await openDecoder(folder.onnxPath, folder.config, { threads: msg.threads, engine: msg.engine });
-  loaded = { tokenizer, cached: new CachedSession(decoder), index: new VocabIndex(tokenizer) };
+  const table = unpackTokenTable(msg.vocabulary);
+  const { decoder, copiedBecause } = await openDecoder(msg.onnxPath, msg.config, { threads: msg.threads, engine: msg.engine });
+  loaded = { table, cached: new CachedSession(decoder), index: new VocabIndex(table) };
   send({
     type: 'loaded',
-    info: { dir: folder.dir, onnxPath: folder.onnxPath, config: folder.config, cache: decoder.layout.cache,
-      mergedDecoder: decoder.layout.useCacheBranch, contextLimit: decoder.capacity, cacheMode: decoder.cacheMode, copiedBecause,
-      loadMs: performance.now() - t0 },
+    info: { onnxPath: msg.onnxPath, config: msg.config, cache: decoder.layout.cache, mergedDecoder: decoder.layout.useCacheBranch,
+      contextLimit: decoder.capacity, cacheMode: decoder.cacheMode, copiedBecause, loadMs: performance.now() - t0 },
   });
 }
 
@@ -79,7 +72,7 @@ port.on('message', (msg: ToWorker) => {
       return;
     }
     if (latest && Atomics.load(latest, 0) !== msg.id) {
-      send({ type: 'result', id: msg.id, generation: cancelledGeneration(), ms: 0 });
+      send({ type: 'result', id: msg.id, generation: cancelledGeneration(), prompt: [], ms: 0 });
       return;
     }
     await run(msg.id, msg.request).catch((err: unknown) => {
@@ -89,6 +82,6 @@ port.on('message', (msg: ToWorker) => {
   });
 });
 
-function cancelledGeneration() {
-  return { text: '', tokens: [], confidence: 0, minProbability: 0, prefillTokens: 0, reusedTokens: 0, prefillMs: 0, decodeMs: 0, passes: 0, drafted: 0, accepted: 0, stoppedBy: 'cancelled' as const };
+function cancelledGeneration(): Generation {
+  return { text: '', tokens: [], confidence: 0, minProbability: 0, prefillTokens: 0, reusedTokens: 0, prefillMs: 0, decodeMs: 0, passes: 0, drafted: 0, accepted: 0, stoppedBy: 'cancelled' };
 }

@@ -20,9 +20,9 @@ import {
 } from '../lsp_ext';
 import { DEFAULT_SETTINGS, type TesseraSettings } from '../settings';
 import { grammarFor } from '../syntax/languages';
-import { type Leaf, SyntaxDocument, SyntaxService } from '../syntax/parser';
+import { type Leaf, SyntaxDocument, type SyntaxService } from '../syntax/parser';
 import { TokenizedText } from '../tokenizer/incremental';
-import { TokenizerRegistry } from '../tokenizer/registry';
+import type { TokenizerRegistry } from '../tokenizer/registry';
 import type { Encoding, Tokenizer } from '../tokenizer/tokenizer';
 import { findAnomalies } from './diagnostics';
 import { tokenHover } from './hover';
@@ -48,23 +48,19 @@ interface DocState {
 
 export class LensService implements DocumentListener {
   private settings: TesseraSettings = DEFAULT_SETTINGS;
-  private readonly registry = new TokenizerRegistry();
   private tokenizer: Tokenizer | undefined;
   private status: TokenizerStatus = { error: 'no tokenizer is set' };
   private readonly docs = new Map<string, DocState>();
-  private syntaxService: Promise<SyntaxService | undefined>;
 
+  /** `registry` and `syntax` are the server's own, shared with completions: each loads a file once. */
   constructor(
     private readonly connection: Connection,
     private readonly store: DocumentStore,
     private readonly logger: Logger,
-    wasmDir: string,
+    private readonly registry: TokenizerRegistry,
+    private readonly syntax: Promise<SyntaxService | undefined>,
   ) {
     store.listen(this);
-    this.syntaxService = SyntaxService.create(wasmDir).catch((err: unknown) => {
-      logger.warn(`syntax trees are off: ${err instanceof Error ? err.message : String(err)}`);
-      return undefined;
-    });
   }
 
   tokenizerStatus(): TokenizerStatus {
@@ -104,12 +100,11 @@ export class LensService implements DocumentListener {
   }
 
   /**
-   * A copy of the document's syntax tree if it is the tree of `text` (the caller owns the copy and
-   * deletes it; the document's own tree is replaced by the next edit).
+   * A copy of the document's syntax tree, which follows every edit as it is made (the caller owns the
+   * copy and deletes it; the document's own tree is replaced by the next edit).
    */
-  syntaxTreeCopy(uri: string, text: string): Tree | undefined {
-    const syntax = this.docs.get(uri)?.syntax;
-    return syntax && syntax.text === text ? syntax.tree.copy() : undefined;
+  syntaxTreeCopy(uri: string): Tree | undefined {
+    return this.docs.get(uri)?.syntax?.tree.copy();
   }
 
   opened(doc: TextBuffer): void {
@@ -117,24 +112,16 @@ export class LensService implements DocumentListener {
     this.docs.set(doc.uri, state);
     this.tokenize(doc, state);
     const grammar = grammarFor(doc.languageId, doc.uri);
-    const text = doc.getText();
-    if (grammar && text.length <= SYNTAX_LIMIT) {
-      void this.syntaxService.then(async (service) => {
-        // Parse the text as it is now; if it changed while parsing, parse again.
-        for (let attempt = 0; service && attempt < 3 && this.docs.get(doc.uri) === state; attempt++) {
-          const current = this.store.get(doc.uri)?.getText() ?? text;
-          try {
-            const syntax = await SyntaxDocument.create(service, grammar, current);
-            if (this.docs.get(doc.uri) === state && this.store.get(doc.uri)?.getText() === current) {
-              state.syntax = syntax;
-              this.scheduleDiagnostics(doc.uri);
-              return;
-            }
-            syntax.dispose();
-          } catch (err) {
-            this.logger.warn(`no syntax tree for ${doc.uri}: ${err instanceof Error ? err.message : String(err)}`);
-            return;
-          }
+    if (grammar && doc.length <= SYNTAX_LIMIT) {
+      void this.syntax.then(async (service) => {
+        try {
+          const parser = await service?.parser(grammar);
+          // Parsed now, from the document's text as it is now; from here on it follows every edit.
+          if (!parser || this.docs.get(doc.uri) !== state || doc.length > SYNTAX_LIMIT) return;
+          state.syntax = SyntaxDocument.parse(parser, grammar, doc);
+          this.scheduleDiagnostics(doc.uri);
+        } catch (err) {
+          this.logger.warn(`no syntax tree for ${doc.uri}: ${err instanceof Error ? err.message : String(err)}`);
         }
       });
     }
@@ -145,7 +132,7 @@ export class LensService implements DocumentListener {
     const state = this.docs.get(doc.uri);
     if (!state) return;
     if (state.tokens) state.tokens.followEdit(e.start, e.end, e.text.length);
-    if (state.syntax) state.syntax.applyEdit(e.start, e.end, e.text);
+    if (state.syntax) state.syntax.applyEdit(e);
     if (state.syntax && doc.length > SYNTAX_LIMIT) {
       state.syntax.dispose();
       state.syntax = undefined;

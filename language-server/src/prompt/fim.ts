@@ -70,6 +70,8 @@ export interface FimParts {
   /** Workspace-relative path, written as a header where the family has a file separator. */
   path?: string;
   prefix: string;
+  /** The prefix's tokens when the caller has them already (they must be `encodeIds(prefix)`). */
+  prefixIds?: readonly number[];
   suffix: string;
 }
 
@@ -77,8 +79,9 @@ export interface FimPrompt {
   ids: number[];
   /** Ids that end generation. */
   stopIds: Set<number>;
-  /** Index in ids where the prefix's tokens begin (SPM: they are the last ones). */
+  /** ids[prefixStart, prefixEnd) are the prefix's tokens (SPM: the last ones). */
   prefixStart: number;
+  prefixEnd: number;
 }
 
 /**
@@ -94,7 +97,7 @@ export function buildFimPrompt(t: FimTemplate, tok: Tokenizer, parts: FimParts, 
   const ids: number[] = [];
   if (t.bos && tok.id(t.bos) !== undefined) ids.push(id(t.bos));
   if (t.fileSep && parts.path) ids.push(id(t.fileSep), ...tok.encodeIds(`${parts.path}\n`));
-  const prefix = tok.encodeIds(parts.prefix);
+  const prefix = parts.prefixIds ?? tok.encodeIds(parts.prefix);
   const suffix = t.style === 'codellama' || t.style === 'codestral' ? tok.encodeFragment(parts.suffix) : tok.encodeIds(parts.suffix);
   let prefixStart: number;
   if (t.style === 'codestral') {
@@ -117,5 +120,5 @@ export function buildFimPrompt(t: FimTemplate, tok: Tokenizer, parts: FimParts, 
     const v = tok.id(s);
     if (v !== undefined) stopIds.add(v);
   }
-  return { ids, stopIds, prefixStart };
+  return { ids, stopIds, prefixStart, prefixEnd: prefixStart + prefix.length };
 }

@@ -118,24 +118,39 @@ export function advance(start: Point, inserted: string): Point {
   return { row: start.row + rows, column: inserted.length - last - 1 };
 }
 
-/** A document's text and its syntax tree, re-parsed incrementally on each edit. */
+/** What a SyntaxDocument reads its text from: the document's own buffer (documents/textBuffer.ts). */
+export interface TextSource {
+  readonly length: number;
+  getText(): string;
+}
+
+/** A document's syntax tree, re-parsed incrementally on each edit. The text stays the document's own. */
 export class SyntaxDocument {
   private current: Tree | undefined;
+  /** The length of the text the tree is of (the source's, until its next edit). */
+  private parsedLength: number;
 
   private constructor(
     private readonly parser: Parser,
     readonly grammar: string,
-    private content: string,
+    private readonly source: TextSource,
   ) {
-    this.current = parse(parser, content, null);
+    const text = source.getText();
+    this.current = parse(parser, text, null);
+    this.parsedLength = text.length;
   }
 
-  static async create(service: SyntaxService, grammar: string, text: string): Promise<SyntaxDocument> {
-    return new SyntaxDocument(await service.parser(grammar), grammar, text);
+  static async create(service: SyntaxService, grammar: string, source: TextSource): Promise<SyntaxDocument> {
+    return SyntaxDocument.parse(await service.parser(grammar), grammar, source);
+  }
+
+  /** Parses `source` as it is now (synchronously: no edit can come between). */
+  static parse(parser: Parser, grammar: string, source: TextSource): SyntaxDocument {
+    return new SyntaxDocument(parser, grammar, source);
   }
 
   get text(): string {
-    return this.content;
+    return this.source.getText();
   }
 
   /**
@@ -147,28 +162,33 @@ export class SyntaxDocument {
   }
 
   /**
-   * Replaces [startOffset, oldEndOffset) (UTF-16 offsets into the current text) with `newText`, as an
-   * LSP incremental change does, and re-parses reusing the unchanged parts of the old tree.
+   * Follows an edit the source has just applied, as an LSP incremental change does: [start, end)
+   * (UTF-16 offsets into the text before it) held `replaced` and now holds `text`. Re-parses reusing
+   * the unchanged parts of the old tree.
    */
-  applyEdit(startOffset: number, oldEndOffset: number, newText: string): void {
+  applyEdit({ start, end, text, replaced }: { start: number; end: number; text: string; replaced: string }): void {
     const tree = this.live();
-    const old = this.content;
-    if (!(Number.isInteger(startOffset) && Number.isInteger(oldEndOffset) && 0 <= startOffset && startOffset <= oldEndOffset && oldEndOffset <= old.length)) {
-      throw new RangeError(`edit [${startOffset}, ${oldEndOffset}) is outside the document (length ${old.length})`);
+    const current = this.source.getText();
+    const old = this.parsedLength;
+    if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= old)) {
+      throw new RangeError(`edit [${start}, ${end}) is outside the document (length ${old})`);
     }
-    const startPosition = pointAt(old, startOffset);
-    // The old end's point is counted on from the start's, so only the replaced text is scanned again.
-    const replaced = old.slice(startOffset, oldEndOffset);
+    if (replaced.length !== end - start || current.length !== old - (end - start) + text.length) {
+      throw new RangeError(`edit [${start}, ${end}) is not the one the text went through (${old} → ${current.length} characters)`);
+    }
+    // The text before the edit is unchanged: the start's point is read from the current text, the old
+    // end's counted on from it over the replaced text.
+    const startPosition = pointAt(current, start);
     tree.edit({
-      startIndex: startOffset,
-      oldEndIndex: oldEndOffset,
-      newEndIndex: startOffset + newText.length,
+      startIndex: start,
+      oldEndIndex: end,
+      newEndIndex: start + text.length,
       startPosition,
       oldEndPosition: advance(startPosition, replaced),
-      newEndPosition: advance(startPosition, newText),
+      newEndPosition: advance(startPosition, text),
     });
-    this.content = old.slice(0, startOffset) + newText + old.slice(oldEndOffset);
-    this.current = parse(this.parser, this.content, tree);
+    this.current = parse(this.parser, current, tree);
+    this.parsedLength = current.length;
     tree.delete();
   }
 
@@ -190,9 +210,9 @@ export class SyntaxDocument {
    * Walks only the subtrees that overlap the range, so a visible range costs its own size, not the
    * document's.
    */
-  leaves(startOffset = 0, endOffset = this.content.length): Leaf[] {
+  leaves(startOffset = 0, endOffset = this.source.length): Leaf[] {
     const tree = this.live();
-    const walk = new LeafWalk(this.content, startOffset, endOffset);
+    const walk = new LeafWalk(this.source.getText(), startOffset, endOffset);
     const cursor = tree.walk();
     try {
       const stack = gotoRangeStart(cursor, tree, startOffset);

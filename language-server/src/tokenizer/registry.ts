@@ -1,17 +1,9 @@
-// Finds and loads tokenizers by name or path, once each: loading one takes 0.1-1 s.
+// Finds and loads tokenizers by name or path, once each: loading one takes 0.1-1 s. One registry per
+// process serves the lens and the completion model, so a tokenizer.json is parsed once.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { TokenizerError } from './spec';
 import { Tokenizer } from './tokenizer';
-
-/**
- * The default model's tokenizer, shipped beside the bundles (dist/ → ../models/tessera-tiny):
- * used when no other is set.
- */
-export const DEFAULT_TOKENIZER: TokenizerRef = {
-  name: 'tessera-tiny',
-  path: join(__dirname, '..', 'models', 'tessera-tiny', 'tokenizer.json'),
-};
 
 export interface TokenizerRef {
   name: string;
@@ -21,6 +13,9 @@ export interface TokenizerRef {
 
 export class TokenizerRegistry {
   private readonly loaded = new Map<string, { mtimeMs: number; tokenizer: Tokenizer }>();
+
+  /** `fallback`: the tokenizer used when none is set (the default model's). */
+  constructor(private readonly fallback: TokenizerRef) {}
 
   /** Every tokenizer found in the directories, by subfolder name, sorted. */
   available(directories: string[]): TokenizerRef[] {
@@ -43,8 +38,8 @@ export class TokenizerRegistry {
   /** A path (file or folder) or a name in the directories; throws TokenizerError naming what is wrong. */
   resolve(spec: string, directories: string[]): TokenizerRef {
     if (!spec) {
-      if (existsSync(DEFAULT_TOKENIZER.path)) return DEFAULT_TOKENIZER;
-      throw new TokenizerError(`no tokenizer is set, and the default one is missing (${DEFAULT_TOKENIZER.path})`);
+      if (existsSync(this.fallback.path)) return this.fallback;
+      throw new TokenizerError(`no tokenizer is set, and the default one is missing (${this.fallback.path})`);
     }
     const byName = this.available(directories).find((r) => r.name === spec);
     if (byName) return byName;

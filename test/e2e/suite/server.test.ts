@@ -37,15 +37,22 @@ describe('Tessera language server in VS Code', () => {
     await vscode.commands.executeCommand('workbench.action.files.revert');
   });
 
-  it('restarts a killed server and says so in the status bar', async () => {
+  it('restarts a killed server, says so in the status bar, and the new server has the open documents', async () => {
     const api = await tessera();
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'a workspace folder is open');
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'src', 'greet.ts'));
+    await vscode.window.showTextDocument(doc);
     const before = await serverInfo();
     process.kill(before.pid, 'SIGKILL');
     const after = await newServer(before.pid);
     assert.equal(after.health.state, 'ok');
-    const label = await waitForLabel(api, /^Tessera: ready \(restarted\)$/);
-    assert.equal(label, 'Tessera: ready (restarted)');
+    await waitForLabel(api, /^Tessera: ready \(restarted\)$/);
     assert.match(api.status().view?.tooltip ?? '', /crashed at .* and was restarted \(1 of 5/);
+    // The client opened its documents again in the new server: its copy is exact.
+    const stats = await waitFor('stats from the new server', async () => vscode.commands.executeCommand<DocumentStats | undefined>('tessera.showDocumentStats'));
+    assert.equal(stats.utf16Length, doc.getText().length);
+    assert.ok(after.openDocuments >= 1, `${after.openDocuments} open documents`);
   });
 
   it('gives up after the restart limit with a clear error, and Restart Server recovers', async () => {

@@ -1,14 +1,15 @@
+// Tree-sitter parsing (syntax/parser.ts): grammars loaded once, leaves with UTF-16 offsets, incremental
+// edits equal to a fresh parse.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Node } from 'web-tree-sitter';
-import { GRAMMARS, grammarFor } from '../../language-server/src/syntax/languages';
+import { documentOf } from '../../language-server/src/completion/window';
+import { TextBuffer } from '../../language-server/src/documents/textBuffer';
 import { SyntaxDocument, SyntaxService, advance, pointAt } from '../../language-server/src/syntax/parser';
-import { syntaxCut } from '../../language-server/src/completion/syntaxCut';
 
-// Real grammars from the build output (npm run build copies them to dist/wasm).
 const root = join(__dirname, '..', '..', '..');
 const wasmDir = join(root, 'dist', 'wasm');
 
@@ -17,8 +18,22 @@ before(async () => {
   service = await SyntaxService.create(wasmDir);
 });
 
+/** The text each document reads, kept as the server keeps it (a TextBuffer). */
+const buffers = new WeakMap<SyntaxDocument, TextBuffer>();
+
 async function parse(grammar: string, text: string): Promise<SyntaxDocument> {
-  return SyntaxDocument.create(service, grammar, text);
+  const buffer = new TextBuffer('file:///test', '', 1, text);
+  const doc = await SyntaxDocument.create(service, grammar, buffer);
+  buffers.set(doc, buffer);
+  return doc;
+}
+
+/** An edit as the server makes it: the buffer changes, then the tree follows. */
+function edit(doc: SyntaxDocument, start: number, end: number, text: string): void {
+  const buffer = buffers.get(doc)!;
+  const replaced = buffer.slice(start, end);
+  buffer.replace(start, end, text);
+  doc.applyEdit({ start, end, text, replaced });
 }
 
 /** Each leaf as [its text, its kind], read back from the document text by its offsets. */
@@ -41,31 +56,6 @@ function random(seed: number): (n: number) => number {
     return Math.floor((seed / 0x80000000) * n);
   };
 }
-
-test('grammarFor maps languageIds and extensions, and every grammar it names loads', async () => {
-  assert.equal(grammarFor('typescript'), 'typescript');
-  assert.equal(grammarFor('typescriptreact'), 'tsx');
-  assert.equal(grammarFor('javascriptreact'), 'javascript');
-  assert.equal(grammarFor('csharp'), 'c-sharp');
-  assert.equal(grammarFor('c'), 'cpp');
-  assert.equal(grammarFor('shellscript'), 'bash');
-  assert.equal(grammarFor('plaintext'), undefined);
-  assert.equal(grammarFor('', 'src/a.mts'), 'typescript');
-  assert.equal(grammarFor('unknown', 'C:\\x\\App.TSX'), 'tsx');
-  assert.equal(grammarFor('', 'file:///x/y/lib.cjs'), 'javascript');
-  assert.equal(grammarFor('', 'stats.py'), 'python');
-  assert.equal(grammarFor('', 'main.rs'), 'rust');
-  assert.equal(grammarFor('', 'Makefile'), undefined);
-  assert.equal(grammarFor('', '.ts'), undefined, 'a dotfile has no extension');
-  // A known languageId wins over the extension.
-  assert.equal(grammarFor('python', 'x.ts'), 'python');
-
-  for (const grammar of GRAMMARS) {
-    const doc = await parse(grammar, 'x');
-    assert.ok(doc.leaves().length >= 1, grammar);
-    doc.dispose();
-  }
-});
 
 test('a grammar is loaded once and its parser shared', async () => {
   const a = service.parser('python');
@@ -231,9 +221,9 @@ test('hasErrors detects an unbalanced brace, and an edit that closes it clears i
   // MISSING nodes are zero-width: they never show up as leaves.
   assert.ok(doc.leaves().every((l) => l.end > l.start));
   const at = text.indexOf('  \n}') + 2;
-  doc.applyEdit(at, at, '}');
+  edit(doc, at, at, '}');
   assert.equal(doc.hasErrors(), false);
-  doc.applyEdit(at, at + 1, '');
+  edit(doc, at, at + 1, '');
   assert.equal(doc.hasErrors(), true);
   doc.dispose();
 
@@ -282,7 +272,9 @@ const sources: Source[] = [
 
 const INSERTS = ['😀', '𝒳', 'é', '\n', '{', '}', '(', ')', '"', "'", '`', ';', ' ', '    ', 'x', 'return ', '# ', '// ', '/*', '*/', '\n    ', ':', '🎉🎉'];
 /** Text that can go anywhere inside a string or a comment without ending it. */
+
 const SAFE_INSERTS = ['😀', '𝒳', 'é', 'ü 🎉', ' ', 'abc', '👨‍👩‍👧'];
+
 const NAMES = ['x', 'café', 'value2', 'déjà', '_tmp'];
 
 function isLow(text: string, at: number): boolean {
@@ -291,6 +283,7 @@ function isLow(text: string, at: number): boolean {
 }
 
 /** A random offset in [from, to] that does not split a surrogate pair. */
+
 function offset(text: string, rand: (n: number) => number, from = 0, to = text.length): number {
   let at = from + rand(to - from + 1);
   if (at > from && isLow(text, at)) at--;
@@ -308,6 +301,7 @@ interface Edit {
  * the syntax), pasting a piece of the original, typing emoji inside a string or comment, renaming an
  * identifier, duplicating a line. Ranges never split a surrogate pair.
  */
+
 function randomEdit(text: string, original: string, leaves: readonly { start: number; end: number; kind: string }[], rand: (n: number) => number): Edit {
   const pick = <T,>(xs: readonly T[]): T | undefined => (xs.length ? xs[rand(xs.length)] : undefined);
   switch (rand(6)) {
@@ -354,11 +348,11 @@ test('incremental applyEdit gives the same tree and leaves as a fresh parse, ove
     assert.equal(doc.hasErrors(), false, `source ${index} parses without errors`);
 
     /** Applies an edit incrementally and checks the result against a fresh parse of the same text. */
-    const step = async (edit: Edit, context: string): Promise<SyntaxDocument> => {
+    const step = async (e: Edit, context: string): Promise<SyntaxDocument> => {
       const before = doc.text;
-      doc.applyEdit(edit.start, edit.end, edit.text);
-      const text = before.slice(0, edit.start) + edit.text + before.slice(edit.end);
-      context = `${grammar} source ${index}, ${context}: [${edit.start}, ${edit.end}) <- ${JSON.stringify(edit.text)}`;
+      edit(doc, e.start, e.end, e.text);
+      const text = before.slice(0, e.start) + e.text + before.slice(e.end);
+      context = `${grammar} source ${index}, ${context}: [${e.start}, ${e.end}) <- ${JSON.stringify(e.text)}`;
       assert.equal(doc.text, text, context);
       const fresh = await parse(grammar, text);
       const leaves = doc.leaves();
@@ -390,12 +384,12 @@ test('incremental applyEdit gives the same tree and leaves as a fresh parse, ove
 
     for (let n = 0; n < 100; n++) {
       const before = doc.text;
-      const edit = randomEdit(before, original, doc.leaves(), rand);
-      const fresh = await step(edit, `edit ${n}`);
+      const e = randomEdit(before, original, doc.leaves(), rand);
+      const fresh = await step(e, `edit ${n}`);
       const broken = fresh.hasErrors();
       fresh.dispose();
       // Keep edits that leave valid code; undo the others, as a user fixing a typo would.
-      if (broken) (await step({ start: edit.start, end: edit.start + edit.text.length, text: before.slice(edit.start, edit.end) }, `undo ${n}`)).dispose();
+      if (broken) (await step({ start: e.start, end: e.start + e.text.length, text: before.slice(e.start, e.end) }, `undo ${n}`)).dispose();
     }
     doc.dispose();
   }
@@ -422,11 +416,13 @@ test('edit points: rows by \n, columns in UTF-16 code units', () => {
 
 test('applyEdit rejects ranges outside the document; a disposed document refuses use', async () => {
   const doc = await parse('typescript', 'let a = 1;');
-  assert.throws(() => doc.applyEdit(5, 4, ''), RangeError);
-  assert.throws(() => doc.applyEdit(0, 11, ''), RangeError);
-  assert.throws(() => doc.applyEdit(-1, 0, ''), RangeError);
+  assert.throws(() => doc.applyEdit({ start: 5, end: 4, text: '', replaced: '' }), RangeError);
+  assert.throws(() => doc.applyEdit({ start: 0, end: 11, text: '', replaced: 'x'.repeat(11) }), RangeError);
+  assert.throws(() => doc.applyEdit({ start: -1, end: 0, text: '', replaced: '' }), RangeError);
+  // An edit the text did not go through (the buffer was not changed) is refused too.
+  assert.throws(() => doc.applyEdit({ start: 0, end: 0, text: 'x', replaced: '' }), /not the one the text went through/);
   assert.equal(doc.text, 'let a = 1;');
-  doc.applyEdit(10, 10, '\n😀');
+  edit(doc, 10, 10, '\n😀');
   assert.equal(doc.text, 'let a = 1;\n😀');
   doc.dispose();
   assert.throws(() => doc.leaves(), /dispose/);
@@ -444,7 +440,7 @@ test('a missing or broken grammar, or a missing runtime, gives an error naming t
     assert.ok(e.message.includes(join(wasmDir, 'grammars', 'tree-sitter-klingon.wasm')), e.message);
     return true;
   });
-  await assert.rejects(SyntaxDocument.create(service, 'klingon', 'x'), /tree-sitter-klingon\.wasm/);
+  await assert.rejects(SyntaxDocument.create(service, 'klingon', documentOf('x')), /tree-sitter-klingon\.wasm/);
   await assert.rejects(service.parser('../tree-sitter'), /invalid tree-sitter grammar name/);
 
   scratch = mkdtempSync(join(tmpdir(), 'tessera-syntax-'));
@@ -459,22 +455,4 @@ test('a missing or broken grammar, or a missing runtime, gives an error naming t
     assert.ok(e.message.includes(join(scratch!, 'grammars', 'tree-sitter-broken.wasm')), e.message);
     return true;
   });
-});
-
-test('syntaxCut keeps the longest line cut that adds no syntax error, from a parse or from the document tree', async () => {
-  const text = 'function f(a: number) {\n  \n}\nconst x = 1;\n';
-  const offset = text.indexOf('  \n}') + 2;
-  // The model wrote the body, then closed the function again, twice: only the body may stay.
-  const completion = 'if (a) {\n    return 1;\n  }\n  return 0;\n}\n}';
-  const doc = await parse('typescript', text);
-  const parser = await service.parser('typescript');
-  const fromParse = syntaxCut(parser, text, offset, completion);
-  const fromTree = syntaxCut(parser, text, offset, completion, doc.tree);
-  assert.equal(fromParse, 'if (a) {\n    return 1;\n  }\n  return 0;');
-  assert.equal(fromTree, fromParse);
-  // The document's tree is only read: it still describes the document.
-  assert.equal(doc.tree.rootNode.endIndex, text.length);
-  assert.equal(doc.hasErrors(), false);
-  assert.equal(syntaxCut(parser, text, offset, '}\n}\n}'), null);
-  doc.dispose();
 });

@@ -1,0 +1,69 @@
+// The inference worker's host (inference/host.ts): a worker that dies is reported with its exit code and
+// every waiting request fails with that reason (no hang); a real worker loads a fixture model and serves
+// requests, and the newest request supersedes the older one.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type WorkerModel, ModelHost } from '../../language-server/src/inference/host';
+import type { GenerateRequest } from '../../language-server/src/inference/protocol';
+import { openModelFolder } from '../../language-server/src/model/folder';
+import { packTokenTable } from '../../language-server/src/tokenizer/tokenTable';
+import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
+import { repoRoot } from '../../scripts/lib/repoRoot';
+
+const request = (prompt: number[], maxTokens = 8): GenerateRequest => ({
+  prompt, prefixStart: 0, prefixEnd: prompt.length, healing: false, stopIds: [0], suppressIds: [], maxTokens, temperature: 0, topP: 1,
+  reuseCache: true, maxDraft: 0, stop: { multiline: true, maxLines: 100, blockIndent: '', nextLine: '' },
+});
+
+function workerModel(dir: string): WorkerModel {
+  const folder = openModelFolder(dir);
+  return { onnxPath: folder.onnxPath, config: folder.config, vocabulary: packTokenTable(Tokenizer.fromFile(folder.tokenizerPath)) };
+}
+
+const fixture = (name: string) => join(repoRoot, 'test', 'fixtures', 'models', name);
+
+test('a worker that exits: load fails with the exit code, the crash is reported once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-worker-'));
+  try {
+    const file = join(dir, 'dies.js');
+    writeFileSync(file, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
+    const crashes: string[] = [];
+    const host = new ModelHost(file, (m) => crashes.push(m));
+    await assert.rejects(host.load(workerModel(fixture('tiny-mqa-bigcode')), 1), /the inference worker exited \(code 3\)/);
+    assert.deepEqual(crashes, ['the inference worker exited (code 3)']);
+    assert.equal(host.ready, false);
+    await assert.rejects(host.generate(request([1, 2])).result, /no model loaded/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the real worker: a decoder that cannot load fails with the reason; a fixture loads and completes', async () => {
+  const host = new ModelHost(join(repoRoot, 'dist', 'worker.js'));
+  const model = workerModel(fixture('tiny-mqa-bigcode'));
+  await assert.rejects(host.load({ ...model, onnxPath: join(repoRoot, 'package.json') }, 1), /.+/);
+  const info = await host.load(model, 1);
+  assert.equal(info.cache, 'fused');
+  assert.equal(info.config.kvHeads, 1);
+  const older = host.generate(request([4, 300, 301], 200));
+  const newer = host.generate(request([4, 300, 301, 302]));
+  assert.equal(await older.result, null, 'superseded');
+  const r = (await newer.result)!;
+  assert.equal(r.generation.tokens.length, 8);
+  assert.equal(r.generation.prefillTokens + r.generation.reusedTokens, 4);
+  assert.deepEqual(r.prompt, [4, 300, 301, 302]);
+  await host.dispose();
+});
+
+test('a config whose vocabulary does not fit the decoder is refused at load, with both numbers', async () => {
+  const host = new ModelHost(join(repoRoot, 'dist', 'worker.js'));
+  try {
+    const model = workerModel(fixture('tiny-gqa-qwen2'));
+    await assert.rejects(host.load({ ...model, config: { ...model.config, vocabSize: 9000 } }, 1), /the decoder gives 8192 logits per token but config\.json says vocab_size 9000/);
+  } finally {
+    await host.dispose();
+  }
+});

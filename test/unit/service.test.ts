@@ -1,0 +1,90 @@
+// Completions end to end in the server's process (completion/service.ts): a real worker, the default
+// model, each named step (window, context, prompt, generate, post-process, gate) in one request.
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { CompletionService } from '../../language-server/src/completion/service';
+import { documentOf } from '../../language-server/src/completion/window';
+import { DEFAULT_SETTINGS } from '../../language-server/src/settings';
+import { TokenizerRegistry } from '../../language-server/src/tokenizer/registry';
+import { repoRoot } from '../../scripts/lib/repoRoot';
+
+const workerFile = join(repoRoot, 'dist', 'worker.js');
+const tiny = join(repoRoot, 'models', 'tessera-tiny');
+const settings = (path = tiny, completion: Partial<typeof DEFAULT_SETTINGS.completion> = {}) => ({
+  model: { ...DEFAULT_SETTINGS.model, path },
+  completion: { ...DEFAULT_SETTINGS.completion, minConfidence: 0, ...completion },
+});
+const registry = new TokenizerRegistry({ name: 'tessera-tiny', path: join(tiny, 'tokenizer.json') });
+const services: CompletionService[] = [];
+const service = (s = settings()) => {
+  const created = new CompletionService(s, registry, undefined, workerFile);
+  services.push(created);
+  return created;
+};
+after(async () => {
+  for (const s of services) await s.dispose();
+});
+
+const text = 'export function greet(name: string): string {\n  console.lo\n}\n';
+const offset = text.indexOf('console.lo') + 'console.lo'.length;
+const input = { uri: 'file:///greet.ts', path: 'src/greet.ts', document: documentOf(text), offset };
+
+test('a completion on the default model: the prefix tokenized once, as the prompt shows it', async () => {
+  const s = service(settings(tiny, { tokenHealing: false }));
+  await s.configure(settings(tiny, { tokenHealing: false }));
+  assert.equal(s.status.state, 'ready', s.status.error);
+  assert.match(s.status.fimTemplate ?? '', /tessera \(SPM\)/);
+  const r = (await s.complete(input))!;
+  const tok = registry.load({ name: 'tessera-tiny', path: join(tiny, 'tokenizer.json') });
+  // SPM: the prompt ends with the prefix's own tokens.
+  const prefixIds = tok.encodeIds(text.slice(0, offset));
+  assert.deepEqual(r.prompt.slice(-prefixIds.length), prefixIds);
+  assert.ok(r.tokens > 0 && r.raw.length > 0);
+  assert.equal(r.multiline, false);
+  assert.ok(!r.text.includes('\n'), 'the rest of one line');
+});
+
+test('token healing: the prompt loses the word\'s last token and the completion does not repeat it', async () => {
+  const plain = service(settings(tiny, { tokenHealing: false }));
+  const healed = service(settings(tiny, { tokenHealing: true }));
+  await plain.configure(settings(tiny, { tokenHealing: false }));
+  await healed.configure(settings(tiny, { tokenHealing: true }));
+  const a = (await plain.complete(input))!;
+  const b = (await healed.complete(input))!;
+  assert.deepEqual(b.prompt, a.prompt.slice(0, -1));
+  const tok = registry.load({ name: 'tessera-tiny', path: join(tiny, 'tokenizer.json') });
+  const backedOff = tok.decode(a.prompt.slice(-1));
+  assert.ok('console.lo'.endsWith(backedOff), backedOff);
+  // What is shown continues from the cursor: the backed-off bytes are the text already typed.
+  assert.ok(!b.raw.startsWith(backedOff) || backedOff === '', b.raw);
+});
+
+test('a large file is completed from a window around the cursor, as the editor does', async () => {
+  const s = service();
+  await s.configure(settings());
+  const filler = '// filler line\n'.repeat(50_000);
+  const big = `${filler}${text}`;
+  const r = (await s.complete({ ...input, uri: 'file:///big.ts', document: documentOf(big), offset: filler.length + offset }))!;
+  assert.ok(r.prefillTokens + r.reusedTokens < 1000, `prompt of ${r.prefillTokens + r.reusedTokens} tokens`);
+});
+
+test('a folder that is no model, or whose tokenizer does not fit its config, turns completions off with the reason', async () => {
+  const s = service();
+  await s.configure(settings(join(repoRoot, 'test')));
+  assert.equal(s.status.state, 'error');
+  assert.match(s.status.error ?? '', /is not a usable model: no tokenizer\.json/);
+  assert.equal(await s.complete(input), null);
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-mismatch-'));
+  try {
+    cpSync(join(repoRoot, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2'), dir, { recursive: true });
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, vocab_size: 4096 }));
+    await s.configure(settings(dir));
+    assert.match(s.status.error ?? '', /tokenizer\.json has 8192 tokens but config\.json says vocab_size 4096/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
