@@ -1,4 +1,4 @@
-// `npm test`: type-check, build, then the unit, protocol and end-to-end stages.
+// `npm test`: type-check, lint, layer check, build, then the unit, protocol and end-to-end stages.
 //   node scripts/test.mjs [unit|protocol|e2e ...]   only the named stages (still builds first)
 // Each stage runs node's test runner; a TAP copy of its report is summed up at the end.
 import { spawnSync } from 'node:child_process';
@@ -35,9 +35,10 @@ const stages = {
 const tapDir = join(root, 'test-results', 'tap');
 mkdirSync(tapDir, { recursive: true });
 let ok = step('type-check', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+ok = step('layers', process.execPath, ['scripts/checkLayers.mjs']) && ok;
 ok = step('build', process.execPath, ['scripts/build.mjs']) && ok;
 if (!ok) {
-  console.error('\ntest: the type-check or the build failed; no tests were run.');
+  console.error('\ntest: the type-check, the layer check or the build failed; no tests were run.');
   process.exit(1);
 }
 

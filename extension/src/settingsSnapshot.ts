@@ -9,7 +9,10 @@ export function settingsSnapshot(keys: readonly string[], get: (key: string) => 
     if (value === undefined) continue;
     const path = key.split('.');
     let node = out;
-    for (const part of path.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+    for (const part of path.slice(0, -1)) {
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    }
     node[path[path.length - 1]!] = value;
   }
   return out;

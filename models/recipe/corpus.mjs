@@ -50,14 +50,14 @@ for (const pkg of packages) {
   }
   if (entry.files > 0) manifest.push(entry);
 }
-for (const split of ['train', 'valid']) writeFileSync(join(out, `${split}.jsonl`), streams[split].join('\n') + '\n');
+for (const split of ['train', 'valid']) writeFileSync(join(out, `${split}.jsonl`), `${streams[split].join('\n')}\n`);
 
 const totals = {};
 for (const e of manifest) for (const [lang, n] of Object.entries(e.bytes)) {
   totals[e.split] ??= {};
   totals[e.split][lang] = (totals[e.split][lang] ?? 0) + n;
 }
-writeFileSync(join(here, 'corpus-manifest.json'), JSON.stringify({ builtWith: 'models/recipe/corpus.mjs', totals, packages: manifest }, null, 1) + '\n');
+writeFileSync(join(here, 'corpus-manifest.json'), `${JSON.stringify({ builtWith: 'models/recipe/corpus.mjs', totals, packages: manifest }, null, 1)}\n`);
 for (const [split, langs] of Object.entries(totals)) {
   console.log(`${split}: ${Object.entries(langs).map(([l, n]) => `${l} ${(n / 1e6).toFixed(1)} MB`).join(', ')}`);
 }
@@ -117,6 +117,7 @@ function debianOwner(path, cache) {
     let version = 'unknown';
     let licence = 'unknown';
     try {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
       version = execFileSync('dpkg-query', ['-W', '-f=${Version}', pkg], { encoding: 'utf8' });
     } catch {}
     try {

@@ -75,7 +75,10 @@ function train(counts: Map<string, number>): { vocab: string[]; merges: Array<[s
     pairCount.set(k, (pairCount.get(k) ?? 0) + n);
     if (n > 0) {
       let set = pairWords.get(k);
-      if (!set) pairWords.set(k, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        pairWords.set(k, set);
+      }
       set.add(w);
     }
   };

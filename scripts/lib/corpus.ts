@@ -49,7 +49,7 @@ function walk(dir: string, pattern: RegExp, budget: { left: number }, take: (pat
     if (budget.left <= 0) return;
     if (name === '.bin' || name.startsWith('.')) continue;
     const path = join(dir, name);
-    let stat;
+    let stat: ReturnType<typeof statSync>;
     try {
       stat = statSync(path);
     } catch {
@@ -80,7 +80,7 @@ export const STRESS_TEXTS: Record<string, string> = {
   latin1: 'Führer Ærøskøbing façade naïve ñandú ÿ þorn ðe õ ÷ ø ù ú û ü ý\n',
   cjk: '漢字テスト 한국어 привет αβγ עברית العربية ١٢٣\n',
   digits: 'x = 1234567890 + 0.5e-10 + 0xFF_FF + ½ + ²³\n',
-  longLine: `${'const a = [' + Array.from({ length: 3000 }, (_, i) => i).join(', ') + '];'}\n`,
+  longLine: `${`const a = [${Array.from({ length: 3000 }, (_, i) => i).join(', ')}];`}\n`,
   longWord: `${'x'.repeat(20_000)} ${'ab'.repeat(5000)}\n`,
   spaces: `${' '.repeat(3000)}end\n${'\t'.repeat(500)}\n\n\n\n`,
   punctuation: '=====================================================================\n)))))]]]]}}}};;;;,,,,\n',

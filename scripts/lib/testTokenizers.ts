@@ -143,7 +143,9 @@ function variantOf(base: Json, v: Variant): Json {
   const regular = Object.entries(model.vocab as Record<string, number>).filter(([t]) => !dropped.has(t)).sort((a, b) => a[1] - b[1]);
   const shift = v.at === 'first' ? v.added.length : 0;
   const vocab: Record<string, number> = {};
-  regular.forEach(([t], i) => (vocab[t] = i + shift));
+  regular.forEach(([t], i) => {
+    vocab[t] = i + shift;
+  });
   const firstAdded = v.at === 'first' ? 0 : regular.length;
   // Added tokens keep ids of their own, outside the model's vocabulary (as DeepSeek-Coder's 'ü' does).
   const added = v.added.map((t, i) => {

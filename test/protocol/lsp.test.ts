@@ -63,7 +63,7 @@ test('incremental didChange with UTF-16 positions after an emoji', async () => {
     textDocument: { uri, version: 2 },
     contentChanges: [{ range: { start: { line: 0, character: col }, end: { line: 0, character: col } }, text: '🎉\n' }],
   });
-  const expected = text.slice(0, col) + '🎉\n' + text.slice(col);
+  const expected = `${text.slice(0, col)}🎉\n${text.slice(col)}`;
   const stats = (await server.connection.sendRequest('tessera/documentStats', { uri })) as DocumentStats;
   assert.deepEqual(stats, { uri, version: 2, lines: 4, utf16Length: expected.length, utf8Bytes: Buffer.byteLength(expected) });
 });

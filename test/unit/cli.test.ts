@@ -4,7 +4,16 @@ import { type Command, parseArgs, UsageError } from '../../language-server/src/c
 import { helpText, runCli } from '../../language-server/src/cli/run';
 
 function capture() {
-  const io = { stdout: '', stderr: '', out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+  const io = {
+    stdout: '',
+    stderr: '',
+    out: (t: string) => {
+      io.stdout += t;
+    },
+    err: (t: string) => {
+      io.stderr += t;
+    },
+  };
   return io;
 }
 

@@ -8,6 +8,7 @@ import { TokenizedText } from '../../language-server/src/tokenizer/incremental';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
 import { repoRoot } from '../../scripts/lib/repoRoot';
 import { TOKENIZER_NAMES, tokenizerPath } from '../../scripts/lib/testTokenizers';
+import { seededRandom } from '../../language-server/src/generation/processors';
 
 const load = (name: string) => Tokenizer.fromFile(tokenizerPath(name));
 
@@ -18,8 +19,8 @@ describe('incremental re-tokenizing equals a full encode', () => {
     test(`${name}: 500 random edits`, () => {
       const tok = load(name);
       const doc = new TokenizedText(tok, base);
-      let seed = 7;
-      const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+      const next = seededRandom(7);
+      const rand = (n: number) => Math.floor(next() * n);
       for (let e = 0; e < 500; e++) {
         const len = doc.length;
         const start = rand(len + 1);
@@ -62,8 +63,8 @@ describe('tokens over a shared text source (the server document)', () => {
     const tok = load('starcoder2-style');
     const doc = new TextBuffer('file:///x.ts', 'typescript', 1, 'export const a = 1;\nfunction f(x) {\n  return x * 2;\n}\n');
     const tokens = new TokenizedText(tok, doc);
-    let seed = 3;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const next = seededRandom(3);
+    const rand = (n: number) => Math.floor(next() * n);
     for (let e = 0; e < 300; e++) {
       const start = rand(doc.length + 1);
       const end = Math.min(doc.length, start + rand(4));

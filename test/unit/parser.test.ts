@@ -9,6 +9,7 @@ import type { Node } from 'web-tree-sitter';
 import { documentOf } from '../../language-server/src/completion/window';
 import { TextBuffer } from '../../language-server/src/documents/textBuffer';
 import { SyntaxDocument, SyntaxService, advance, pointAt } from '../../language-server/src/syntax/parser';
+import { seededRandom } from '../../language-server/src/generation/processors';
 
 const root = join(__dirname, '..', '..', '..');
 const wasmDir = join(root, 'dist', 'wasm');
@@ -49,12 +50,10 @@ function dump(node: Node, out: string[] = []): string[] {
   return out;
 }
 
-/** A small deterministic PRNG (LCG), so failures reproduce. */
+/** Random integers below n from a seed, so failures reproduce. */
 function random(seed: number): (n: number) => number {
-  return (n) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return Math.floor((seed / 0x80000000) * n);
-  };
+  const next = seededRandom(seed);
+  return (n) => Math.floor(next() * n);
 }
 
 test('a grammar is loaded once and its parser shared', async () => {
@@ -233,7 +232,7 @@ test('hasErrors detects an unbalanced brace, and an edit that closes it clears i
 });
 
 test('leaves(range) returns exactly the leaves overlapping the range', async () => {
-  const text = readFileSync(join(root, 'language-server', 'src', 'syntax', 'parser.ts'), 'utf8') + '\nconst 𝒳 = "😀";\n';
+  const text = `${readFileSync(join(root, 'language-server', 'src', 'syntax', 'parser.ts'), 'utf8')}\nconst 𝒳 = "😀";\n`;
   const doc = await parse('typescript', text);
   const all = doc.leaves();
   assert.ok(all.length > 500);

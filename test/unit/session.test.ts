@@ -76,7 +76,9 @@ for (const [name, dir, cache] of FOLDERS) {
       assert.equal(argmaxOf(logits.subarray(base, base + vocab)), row.argmax, `argmax at position ${pos}`);
       // Compared as log-probabilities: the default model's export normalizes its logits (log-softmax).
       const lse = logsumexp(logits, base, vocab);
-      ref.probe_ids.forEach((id, k) => (worst = Math.max(worst, Math.abs(logits[base + id]! - lse - (row.probe[k]! - row.logsumexp)))));
+      ref.probe_ids.forEach((id, k) => {
+        worst = Math.max(worst, Math.abs(logits[base + id]! - lse - (row.probe[k]! - row.logsumexp)));
+      });
     });
     assert.ok(worst < 2e-3, `largest log-probability difference from torch ${worst}`);
     assert.deepEqual(await greedyWithCache(session, ref.prompt, ref.greedy.length), ref.greedy);

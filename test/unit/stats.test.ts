@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { documentStats, lineCount, utf8Length } from '../../language-server/src/documents/stats';
+import { seededRandom } from '../../language-server/src/generation/processors';
 
 test('utf8Length equals Buffer.byteLength on ASCII, BMP, astral and lone surrogates', () => {
   const samples = ['', 'abc', 'Führer', '日本語', 'a😀b', '\u{1F468}\u200D\u{1F469}', '\uD800', 'x\uDC00y', '\uD83D\uD83D', '\uFEFFhi\r\n'];
@@ -8,8 +9,7 @@ test('utf8Length equals Buffer.byteLength on ASCII, BMP, astral and lone surroga
 });
 
 test('utf8Length matches Buffer.byteLength on random UTF-16 strings', () => {
-  let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = seededRandom(12345);
   const pools = [0x7f, 0x7ff, 0xffff, 0xd800, 0xdc00];
   for (let n = 0; n < 2000; n++) {
     let s = '';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { groupTokensByLeaf, isWhitespace, straddlingTokens, type Span, type TokenSpans } from '../../language-server/src/syntax/subtokens';
+import { seededRandom } from '../../language-server/src/generation/processors';
 
 /** Token spans from the pieces a tokenizer cut `text` into (they must concatenate to it). */
 function tokenize(pieces: string[]): { text: string; tokens: TokenSpans } {
@@ -104,8 +105,8 @@ test('a token over three leaves lists all three; tokens and leaves need not cove
 });
 
 test('grouping and straddling agree with brute force on random spans', () => {
-  let seed = 99;
-  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const next = seededRandom(99);
+  const rand = (n: number) => Math.floor(next() * n);
   const alphabet = 'ab (); \n\t';
   for (let round = 0; round < 300; round++) {
     let text = '';

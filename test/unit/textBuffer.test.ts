@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { TextBuffer } from '../../language-server/src/documents/textBuffer';
+import { seededRandom } from '../../language-server/src/generation/processors';
 
 test('TextBuffer agrees with TextDocument on text, lines, offsets and positions over random edits', () => {
-  let seed = 11;
-  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+  const next = seededRandom(11);
+  const rand = (n: number) => Math.floor(next() * n);
   const pieces = ['a', 'bc', '\n', '\r\n', '\r', '😀', '  ', 'line\nline', '\r\r\n\n', 'é', ''];
   let doc = TextDocument.create('file:///a.txt', 'plaintext', 1, 'first\r\nsecond\rthird\n\nlast');
   const buf = new TextBuffer('file:///a.txt', 'plaintext', 1, doc.getText());

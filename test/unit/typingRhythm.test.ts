@@ -32,8 +32,9 @@ test('the wait stays within its bounds; pauses over a second are not rhythm; onl
   assert.equal(paused.delay(10_500), 130);
   // After 12 fast gaps, the earlier slow ones are forgotten.
   const window = new TypingRhythm(15, 200, 12);
-  let t = 20_000;
-  for (let i = 0; i < 12; i++) window.keystroke((t += 150));
-  for (let i = 0; i < 12; i++) window.keystroke((t += 50));
-  assert.equal(window.delay(t), 65);
+  const start = 20_000;
+  for (let i = 1; i <= 12; i++) window.keystroke(start + i * 150);
+  const fastStart = start + 12 * 150;
+  for (let i = 1; i <= 12; i++) window.keystroke(fastStart + i * 50);
+  assert.equal(window.delay(fastStart + 12 * 50), 65);
 });

@@ -21,7 +21,7 @@ test('a large file: a window around the cursor, starting at a line start that st
   assert.equal(w.text, text.slice(start, start + w.text.length));
   assert.ok(w.offset >= 192 * 1024 - 64 * 1024, 'enough text before the cursor');
   // Typing at the cursor moves nothing: the same start, the cursor one further.
-  text = text.slice(0, cursor) + 'abc' + text.slice(cursor);
+  text = `${text.slice(0, cursor)}abc${text.slice(cursor)}`;
   const typed = completionWindow(documentOf(text), cursor + 3);
   assert.equal(cursor + 3 - typed.offset, start);
 });

@@ -53,7 +53,9 @@ export class TokenLens implements vscode.Disposable {
   constructor(private readonly server: ServerSupervisor) {
     this.subscriptions.push(
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.schedule(e.textEditor, 60)),
-      vscode.window.onDidChangeVisibleTextEditors((editors) => editors.forEach((e) => this.schedule(e, 0))),
+      vscode.window.onDidChangeVisibleTextEditors((editors) => {
+        for (const e of editors) this.schedule(e, 0);
+      }),
       vscode.workspace.onDidChangeTextDocument((e) => {
         for (const editor of vscode.window.visibleTextEditors) if (editor.document === e.document) this.schedule(editor, 80);
       }),

@@ -12,7 +12,7 @@ export const infoCommand: Command = {
     const onnxruntime = probeOnnxRuntime();
     const info = { version: VERSION, node: process.version, platform: `${process.platform}-${process.arch}`, onnxruntime };
     if (flags.has('json')) {
-      io.out(JSON.stringify(info, null, 2) + '\n');
+      io.out(`${JSON.stringify(info, null, 2)}\n`);
     } else {
       const ort = onnxruntime.available
         ? `ONNX Runtime ${onnxruntime.version}`

@@ -79,10 +79,15 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
     const id = o.random ? sampleOf(work, o.random) : argmaxOf(work);
     return work[id] === -Infinity ? -1 : id;
   };
+  /** Ends the completion, saying why; true, for `return finish(...)`. */
+  const finish = (why: Generation['stoppedBy']): true => {
+    stoppedBy = why;
+    return true;
+  };
   /** Takes `id` into the output; true when the completion is finished. */
   const emit = (row: Float32Array, id: number): boolean => {
-    if (id < 0) return ((stoppedBy = 'no-token'), true);
-    if (o.stopIds.has(id)) return ((stoppedBy = 'stop-token'), true);
+    if (id < 0) return finish('no-token');
+    if (o.stopIds.has(id)) return finish('stop-token');
     tokens.push(id);
     const lp = model.logProbs ? row[id]! : logProb(row, id);
     logSum += lp;
@@ -97,9 +102,9 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
     const cut = o.stop?.(text);
     if (cut !== null && cut !== undefined) {
       text = text.slice(0, cut);
-      return ((stoppedBy = 'rule'), true);
+      return finish('rule');
     }
-    if (tokens.length >= o.maxTokens) return ((stoppedBy = 'max-tokens'), true);
+    if (tokens.length >= o.maxTokens) return finish('max-tokens');
     return false;
   };
 
@@ -129,7 +134,8 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
       const y = choose(row);
       if (y !== draft[j]) break; // the outer loop emits y from this same row
       accepted++;
-      if ((done = emit(row, y))) break;
+      done = emit(row, y);
+      if (done) break;
       j++;
       row = rows.subarray(j * vocab, (j + 1) * vocab);
     }

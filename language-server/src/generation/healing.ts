@@ -29,7 +29,10 @@ export function planHealing(tok: TokenTable, ids: readonly number[], minKeep: nu
   if (keep === ids.length) return null;
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) bytes.set(p, (o += p.length) - p.length);
+  for (const p of parts) {
+    bytes.set(p, o);
+    o += p.length;
+  }
   return { keep, bytes };
 }
 

@@ -50,6 +50,7 @@ function normalizationFindings(text: string, tokenizer: Tokenizer): Finding[] {
   }
   if (tokenizer.normalizesNfc) {
     // NFC can only change runs of non-ASCII text together with the ASCII letter before them.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range, control characters included
     for (const m of text.matchAll(/[\x00-\x7f]?[^\x00-\x7f]+/g)) {
       const run = m[0];
       const nfc = run.normalize('NFC');

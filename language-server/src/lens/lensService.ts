@@ -207,8 +207,8 @@ export class LensService implements DocumentListener {
     const text = doc.slice(lineStart, b);
     const enc = this.tokenizer!.encode(text);
     for (let i = 0; i < enc.ids.length; i++) {
-      enc.starts[i] += lineStart;
-      enc.ends[i] += lineStart;
+      enc.starts[i]! += lineStart;
+      enc.ends[i]! += lineStart;
     }
     let first = 0;
     while (first < enc.ids.length && enc.ends[first]! <= a) first++;

@@ -102,7 +102,10 @@ export class NativeDecoder implements Decoder {
     const k = ort.koffi;
     const n = ids.length;
     let i64 = this.int64Arrays.get(n);
-    if (!i64) this.int64Arrays.set(n, (i64 = k.array('int64_t', n, 'Typed')));
+    if (!i64) {
+      i64 = k.array('int64_t', n, 'Typed');
+      this.int64Arrays.set(n, i64);
+    }
     k.encode(this.idsBuf, i64 as never, BigInt64Array.from(ids, BigInt));
     if (this.layout.hasPositionIds) k.encode(this.posBuf, i64 as never, BigInt64Array.from(ids, (_, i) => BigInt(past + i)));
     const t = this.tensorsFor(n, past + n);
@@ -118,7 +121,10 @@ export class NativeDecoder implements Decoder {
   private tensorsFor(n: number, total: number): { inputs: Ptr[]; logits: Ptr } {
     const { ort } = this;
     let mask = this.masks.get(total);
-    if (!mask) this.masks.set(total, (mask = ort.wrapTensor(this.maskBuf, total * 8, [1, total], ElementType.int64)));
+    if (!mask) {
+      mask = ort.wrapTensor(this.maskBuf, total * 8, [1, total], ElementType.int64);
+      this.masks.set(total, mask);
+    }
     let byN = this.byLength.get(n);
     if (!byN) {
       const v = this.config.vocabSize;

@@ -43,7 +43,8 @@ export class OrtCapi {
   private static loaded: OrtCapi | undefined;
 
   static load(): OrtCapi {
-    return (OrtCapi.loaded ??= new OrtCapi());
+    OrtCapi.loaded ??= new OrtCapi();
+    return OrtCapi.loaded;
   }
 
   readonly koffi: Koffi;

@@ -119,7 +119,9 @@ export class DecoderSession {
       feeds.position_ids = new ort.Tensor('int64', pos, [1, n]);
     }
     if (layout.useCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([cache.length > 0 ? 1 : 0]), [1]);
-    layout.past.forEach((p, i) => (feeds[p.input] = cache.tensors[i]!));
+    layout.past.forEach((p, i) => {
+      feeds[p.input] = cache.tensors[i]!;
+    });
     const out = await this.session.run(feeds);
     const logits = out[layout.logits]!;
     const vocab = logits.dims[logits.dims.length - 1]!;

@@ -75,7 +75,10 @@ export function straddlingTokens(tokens: TokenSpans, leaves: ArrayLike<Span>, te
     let touched: number[] | undefined;
     for (let k = j; k < leaves.length && leaves[k]!.start < end; k++) {
       const leaf = leaves[k]!;
-      if (hasNonWhitespace(text, Math.max(start, leaf.start), Math.min(end, leaf.end))) (touched ??= []).push(k);
+      if (hasNonWhitespace(text, Math.max(start, leaf.start), Math.min(end, leaf.end))) {
+        touched ??= [];
+        touched.push(k);
+      }
     }
     if (touched !== undefined && touched.length >= 2) out.push({ token: t, leaves: touched });
   }

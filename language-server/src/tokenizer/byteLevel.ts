@@ -17,7 +17,9 @@ export const BYTE_TO_CHAR: string[] = (() => {
 /** Inverse of BYTE_TO_CHAR, by char code; -1 for characters that stand for no byte. */
 export const CHAR_TO_BYTE: Int16Array = (() => {
   const table = new Int16Array(512).fill(-1);
-  BYTE_TO_CHAR.forEach((ch, b) => (table[ch.charCodeAt(0)] = b));
+  BYTE_TO_CHAR.forEach((ch, b) => {
+    table[ch.charCodeAt(0)] = b;
+  });
   return table;
 })();
 

@@ -156,8 +156,8 @@ export class TokenizedText {
     while (b > a && all.starts[b - 1]! + base >= to && !(all.starts[b - 1]! + base === from && from === to)) b--;
     const enc: Encoding = { ids: all.ids.slice(a, b), starts: all.starts.slice(a, b), ends: all.ends.slice(a, b), flags: all.flags.slice(a, b) };
     for (let i = 0; i < enc.starts.length; i++) {
-      enc.starts[i] += base;
-      enc.ends[i] += base;
+      enc.starts[i]! += base;
+      enc.ends[i]! += base;
     }
     return enc;
   }

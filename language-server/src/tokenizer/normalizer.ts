@@ -89,6 +89,7 @@ interface Alignment {
  * Returns null when the text is already NFC (the usual case for code).
  */
 function nfcAlign(text: string): Alignment | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII text (control characters included) is already NFC
   if (/^[\x00-\x7f]*$/.test(text) || text.normalize('NFC') === text) return null;
   const origStart: number[] = [];
   const origEnd: number[] = [];

@@ -104,7 +104,7 @@ export class Tokenizer {
   /** Loads a tokenizer.json (or a folder holding one); throws TokenizerError with the reason. */
   static fromFile(path: string, name?: string): Tokenizer {
     let file = path;
-    let stat;
+    let stat: ReturnType<typeof statSync>;
     try {
       stat = statSync(file);
       if (stat.isDirectory()) {

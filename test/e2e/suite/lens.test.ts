@@ -51,7 +51,7 @@ describe('Token Lens in VS Code', () => {
     editor.selection = new vscode.Selection(doc.positionAt(0), doc.positionAt(23)); // `export interface Person`
     const count = await waitFor('a selection count', () => {
       const c = api.tokenCount();
-      return c && c.selection ? c : undefined;
+      return c?.selection ? c : undefined;
     });
     assert.equal(count.characters, 23);
     assert.equal(count.tokens, 3);
