@@ -60,7 +60,10 @@ async function main(): Promise<void> {
       for (const t of texts) await hf.encode(t, null, { addSpecialTokens: false });
     });
     const dir = join(path, '..');
-    const js = new JsTokenizer(JSON.parse(readFileSync(path, 'utf8')), JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')));
+    const js = new JsTokenizer(
+      JSON.parse(readFileSync(path, 'utf8')),
+      JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')),
+    );
     // transformers.js is ~100x slower on SentencePiece (the whole file is one word): one run there.
     const jsRate = await throughput(name === 'llama2-spm' ? 1 : 3, () => {
       for (const t of texts) js.encode(t, { add_special_tokens: false });
@@ -93,7 +96,9 @@ async function main(): Promise<void> {
       ours.encodeIds(doc.text);
       full.push(performance.now() - t0);
     }
-    keystrokeRows.push(`${name.padEnd(15)} ${median(inc).toFixed(3).padStart(8)} ${pct(inc, 0.95).toFixed(3).padStart(8)} ${median(full).toFixed(1).padStart(10)} ${(median(full) / median(inc)).toFixed(0).padStart(8)}x`);
+    keystrokeRows.push(
+      `${name.padEnd(15)} ${median(inc).toFixed(3).padStart(8)} ${pct(inc, 0.95).toFixed(3).padStart(8)} ${median(full).toFixed(1).padStart(10)} ${(median(full) / median(inc)).toFixed(0).padStart(8)}x`,
+    );
   }
   console.log(`\nPer keystroke on a ${(sample.length / 1e6).toFixed(1)} MB file (1000 keystrokes typed mid-file), ms`);
   console.log('tokenizer       inc p50  inc p95  full p50  speedup');
@@ -121,7 +126,9 @@ async function main(): Promise<void> {
     const at = buffer.offsetAt({ line, character });
     buffer.replace(at, at, 'x');
   });
-  console.log(`\nDocument sync per keystroke (same file), ms: TextDocument (vscode-languageserver) p50 ${median(baseline).toFixed(3)}, TextBuffer p50 ${median(ours).toFixed(3)} (${(median(baseline) / median(ours)).toFixed(0)}x)`);
+  console.log(
+    `\nDocument sync per keystroke (same file), ms: TextDocument (vscode-languageserver) p50 ${median(baseline).toFixed(3)}, TextBuffer p50 ${median(ours).toFixed(3)} (${(median(baseline) / median(ours)).toFixed(0)}x)`,
+  );
 }
 
 void main();

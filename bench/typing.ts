@@ -27,7 +27,8 @@ import { SyntaxService } from '../language-server/src/syntax/parser';
 import { grammarFor } from '../language-server/src/syntax/languages';
 
 const root = join(__dirname, '..', '..');
-const arg = (name: string, dflt: string) => (process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1]! : dflt);
+const arg = (name: string, dflt: string) =>
+  process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1]! : dflt;
 const KEYS = Number(arg('keys', '300'));
 const precision = arg('precision', 'fp32') as 'fp32' | 'quantized';
 const modelDir = arg('model', join(root, 'models', 'tessera-tiny'));
@@ -92,8 +93,9 @@ async function steadyDecode(prompts: number[][]): Promise<{ inPlace: SteadySampl
     const { decoder } = await openDecoder(folder.onnxPath, folder.config, { threads: 1, engine });
     engines.push({ decoder, model: new CachedSession(decoder).withoutReuse(), samples: [] });
   }
-  const [inPlace, binding] = engines as [typeof engines[0], typeof engines[0]];
-  if (inPlace.decoder.cacheMode !== 'in-place' || binding.decoder.cacheMode !== 'copied') throw new Error('the steady decode did not get both engines');
+  const [inPlace, binding] = engines as [(typeof engines)[0], (typeof engines)[0]];
+  if (inPlace.decoder.cacheMode !== 'in-place' || binding.decoder.cacheMode !== 'copied')
+    throw new Error('the steady decode did not get both engines');
   // Engine by engine, not prompt by prompt: the binding's garbage (fresh cache tensors every step) would
   // otherwise trigger collections during the other engine's runs. The first of three rounds warms up
   // (JIT, first-touch page faults) and is not counted.
@@ -133,7 +135,12 @@ async function main(): Promise<void> {
   const folder = openModelFolder(modelDir, precision);
   const syntax = await SyntaxService.create(join(root, 'dist', 'wasm'));
 
-  const engines: Engine[] = ['Tessera', 'Tessera, no drafts', 'onnxruntime-node', 'no cache reuse', 'transformers.js'].map((name) => ({ name, latency: [], ran: [], msPerPass: [] }));
+  const engines: Engine[] = ['Tessera', 'Tessera, no drafts', 'onnxruntime-node', 'no cache reuse', 'transformers.js'].map((name) => ({
+    name,
+    latency: [],
+    ran: [],
+    msPerPass: [],
+  }));
   const [ours, plain, copied, fresh, hf] = engines as [Engine, Engine, Engine, Engine, Engine];
   const prompts: number[][] = [];
   let drafted = 0;
@@ -143,14 +150,21 @@ async function main(): Promise<void> {
   const contextLengths: number[] = [];
   // Re-type KEYS characters of each file from a line a third of the way in; the rest of the file stays
   // after the cursor.
-  const replays = await Promise.all(FILES.map(async (file) => {
-    const full = readFileSync(join(root, file), 'utf8');
-    const grammar = grammarFor('', file);
-    const start = full.indexOf('\n', Math.floor(full.length / 3)) + 1;
-    return { file, full, start, end: Math.min(full.length, start + KEYS), parser: grammar ? await syntax.parser(grammar) : undefined };
-  }));
-  const inputAt = (r: (typeof replays)[number], k: number) =>
-    ({ uri: `file:///${r.file}`, path: r.file, document: documentOf(r.full.slice(0, r.start + k) + r.full.slice(r.end)), offset: r.start + k, syntax: r.parser && { parser: r.parser } });
+  const replays = await Promise.all(
+    FILES.map(async (file) => {
+      const full = readFileSync(join(root, file), 'utf8');
+      const grammar = grammarFor('', file);
+      const start = full.indexOf('\n', Math.floor(full.length / 3)) + 1;
+      return { file, full, start, end: Math.min(full.length, start + KEYS), parser: grammar ? await syntax.parser(grammar) : undefined };
+    }),
+  );
+  const inputAt = (r: (typeof replays)[number], k: number) => ({
+    uri: `file:///${r.file}`,
+    path: r.file,
+    document: documentOf(r.full.slice(0, r.start + k) + r.full.slice(r.end)),
+    offset: r.start + k,
+    syntax: r.parser && { parser: r.parser },
+  });
   // Steady decoding first, on prompts the server builds at 5 points per file, while this process is
   // still quiet (the replay's engines and transformers.js leave threads and a large heap behind).
   for (const r of replays) {
@@ -161,7 +175,10 @@ async function main(): Promise<void> {
   const { AutoModelForCausalLM, env, Tensor } = require('@huggingface/transformers') as typeof import('@huggingface/transformers');
   env.allowRemoteModels = false;
   env.localModelPath = join(modelDir, '..');
-  const tjs = await AutoModelForCausalLM.from_pretrained(basename(modelDir), { dtype: precision === 'fp32' ? 'fp32' : 'q8', local_files_only: true });
+  const tjs = await AutoModelForCausalLM.from_pretrained(basename(modelDir), {
+    dtype: precision === 'fp32' ? 'fp32' : 'q8',
+    local_files_only: true,
+  });
 
   for (const r of replays) {
     for (let k = 0; k <= r.end - r.start; k++) {
@@ -193,7 +210,9 @@ async function main(): Promise<void> {
       await tjs.generate({
         input_ids: new Tensor('int64', BigInt64Array.from(a.prompt.map(BigInt)), [1, n]),
         attention_mask: new Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
-        max_new_tokens: Math.max(1, a.tokens), min_new_tokens: Math.max(1, a.tokens), do_sample: false,
+        max_new_tokens: Math.max(1, a.tokens),
+        min_new_tokens: Math.max(1, a.tokens),
+        do_sample: false,
       } as never);
       hf.latency.push(performance.now() - t0);
       hf.ran.push(n);
@@ -210,29 +229,69 @@ async function main(): Promise<void> {
   // The bound for each steady sample: weights plus the KV cache at its context, at the bandwidth
   // measured right before it; the goal is judged on the median of the samples' ratios.
   const boundOf = (x: SteadySample) => ((weights + 2 * c.layers * c.kvHeads * c.headDim * x.context * 4) / 1e9 / x.bandwidth) * 1000;
-  const ratio = (xs: SteadySample[]) => pct(xs.map((x) => boundOf(x) / x.msPerToken), 0.5);
-  const steadyCtx = pct(steady.inPlace.map((x) => x.context), 0.5);
+  const ratio = (xs: SteadySample[]) =>
+    pct(
+      xs.map((x) => boundOf(x) / x.msPerToken),
+      0.5,
+    );
+  const steadyCtx = pct(
+    steady.inPlace.map((x) => x.context),
+    0.5,
+  );
   const kvBytes = 2 * c.layers * c.kvHeads * c.headDim * steadyCtx * 4;
-  const bw = pct(steady.inPlace.map((x) => x.bandwidth), 0.5);
+  const bw = pct(
+    steady.inPlace.map((x) => x.bandwidth),
+    0.5,
+  );
   const boundMs = pct(steady.inPlace.map(boundOf), 0.5);
-  const decode = pct(steady.inPlace.map((x) => x.msPerToken), 0.5);
-  const decodeCopied = pct(steady.binding.map((x) => x.msPerToken), 0.5);
+  const decode = pct(
+    steady.inPlace.map((x) => x.msPerToken),
+    0.5,
+  );
+  const decodeCopied = pct(
+    steady.binding.map((x) => x.msPerToken),
+    0.5,
+  );
   const requests = ours.latency.length;
-  console.log(`typing replay: ${FILES.length} files × ${KEYS} keystrokes = ${requests} completion requests, ${basename(modelDir)} ${precision} (${(weights / 1e6).toFixed(1)} MB), 1 thread`);
+  console.log(
+    `typing replay: ${FILES.length} files × ${KEYS} keystrokes = ${requests} completion requests, ${basename(modelDir)} ${precision} (${(weights / 1e6).toFixed(1)} MB), 1 thread`,
+  );
   console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? '?'}, Node ${process.version}; median context ${ctx} tokens\n`);
   console.log('engine              latency p50   p95      tokens run per request (median, mean)   ms per decode pass (median)');
   for (const e of engines) {
     const per = e.msPerPass.length ? pct(e.msPerPass, 0.5).toFixed(2) : '–';
-    console.log(`${e.name.padEnd(18)} ${pct(e.latency, 0.5).toFixed(1).padStart(8)} ms ${pct(e.latency, 0.95).toFixed(1).padStart(6)} ms   ${String(pct(e.ran, 0.5)).padStart(8)} ${(sum(e.ran) / e.ran.length).toFixed(1).padStart(8)}                      ${per.padStart(6)}`);
+    console.log(
+      `${e.name.padEnd(18)} ${pct(e.latency, 0.5).toFixed(1).padStart(8)} ms ${pct(e.latency, 0.95).toFixed(1).padStart(6)} ms   ${String(pct(e.ran, 0.5)).padStart(8)} ${(sum(e.ran) / e.ran.length).toFixed(1).padStart(8)}                      ${per.padStart(6)}`,
+    );
   }
-  console.log(`\nprompt-lookup drafts: ${accepted} of ${drafted} draft tokens accepted; output identical to no drafts in ${sameText} of ${requests} requests`);
+  console.log(
+    `\nprompt-lookup drafts: ${accepted} of ${drafted} draft tokens accepted; output identical to no drafts in ${sameText} of ${requests} requests`,
+  );
   console.log(`output identical through the onnxruntime-node binding in ${sameCopied} of ${requests} requests`);
-  console.log(`latency p50 ratios: onnxruntime-node / Tessera ${(pct(copied.latency, 0.5) / pct(ours.latency, 0.5)).toFixed(1)}x, no cache reuse / Tessera ${(pct(fresh.latency, 0.5) / pct(ours.latency, 0.5)).toFixed(1)}x, transformers.js / Tessera ${(pct(hf.latency, 0.5) / pct(ours.latency, 0.5)).toFixed(1)}x`);
-  console.log(`\nsteady decode (${prompts.length} prompts from the replay, each twice after a warm-up round, median ${steadyCtx - 32} tokens, then 64 greedy tokens; decoding loop included):`);
-  console.log(`  in-place cache ${decode.toFixed(3)} ms/token, onnxruntime-node binding ${decodeCopied.toFixed(3)} ms/token (${(decodeCopied / decode).toFixed(2)}x)`);
-  console.log(`memory bandwidth (read, memcmp 2 × 128 MB, before each sample): median ${bw.toFixed(1)} GB/s (${pct(steady.inPlace.map((x) => x.bandwidth), 0.05).toFixed(1)}-${pct(steady.inPlace.map((x) => x.bandwidth), 0.95).toFixed(1)}); a token reads ${(weights / 1e6).toFixed(1)} MB weights + ${(kvBytes / 1e6).toFixed(2)} MB KV (context ${steadyCtx})`);
-  console.log(`decode bound ${boundMs.toFixed(3)} ms/token (median); Tessera ${decode.toFixed(3)} ms/token; bound / decode, median over samples: ${(ratio(steady.inPlace) * 100).toFixed(0)}% (binding: ${(ratio(steady.binding) * 100).toFixed(0)}%)`);
-  console.log(`goals: p50 ≤ 25 ms: ${pct(ours.latency, 0.5) <= 25 ? 'met' : 'NOT met'}; decode ≥ 70% of the bound: ${ratio(steady.inPlace) >= 0.7 ? 'met' : 'NOT met'}`);
+  console.log(
+    `latency p50 ratios: onnxruntime-node / Tessera ${(pct(copied.latency, 0.5) / pct(ours.latency, 0.5)).toFixed(1)}x, no cache reuse / Tessera ${(pct(fresh.latency, 0.5) / pct(ours.latency, 0.5)).toFixed(1)}x, transformers.js / Tessera ${(pct(hf.latency, 0.5) / pct(ours.latency, 0.5)).toFixed(1)}x`,
+  );
+  console.log(
+    `\nsteady decode (${prompts.length} prompts from the replay, each twice after a warm-up round, median ${steadyCtx - 32} tokens, then 64 greedy tokens; decoding loop included):`,
+  );
+  console.log(
+    `  in-place cache ${decode.toFixed(3)} ms/token, onnxruntime-node binding ${decodeCopied.toFixed(3)} ms/token (${(decodeCopied / decode).toFixed(2)}x)`,
+  );
+  console.log(
+    `memory bandwidth (read, memcmp 2 × 128 MB, before each sample): median ${bw.toFixed(1)} GB/s (${pct(
+      steady.inPlace.map((x) => x.bandwidth),
+      0.05,
+    ).toFixed(1)}-${pct(
+      steady.inPlace.map((x) => x.bandwidth),
+      0.95,
+    ).toFixed(1)}); a token reads ${(weights / 1e6).toFixed(1)} MB weights + ${(kvBytes / 1e6).toFixed(2)} MB KV (context ${steadyCtx})`,
+  );
+  console.log(
+    `decode bound ${boundMs.toFixed(3)} ms/token (median); Tessera ${decode.toFixed(3)} ms/token; bound / decode, median over samples: ${(ratio(steady.inPlace) * 100).toFixed(0)}% (binding: ${(ratio(steady.binding) * 100).toFixed(0)}%)`,
+  );
+  console.log(
+    `goals: p50 ≤ 25 ms: ${pct(ours.latency, 0.5) <= 25 ? 'met' : 'NOT met'}; decode ≥ 70% of the bound: ${ratio(steady.inPlace) >= 0.7 ? 'met' : 'NOT met'}`,
+  );
 }
 
 main().catch((err: unknown) => {

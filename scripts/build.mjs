@@ -53,10 +53,27 @@ const builds = [
   // The extension host provides `vscode`.
   esbuild.build({ ...common, entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   // onnxruntime-node and koffi are native packages: they stay in node_modules beside the bundle.
-  esbuild.build({ ...common, entryPoints: ['language-server/src/main.ts'], outfile: 'dist/server.js', external: ['onnxruntime-node', 'koffi'], banner: shebang }),
-  esbuild.build({ ...common, entryPoints: ['language-server/src/cli/main.ts'], outfile: 'dist/cli.js', external: ['onnxruntime-node', 'koffi'], banner: shebang }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['language-server/src/main.ts'],
+    outfile: 'dist/server.js',
+    external: ['onnxruntime-node', 'koffi'],
+    banner: shebang,
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['language-server/src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    external: ['onnxruntime-node', 'koffi'],
+    banner: shebang,
+  }),
   // The inference worker (a worker thread of the server and of the CLI).
-  esbuild.build({ ...common, entryPoints: ['language-server/src/inference/worker.ts'], outfile: 'dist/worker.js', external: ['onnxruntime-node', 'koffi'] }),
+  esbuild.build({
+    ...common,
+    entryPoints: ['language-server/src/inference/worker.ts'],
+    outfile: 'dist/worker.js',
+    external: ['onnxruntime-node', 'koffi'],
+  }),
 ];
 if (!production) {
   rmSync(join(root, 'out'), { recursive: true, force: true });
@@ -65,10 +82,17 @@ if (!production) {
   builds.push(
     esbuild.build({ ...common, entryPoints: tests, outdir: 'out/test', outbase: 'test', packages: 'external', sourcemap: 'inline' }),
     // The end-to-end harness (.mjs) sets up the same test tokenizers as the unit tests.
-    esbuild.build({ ...common, entryPoints: ['scripts/lib/testTokenizers.ts'], outfile: 'out/lib/testTokenizers.js', packages: 'external' }),
+    esbuild.build({
+      ...common,
+      entryPoints: ['scripts/lib/testTokenizers.ts'],
+      outfile: 'out/lib/testTokenizers.js',
+      packages: 'external',
+    }),
   );
 }
 await Promise.all(builds);
 copyWasm();
 for (const bin of ['dist/server.js', 'dist/cli.js']) chmodSync(join(root, bin), 0o755);
-console.log(`build: ${production ? 'production' : 'development'} bundles in ${Date.now() - started} ms (${relative(process.cwd(), root) || '.'})`);
+console.log(
+  `build: ${production ? 'production' : 'development'} bundles in ${Date.now() - started} ms (${relative(process.cwd(), root) || '.'})`,
+);

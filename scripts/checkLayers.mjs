@@ -62,7 +62,8 @@ for (const file of [...sources('language-server/src'), ...sources('extension/src
     const rel = relative(root, target);
     if (file.startsWith('extension/')) {
       // The client is thin: it speaks to the server through the protocol module alone.
-      if (!rel.startsWith('extension/') && rel !== `${SERVER}/lsp_ext`) rule(file, target, 'the extension imports only extension/ and the protocol module (lsp_ext.ts)');
+      if (!rel.startsWith('extension/') && rel !== `${SERVER}/lsp_ext`)
+        rule(file, target, 'the extension imports only extension/ and the protocol module (lsp_ext.ts)');
     } else if (file.startsWith('bench/')) {
       if (rel.startsWith('test/')) rule(file, target, 'benchmarks do not import tests (shared helpers live in scripts/lib/)');
     } else {
@@ -73,7 +74,8 @@ for (const file of [...sources('language-server/src'), ...sources('extension/src
       const from = layerOf(abs);
       const to = layerOf(`${target}.ts`);
       if (to.rank > from.rank) rule(file, target, `${from.name} comes before ${to.name} in the flow (no stage imports a later one)`);
-      else if (to.rank === from.rank && to !== from) rule(file, target, `${from.name} and ${to.name} are siblings: neither imports the other`);
+      else if (to.rank === from.rank && to !== from)
+        rule(file, target, `${from.name} and ${to.name} are siblings: neither imports the other`);
     }
   }
 }

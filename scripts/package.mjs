@@ -12,7 +12,11 @@ const target = targetArg > 0 ? process.argv[targetArg + 1] : `${process.platform
 const [platform, arch] = target.split('-');
 const ortPlatforms = { linux: ['x64', 'arm64'], darwin: ['x64', 'arm64'], win32: ['x64', 'arm64'] };
 if (!ortPlatforms[platform]?.includes(arch)) {
-  console.error(`package: unsupported target ${target}; one of ${Object.entries(ortPlatforms).flatMap(([p, as]) => as.map((a) => `${p}-${a}`)).join(', ')}`);
+  console.error(
+    `package: unsupported target ${target}; one of ${Object.entries(ortPlatforms)
+      .flatMap(([p, as]) => as.map((a) => `${p}-${a}`))
+      .join(', ')}`,
+  );
   process.exit(2);
 }
 if (!existsSync(join(root, 'dist', 'server.js'))) {
@@ -21,7 +25,9 @@ if (!existsSync(join(root, 'dist', 'server.js'))) {
 }
 
 const napi = 'node_modules/onnxruntime-node/bin/napi-v6';
-const others = Object.entries(ortPlatforms).flatMap(([p, as]) => as.filter((a) => !(p === platform && a === arch)).map((a) => `${napi}/${p}/${a}/**`));
+const others = Object.entries(ortPlatforms).flatMap(([p, as]) =>
+  as.filter((a) => !(p === platform && a === arch)).map((a) => `${napi}/${p}/${a}/**`),
+);
 mkdirSync(join(root, 'out'), { recursive: true });
 const ignoreFile = join(root, 'out', `.vscodeignore-${target}`);
 writeFileSync(ignoreFile, `${readFileSync(join(root, '.vscodeignore'), 'utf8')}\n# other platforms\n${others.join('\n')}\n`);
@@ -31,7 +37,19 @@ const vsix = join(root, 'out', `tessera-${target}-${version}.vsix`);
 const vsce = join(root, 'node_modules', '@vscode', 'vsce', 'vsce');
 const result = spawnSync(
   process.execPath,
-  [vsce, 'package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '--out', vsix],
+  [
+    vsce,
+    'package',
+    '--target',
+    target,
+    '--ignoreFile',
+    ignoreFile,
+    '--allow-missing-repository',
+    '--skip-license',
+    '--no-rewrite-relative-links',
+    '--out',
+    vsix,
+  ],
   { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
 );
 if (result.status !== 0) process.exit(result.status ?? 1);

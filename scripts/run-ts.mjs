@@ -13,6 +13,16 @@ if (!entry || !existsSync(join(root, entry))) {
   process.exit(2);
 }
 const outfile = join(root, 'out', 'run', basename(entry).replace(/\.ts$/, '.js'));
-await esbuild.build({ absWorkingDir: root, entryPoints: [entry], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', logLevel: 'warning' });
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  packages: 'external',
+  logLevel: 'warning',
+});
 const r = spawnSync(process.execPath, [outfile, ...args], { cwd: root, stdio: 'inherit', env: { ...process.env, MALLOC_ARENA_MAX: '1' } });
 process.exit(r.status ?? 1);

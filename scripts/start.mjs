@@ -7,15 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  createProfile,
-  ensureTools,
-  freePort,
-  installExtension,
-  launchChromium,
-  startCodeServer,
-  toolsDir,
-} from './lib/vscodeServer.mjs';
+import { createProfile, ensureTools, freePort, installExtension, launchChromium, startCodeServer, toolsDir } from './lib/vscodeServer.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -39,7 +31,10 @@ async function choosePort() {
     if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`--port needs a port number, got '${args[portArg + 1]}'`);
     return n === 0 ? freePort() : n;
   }
-  const probe = await fetch('http://127.0.0.1:8080/healthz').then(() => true, () => false);
+  const probe = await fetch('http://127.0.0.1:8080/healthz').then(
+    () => true,
+    () => false,
+  );
   return probe ? freePort() : 8080;
 }
 
@@ -93,7 +88,9 @@ if (check) {
   process.exit(ok ? 0 : 1);
 }
 
-console.log(`\nTessera ${version} is running in VS Code (code-server, 127.0.0.1 only):\n\n  ${url}\n\nOpen it in a browser. Ctrl+C stops it.`);
+console.log(
+  `\nTessera ${version} is running in VS Code (code-server, 127.0.0.1 only):\n\n  ${url}\n\nOpen it in a browser. Ctrl+C stops it.`,
+);
 let stopping = false;
 const stop = async () => {
   stopping = true;

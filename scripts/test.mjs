@@ -25,7 +25,12 @@ function step(name, command, args) {
   return r.status === 0;
 }
 
-const files = (dir, re) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((f) => re.test(f)).map((f) => join(dir, f)) : []);
+const files = (dir, re) =>
+  existsSync(join(root, dir))
+    ? readdirSync(join(root, dir))
+        .filter((f) => re.test(f))
+        .map((f) => join(dir, f))
+    : [];
 const stages = {
   unit: () => files('out/test/unit', /\.test\.js$/),
   protocol: () => files('out/test/protocol', /\.test\.js$/),
@@ -35,10 +40,11 @@ const stages = {
 const tapDir = join(root, 'test-results', 'tap');
 mkdirSync(tapDir, { recursive: true });
 let ok = step('type-check', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+ok = step('lint', process.execPath, [join(root, 'node_modules/@biomejs/biome/bin/biome'), 'check', '--error-on-warnings']) && ok;
 ok = step('layers', process.execPath, ['scripts/checkLayers.mjs']) && ok;
 ok = step('build', process.execPath, ['scripts/build.mjs']) && ok;
 if (!ok) {
-  console.error('\ntest: the type-check, the layer check or the build failed; no tests were run.');
+  console.error('\ntest: the type-check, the lint, the layer check or the build failed; no tests were run.');
   process.exit(1);
 }
 
@@ -46,7 +52,10 @@ let passed = 0;
 let failed = 0;
 for (const stage of wanted) {
   // The end-to-end tests install the .vsix exactly as a user would.
-  if (stage === 'e2e' && !(step('package', process.execPath, ['scripts/build.mjs', '--production']) && step('vsix', process.execPath, ['scripts/package.mjs']))) {
+  if (
+    stage === 'e2e' &&
+    !(step('package', process.execPath, ['scripts/build.mjs', '--production']) && step('vsix', process.execPath, ['scripts/package.mjs']))
+  ) {
     failed++;
     continue;
   }

@@ -30,7 +30,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
   const statusBar = new StatusBar();
   supervisor = new ServerSupervisor(context.asAbsolutePath('dist/server.js'), output, declaredSettings(context.extension.packageJSON));
   const server = supervisor;
-  context.subscriptions.push(output, statusBar, server.onDidChange((s) => statusBar.update(s)));
+  context.subscriptions.push(
+    output,
+    statusBar,
+    server.onDidChange((s) => statusBar.update(s)),
+  );
   statusBar.update(server.status());
 
   const lens = new TokenLens(server);
@@ -60,7 +64,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
       );
       if (!result) return undefined;
       if (result.rows.length === 0) {
-        void vscode.window.showWarningMessage('Tessera: no tokenizers to compare. List folders of tokenizers in tessera.tokenizerDirectories.');
+        void vscode.window.showWarningMessage(
+          'Tessera: no tokenizers to compare. List folders of tokenizers in tessera.tokenizerDirectories.',
+        );
         return result;
       }
       const title = `${vscode.workspace.asRelativePath(doc.uri)}${range ? ' (selection)' : ''}`;
@@ -83,9 +89,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
         : `ONNX Runtime unavailable (${info.onnxruntime.error})`;
       const m = info.model;
       const model =
-        m.state === 'ready' ? ` Model ${m.name} (${m.onnxFile}; ${m.description}; FIM ${m.fimTemplate}).`
-        : m.state === 'error' ? ` Completions off: ${m.error}.`
-        : m.state === 'loading' ? ` Loading model ${m.name ?? ''}.` : ' Completions off.';
+        m.state === 'ready'
+          ? ` Model ${m.name} (${m.onnxFile}; ${m.description}; FIM ${m.fimTemplate}).`
+          : m.state === 'error'
+            ? ` Completions off: ${m.error}.`
+            : m.state === 'loading'
+              ? ` Loading model ${m.name ?? ''}.`
+              : ' Completions off.';
       void vscode.window.showInformationMessage(
         `Tessera server ${info.version}: pid ${info.pid}, Node ${info.node}, ${ort}, up ${Math.round(info.uptimeMs / 1000)} s.${model}`,
       );

@@ -67,7 +67,12 @@ export function renderStatus(input: StatusInput): StatusView {
         return view('$(error) Tessera', `Tessera: error: ${health.message}`, `Tessera: ${health.message}${crashNote}`, 'error');
       }
       if (health.state === 'warning') {
-        return view(`$(warning) Tessera${suffix}`, `Tessera: warning: ${health.message}${suffix}`, `Tessera: ${health.message}${crashNote}`, 'warning');
+        return view(
+          `$(warning) Tessera${suffix}`,
+          `Tessera: warning: ${health.message}${suffix}`,
+          `Tessera: ${health.message}${crashNote}`,
+          'warning',
+        );
       }
       const c = input.lastCompletion;
       const latency = c ? ` ${c.model} ${Math.round(c.latencyMs)} ms` : '';
@@ -76,7 +81,12 @@ export function renderStatus(input: StatusInput): StatusView {
           `confidence ${c.confidence.toFixed(2)}${c.shown ? '' : `, not shown: ${c.reason ?? '?'}`}`
         : '';
       const detail = health.detail ? `\n${health.detail}` : '';
-      return view(`$(check) Tessera${latency}${suffix}`, `Tessera: ready${suffix}`, `Tessera: ${health.message}${detail}${last}${crashNote}`, 'normal');
+      return view(
+        `$(check) Tessera${latency}${suffix}`,
+        `Tessera: ready${suffix}`,
+        `Tessera: ${health.message}${detail}${last}${crashNote}`,
+        'normal',
+      );
     }
   }
 }

@@ -67,7 +67,14 @@ export class ServerSupervisor implements vscode.Disposable {
   }
 
   status(): StatusInput {
-    return { phase: this.phase, health: this.health, failure: this.failure, lastCrash: this.lastCrash, lastCompletion: this.lastCompletion, now: Date.now() };
+    return {
+      phase: this.phase,
+      health: this.health,
+      failure: this.failure,
+      lastCrash: this.lastCrash,
+      lastCompletion: this.lastCompletion,
+      now: Date.now(),
+    };
   }
 
   async start(): Promise<void> {
@@ -177,9 +184,11 @@ export class ServerSupervisor implements vscode.Disposable {
         this.output.warn(`tokenizer: ${status.error}`);
         // A tokenizer the user named and that fails is worth a message; no tokenizer set is not.
         if (vscode.workspace.getConfiguration('tessera').get<string>('tokenizer')) {
-          void vscode.window.showWarningMessage(`Tessera: the tokenizer could not be loaded: ${status.error}`, 'Open Settings').then((choice) => {
-            if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'tessera.tokenizer');
-          });
+          void vscode.window
+            .showWarningMessage(`Tessera: the tokenizer could not be loaded: ${status.error}`, 'Open Settings')
+            .then((choice) => {
+              if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'tessera.tokenizer');
+            });
         }
       }
       this.lastTokenizerError = status.error;
@@ -214,7 +223,9 @@ export class ServerSupervisor implements vscode.Disposable {
     this.health = undefined;
     if (decision.restart) {
       this.lastCrash = { at: now, crashes: decision.crashes, limit };
-      this.output.warn(`The language server stopped unexpectedly; restarting it (${decision.crashes} of ${limit} in ${windowMs / 1000} s).`);
+      this.output.warn(
+        `The language server stopped unexpectedly; restarting it (${decision.crashes} of ${limit} in ${windowMs / 1000} s).`,
+      );
       this.setPhase('restarting');
       // Re-render when the "(restarted)" note should leave the status bar text.
       clearTimeout(this.crashTimer);

@@ -21,7 +21,11 @@ export function assessHealth(onnxruntime: OnnxRuntimeInfo, model: ModelStatus = 
     case 'loading':
       return { state: 'ok', message: `Loading model ${model.name ?? ''}`.trim() };
     case 'ready':
-      return { state: 'ok', message: `Ready: ${model.name} (ONNX Runtime ${onnxruntime.version ?? '?'})`, detail: `${model.description ?? ''}; FIM: ${model.fimTemplate ?? '?'}` };
+      return {
+        state: 'ok',
+        message: `Ready: ${model.name} (ONNX Runtime ${onnxruntime.version ?? '?'})`,
+        detail: `${model.description ?? ''}; FIM: ${model.fimTemplate ?? '?'}`,
+      };
     default:
       return { state: 'ok', message: `Ready (ONNX Runtime ${onnxruntime.version ?? '?'})` };
   }

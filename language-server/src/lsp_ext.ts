@@ -80,9 +80,7 @@ export interface DocumentStats {
 }
 
 /** Statistics of an open document as the server sees it: proves that document sync is exact. */
-export const documentStatsRequest = new RequestType<DocumentStatsParams, DocumentStats | null, void>(
-  'tessera/documentStats',
-);
+export const documentStatsRequest = new RequestType<DocumentStatsParams, DocumentStats | null, void>('tessera/documentStats');
 
 // ── Completions ──────────────────────────────────────────────────────────────────────────────
 

@@ -1,6 +1,14 @@
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Connection, type InitializeParams, type InitializeResult, InlineCompletionItem, LSPErrorCodes, ResponseError, TextDocumentSyncKind } from 'vscode-languageserver';
+import {
+  type Connection,
+  type InitializeParams,
+  type InitializeResult,
+  InlineCompletionItem,
+  LSPErrorCodes,
+  ResponseError,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver';
 import { CompletionService } from './completion/service';
 import { grammarFor } from './syntax/languages';
 import { SyntaxService } from './syntax/parser';
@@ -56,7 +64,12 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   let onnxruntime: OnnxRuntimeInfo = { available: false, error: 'not probed yet' };
   let health: Health = { state: 'warning', message: 'Starting' };
   let workspaceFolders: string[] = [];
-  const completion = new CompletionService(DEFAULT_SETTINGS, tokenizers, (status) => setHealth(assessHealth(onnxruntime, status)), options.workerFile);
+  const completion = new CompletionService(
+    DEFAULT_SETTINGS,
+    tokenizers,
+    (status) => setHealth(assessHealth(onnxruntime, status)),
+    options.workerFile,
+  );
 
   const setHealth = (next: Health): void => {
     health = next;
@@ -115,16 +128,31 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const tree = parser ? lens.syntaxTreeCopy(doc.uri) : undefined;
     try {
       const r = await completion.complete(
-        { uri: doc.uri, path: displayPath(doc.uri, workspaceFolders), document: doc, offset: doc.offsetAt(params.position), syntax: parser && { parser, tree } },
+        {
+          uri: doc.uri,
+          path: displayPath(doc.uri, workspaceFolders),
+          document: doc,
+          offset: doc.offsetAt(params.position),
+          syntax: parser && { parser, tree },
+        },
         { onCancel: (f) => token.onCancellationRequested(f) },
       );
       if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
       if (!r) return null;
       void connection.sendNotification(completionInfoNotification, {
-        uri: doc.uri, model: completion.modelName, latencyMs: Math.round(r.latencyMs * 10) / 10, tokens: r.tokens,
-        prefillTokens: r.prefillTokens, reusedTokens: r.reusedTokens, confidence: r.confidence, shown: r.shown, reason: r.reason,
+        uri: doc.uri,
+        model: completion.modelName,
+        latencyMs: Math.round(r.latencyMs * 10) / 10,
+        tokens: r.tokens,
+        prefillTokens: r.prefillTokens,
+        reusedTokens: r.reusedTokens,
+        confidence: r.confidence,
+        shown: r.shown,
+        reason: r.reason,
       });
-      logger.debug(`completion ${r.shown ? 'shown' : `held back (${r.reason})`}: ${r.tokens} tokens, ${r.prefillTokens} run / ${r.reusedTokens} reused, ${r.latencyMs.toFixed(1)} ms, confidence ${r.confidence.toFixed(2)}`);
+      logger.debug(
+        `completion ${r.shown ? 'shown' : `held back (${r.reason})`}: ${r.tokens} tokens, ${r.prefillTokens} run / ${r.reusedTokens} reused, ${r.latencyMs.toFixed(1)} ms, confidence ${r.confidence.toFixed(2)}`,
+      );
       if (!r.shown) return [];
       return [InlineCompletionItem.create(r.text, undefined, { start: params.position, end: params.position })];
     } catch (err) {

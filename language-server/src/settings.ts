@@ -95,7 +95,8 @@ export function readSettings(raw: unknown): TesseraSettings {
     completion: {
       enabled: bool(c.enabled, dc.enabled),
       maxTokens: Math.min(512, Math.round(positive(c.maxTokens) ?? dc.maxTokens)),
-      minConfidence: typeof c.minConfidence === 'number' && c.minConfidence >= 0 && c.minConfidence <= 1 ? c.minConfidence : dc.minConfidence,
+      minConfidence:
+        typeof c.minConfidence === 'number' && c.minConfidence >= 0 && c.minConfidence <= 1 ? c.minConfidence : dc.minConfidence,
       fimTemplate: typeof c.fimTemplate === 'string' && c.fimTemplate ? c.fimTemplate : dc.fimTemplate,
       fimOrder: c.fimOrder === 'psm' || c.fimOrder === 'spm' ? c.fimOrder : 'auto',
       prefixTokens: Math.round(positive(c.prefixTokens) ?? dc.prefixTokens),

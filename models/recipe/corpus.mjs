@@ -25,7 +25,16 @@ const streams = { train: [], valid: [] };
 const manifest = [];
 for (const pkg of packages) {
   const split = holdout.has(pkg.name) ? 'valid' : 'train';
-  const entry = { name: pkg.name, version: pkg.version, licence: pkg.licence, source: pkg.source, split, files: 0, bytes: {}, skipped: { minified: 0, generated: 0, duplicate: 0, tooLarge: 0, cap: 0 } };
+  const entry = {
+    name: pkg.name,
+    version: pkg.version,
+    licence: pkg.licence,
+    source: pkg.source,
+    split,
+    files: 0,
+    bytes: {},
+    skipped: { minified: 0, generated: 0, duplicate: 0, tooLarge: 0, cap: 0 },
+  };
   let total = 0;
   for (const path of pkg.files) {
     const language = languageOf(path);
@@ -53,13 +62,21 @@ for (const pkg of packages) {
 for (const split of ['train', 'valid']) writeFileSync(join(out, `${split}.jsonl`), `${streams[split].join('\n')}\n`);
 
 const totals = {};
-for (const e of manifest) for (const [lang, n] of Object.entries(e.bytes)) {
-  totals[e.split] ??= {};
-  totals[e.split][lang] = (totals[e.split][lang] ?? 0) + n;
-}
-writeFileSync(join(here, 'corpus-manifest.json'), `${JSON.stringify({ builtWith: 'models/recipe/corpus.mjs', totals, packages: manifest }, null, 1)}\n`);
+for (const e of manifest)
+  for (const [lang, n] of Object.entries(e.bytes)) {
+    totals[e.split] ??= {};
+    totals[e.split][lang] = (totals[e.split][lang] ?? 0) + n;
+  }
+writeFileSync(
+  join(here, 'corpus-manifest.json'),
+  `${JSON.stringify({ builtWith: 'models/recipe/corpus.mjs', totals, packages: manifest }, null, 1)}\n`,
+);
 for (const [split, langs] of Object.entries(totals)) {
-  console.log(`${split}: ${Object.entries(langs).map(([l, n]) => `${l} ${(n / 1e6).toFixed(1)} MB`).join(', ')}`);
+  console.log(
+    `${split}: ${Object.entries(langs)
+      .map(([l, n]) => `${l} ${(n / 1e6).toFixed(1)} MB`)
+      .join(', ')}`,
+  );
 }
 console.log(`corpus in ${out}; manifest in models/recipe/corpus-manifest.json (${manifest.length} packages)`);
 
@@ -68,13 +85,19 @@ function npmPackages() {
   const stamp = join(dir, 'installed.json');
   if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== JSON.stringify(sources.npm)) {
     mkdirSync(dir, { recursive: true });
-    const deps = Object.fromEntries(sources.npm.map((spec) => {
-      const at = spec.lastIndexOf('@');
-      return [spec.slice(0, at), spec.slice(at + 1)];
-    }));
+    const deps = Object.fromEntries(
+      sources.npm.map((spec) => {
+        const at = spec.lastIndexOf('@');
+        return [spec.slice(0, at), spec.slice(at + 1)];
+      }),
+    );
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'tessera-corpus', private: true, dependencies: deps }));
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-    const r = spawnSync('npm', ['install', '--ignore-scripts', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, env, stdio: 'inherit' });
+    const r = spawnSync('npm', ['install', '--ignore-scripts', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: dir,
+      env,
+      stdio: 'inherit',
+    });
     if (r.status !== 0) throw new Error('npm install of the corpus packages failed');
     writeFileSync(stamp, JSON.stringify(sources.npm));
   }
@@ -99,7 +122,14 @@ function pythonPackages() {
       const module = name.replace(/\.py$/, '');
       if (!statSync(path).isDirectory() && !name.endsWith('.py')) continue;
       const owner = debianOwner(path, debian);
-      found.push({ name: `python:${module}`, version: owner.version, licence: owner.licence, source: `debian:${owner.pkg}`, root, files: statSync(path).isDirectory() ? walk(path, () => true) : [path] });
+      found.push({
+        name: `python:${module}`,
+        version: owner.version,
+        licence: owner.licence,
+        source: `debian:${owner.pkg}`,
+        root,
+        files: statSync(path).isDirectory() ? walk(path, () => true) : [path],
+      });
     }
   }
   return found;
@@ -109,7 +139,9 @@ function pythonPackages() {
 function debianOwner(path, cache) {
   let pkg = 'unknown';
   try {
-    pkg = execFileSync('dpkg', ['-S', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(/[:,]/)[0].trim();
+    pkg = execFileSync('dpkg', ['-S', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split(/[:,]/)[0]
+      .trim();
   } catch {
     return { pkg, version: 'unknown', licence: 'unknown' };
   }

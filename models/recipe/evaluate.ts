@@ -24,10 +24,19 @@ const SEQ = 512;
 /** Written for the card: everyday code, none of it from a benchmark. `|` marks the cursor. */
 const SAMPLES: Array<{ path: string; text: string }> = [
   { path: 'src/util/strings.ts', text: 'export function capitalize(s: string): string {\n  |\n}\n' },
-  { path: 'src/server/routes.js', text: "const express = require('express');\nconst router = express.Router();\n\nrouter.get('/users/:id', async (req, res) => {\n  const user = await db.users.find(req.params.id);\n  if (!user) {\n    |\n  }\n  res.json(user);\n});\n" },
-  { path: 'tools/files.py', text: 'import os\n\n\ndef list_python_files(root):\n    result = []\n    for dirpath, dirnames, filenames in os.walk(root):\n        |\n    return result\n' },
+  {
+    path: 'src/server/routes.js',
+    text: "const express = require('express');\nconst router = express.Router();\n\nrouter.get('/users/:id', async (req, res) => {\n  const user = await db.users.find(req.params.id);\n  if (!user) {\n    |\n  }\n  res.json(user);\n});\n",
+  },
+  {
+    path: 'tools/files.py',
+    text: 'import os\n\n\ndef list_python_files(root):\n    result = []\n    for dirpath, dirnames, filenames in os.walk(root):\n        |\n    return result\n',
+  },
   { path: 'app/models.py', text: 'class Point:\n    def __init__(self, x, y):\n        self.x = x\n        |\n' },
-  { path: 'src/list.ts', text: 'export class Stack<T> {\n  private items: T[] = [];\n\n  push(item: T): void {\n    |\n  }\n\n  pop(): T | undefined {\n    return this.items.pop();\n  }\n}\n' },
+  {
+    path: 'src/list.ts',
+    text: 'export class Stack<T> {\n  private items: T[] = [];\n\n  push(item: T): void {\n    |\n  }\n\n  pop(): T | undefined {\n    return this.items.pop();\n  }\n}\n',
+  },
 ];
 
 interface Docs {
@@ -104,7 +113,10 @@ async function speed(session: DecoderSession) {
  * actual rest (or a correct start of it) at each confidence.
  */
 async function gateCalibration(service: CompletionService, count: number) {
-  const files = readFileSync(join(corpusDir, 'valid.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; text: string });
+  const files = readFileSync(join(corpusDir, 'valid.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { path: string; text: string });
   const random = seededRandom(7);
   const samples: Array<{ confidence: number; exact: boolean; prefix: boolean; empty: boolean }> = [];
   for (let n = 0; samples.length < count && n < count * 20; n++) {
@@ -166,7 +178,10 @@ async function main(): Promise<void> {
   }
   console.log(JSON.stringify(timing));
   // The full pipeline (what the editor shows), greedy, every confidence.
-  const settings = { model: { ...DEFAULT_SETTINGS.model, path: modelDir }, completion: { ...DEFAULT_SETTINGS.completion, minConfidence: 0 } };
+  const settings = {
+    model: { ...DEFAULT_SETTINGS.model, path: modelDir },
+    completion: { ...DEFAULT_SETTINGS.completion, minConfidence: 0 },
+  };
   const service = new CompletionService(settings, undefined, join(root, 'dist', 'worker.js'));
   await service.configure(settings);
   const syntax = SyntaxService.create(join(root, 'dist', 'wasm'));
@@ -183,14 +198,25 @@ async function main(): Promise<void> {
   }
   await service.dispose();
   const trainLog = join(opt('train-dir', join(homedir(), '.cache', 'tessera', 'train', 'tessera-tiny')), 'log.jsonl');
-  const log = existsSync(trainLog) ? readFileSync(trainLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+  const log = existsSync(trainLog)
+    ? readFileSync(trainLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
   const result = {
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}, onnxruntime-node ${require('onnxruntime-node/package.json').version}`,
-    quality, timing, gate, samples,
+    quality,
+    timing,
+    gate,
+    samples,
     training: log.filter((r) => 'valid_bits_per_byte' in r || (r.step as number) % 500 === 0),
   };
   writeFileSync(join(modelDir, 'evaluation.json'), `${JSON.stringify(result, null, 2)}\n`);
-  for (const s of samples) console.log(`--- ${s.path} (confidence ${s.confidence.toFixed(2)}${s.reason ? `, held back: ${s.reason}` : ''})\n${s.text.replace('|', `⟨${s.completion}⟩`)}`);
+  for (const s of samples)
+    console.log(
+      `--- ${s.path} (confidence ${s.confidence.toFixed(2)}${s.reason ? `, held back: ${s.reason}` : ''})\n${s.text.replace('|', `⟨${s.completion}⟩`)}`,
+    );
 }
 
 main().catch((err: unknown) => {

@@ -45,7 +45,9 @@ async function pretokenize(split: string, tokenizer: Tokenizer): Promise<void> {
   writeFileSync(join(corpusDir, `${split}.tokens.u16`), tokens.subarray(0, n));
   writeFileSync(join(corpusDir, `${split}.docs.i32`), Int32Array.from(docs));
   const count = docs.length / 4;
-  console.log(`${split}: ${count} files, ${(bytes / 1e6).toFixed(1)} MB → ${(n / 1e6).toFixed(2)}M tokens (${(bytes / n).toFixed(2)} bytes/token with headers)`);
+  console.log(
+    `${split}: ${count} files, ${(bytes / 1e6).toFixed(1)} MB → ${(n / 1e6).toFixed(2)}M tokens (${(bytes / n).toFixed(2)} bytes/token with headers)`,
+  );
 }
 
 async function main(): Promise<void> {

@@ -14,7 +14,7 @@ import type { PreTokenizerSpec } from '../../language-server/src/tokenizer/spec'
  * most of code's whitespace); identifiers keep `_` and digits; runs of punctuation stay together.
  */
 export const PIECE_PATTERN =
-  "(?:\\r?\\n)+[ \\t]*|[ \\t]+(?=\\r?\\n)|[ \\t]?[\\p{L}_$][\\p{L}\\p{N}_$]*|\\p{N}{1,3}|[ \\t]?[^\\s\\p{L}\\p{N}_$]+|[ \\t]+(?![^\\s])|[ \\t]+|\\s";
+  '(?:\\r?\\n)+[ \\t]*|[ \\t]+(?=\\r?\\n)|[ \\t]?[\\p{L}_$][\\p{L}\\p{N}_$]*|\\p{N}{1,3}|[ \\t]?[^\\s\\p{L}\\p{N}_$]+|[ \\t]+(?![^\\s])|[ \\t]+|\\s';
 
 export const SPECIAL_TOKENS = ['<|endoftext|>', '<fim_prefix>', '<fim_middle>', '<fim_suffix>', '<file_sep>'];
 
@@ -181,7 +181,15 @@ async function main(): Promise<void> {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: SPECIAL_TOKENS.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    added_tokens: SPECIAL_TOKENS.map((content, id) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
     normalizer: null,
     pre_tokenizer: preTokenizerSpec,
     post_processor: null,
@@ -203,7 +211,18 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, 'tokenizer.json'), JSON.stringify(tokenizer));
   writeFileSync(
     join(outDir, 'tokenizer_config.json'),
-    JSON.stringify({ model_max_length: 2048, bos_token: null, eos_token: '<|endoftext|>', unk_token: null, tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false }, null, 2),
+    JSON.stringify(
+      {
+        model_max_length: 2048,
+        bos_token: null,
+        eos_token: '<|endoftext|>',
+        unk_token: null,
+        tokenizer_class: 'PreTrainedTokenizerFast',
+        clean_up_tokenization_spaces: false,
+      },
+      null,
+      2,
+    ),
   );
   console.log(`tokenizer: ${vocab.length} tokens, ${merges.length} merges, in ${((Date.now() - started) / 1000).toFixed(0)} s → ${outDir}`);
 }

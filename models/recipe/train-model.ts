@@ -52,8 +52,12 @@ function main(): void {
   run('training', PYTHON, [join(recipe, 'train.py'), '--out', trainDir, '--steps', option('steps', '11000')], malloc);
   const tokenizer = Tokenizer.fromFile(join(modelDir, 'tokenizer.json'));
   const prompt = [tokenizer.id('<file_sep>')!, ...tokenizer.encodeIds(REFERENCE_PROMPT)];
-  run('export', PYTHON, [join(recipe, 'export.py'), '--checkpoint', join(trainDir, 'checkpoint.pt'), '--out', modelDir,
-    '--prompt-ids', JSON.stringify(prompt)], malloc);
+  run(
+    'export',
+    PYTHON,
+    [join(recipe, 'export.py'), '--checkpoint', join(trainDir, 'checkpoint.pt'), '--out', modelDir, '--prompt-ids', JSON.stringify(prompt)],
+    malloc,
+  );
   run('fixtures', PYTHON, [join(recipe, 'fixtures.py'), '--out', join(root, 'test', 'fixtures', 'models'), '--tokenizer', modelDir]);
   run('evaluation', process.execPath, [join(root, 'scripts', 'run-ts.mjs'), 'models/recipe/evaluate.ts', '--train-dir', trainDir]);
 }

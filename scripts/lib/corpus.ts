@@ -87,9 +87,13 @@ export const STRESS_TEXTS: Record<string, string> = {
 };
 
 /** A file whose text names a control token: the reference turns it into the control id, we don't. */
-export function namesControlToken(tok: { addedTokens: ReadonlyArray<{ id: number; content: string }>; isControl(id: number): boolean }, text: string): boolean {
+export function namesControlToken(
+  tok: { addedTokens: ReadonlyArray<{ id: number; content: string }>; isControl(id: number): boolean },
+  text: string,
+): boolean {
   return tok.addedTokens.some((t) => tok.isControl(t.id) && t.content.length > 0 && text.includes(t.content));
 }
 
 /** Rust strings cannot hold lone surrogates: the reference sees U+FFFD, as our encoder does. */
-export const wellFormed = (text: string): string => text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+export const wellFormed = (text: string): string =>
+  text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');

@@ -41,7 +41,16 @@ const VARIANTS: Record<string, Variant> = {
   'gpt2-style': { family: undefined, added: specials('<|endoftext|>'), at: 'last', preTokenizer: byteLevel(true) },
   'starcoder2-style': {
     family: 'starcoder2',
-    added: specials('<|endoftext|>', '<fim_prefix>', '<fim_middle>', '<fim_suffix>', '<fim_pad>', '<repo_name>', '<file_sep>', '<issue_start>'),
+    added: specials(
+      '<|endoftext|>',
+      '<fim_prefix>',
+      '<fim_middle>',
+      '<fim_suffix>',
+      '<fim_pad>',
+      '<repo_name>',
+      '<file_sep>',
+      '<issue_start>',
+    ),
     at: 'first',
     preTokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, byteLevel(true)] },
   },
@@ -56,16 +65,28 @@ const VARIANTS: Record<string, Variant> = {
     added: [
       // DeepSeek-Coder's vocabulary lacks the byte symbols of bytes UTF-8 never uses (õ is byte 0xF5) and
       // has them as added tokens instead (normalized, not special): typed 'ü' becomes byte 0xFC.
-      ...['õ', '÷', 'Á', 'ý', 'À', 'ÿ', 'ø', 'ú', 'þ', 'ü', 'ù', 'ö', 'û'].map((content) => ({ content, special: false, normalized: true, inVocab: true })),
+      ...['õ', '÷', 'Á', 'ý', 'À', 'ÿ', 'ø', 'ú', 'þ', 'ü', 'ù', 'ö', 'û'].map((content) => ({
+        content,
+        special: false,
+        normalized: true,
+        inVocab: true,
+      })),
       ...specials('<｜begin▁of▁sentence｜>', '<｜end▁of▁sentence｜>'),
-      ...['<｜fim▁hole｜>', '<｜fim▁begin｜>', '<｜fim▁end｜>', '<|EOT|>'].map((content) => ({ content, special: false, normalized: true })),
+      ...['<｜fim▁hole｜>', '<｜fim▁begin｜>', '<｜fim▁end｜>', '<|EOT|>'].map((content) => ({
+        content,
+        special: false,
+        normalized: true,
+      })),
     ],
     at: 'last',
     preTokenizer: {
       type: 'Sequence',
       pretokenizers: [
         ...['[\r\n]', '\\s?\\p{L}+', '\\s?\\p{P}+', '[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+'].map((Regex) => ({
-          type: 'Split', pattern: { Regex }, behavior: 'Isolated', invert: false,
+          type: 'Split',
+          pattern: { Regex },
+          behavior: 'Isolated',
+          invert: false,
         })),
         { type: 'Digits', individual_digits: true },
         byteLevel(false),
@@ -139,8 +160,13 @@ function variantOf(base: Json, v: Variant): Json {
   const baseAdded = (base.added_tokens ?? []) as Array<{ content: string; special: boolean }>;
   // A variant of our own vocabulary drops its special tokens (they would make it our family); a real
   // base keeps them.
-  const dropped = new Set([...(v.base ? [] : baseAdded.filter((t) => t.special).map((t) => t.content)), ...v.added.filter((t) => t.inVocab).map((t) => t.content)]);
-  const regular = Object.entries(model.vocab as Record<string, number>).filter(([t]) => !dropped.has(t)).sort((a, b) => a[1] - b[1]);
+  const dropped = new Set([
+    ...(v.base ? [] : baseAdded.filter((t) => t.special).map((t) => t.content)),
+    ...v.added.filter((t) => t.inVocab).map((t) => t.content),
+  ]);
+  const regular = Object.entries(model.vocab as Record<string, number>)
+    .filter(([t]) => !dropped.has(t))
+    .sort((a, b) => a[1] - b[1]);
   const shift = v.at === 'first' ? v.added.length : 0;
   const vocab: Record<string, number> = {};
   regular.forEach(([t], i) => {
@@ -150,9 +176,19 @@ function variantOf(base: Json, v: Variant): Json {
   // Added tokens keep ids of their own, outside the model's vocabulary (as DeepSeek-Coder's 'ü' does).
   const added = v.added.map((t, i) => {
     if (t.inVocab) vocab[t.content] = firstAdded + i;
-    return { id: firstAdded + i, content: t.content, single_word: false, lstrip: false, rstrip: false, normalized: t.normalized ?? false, special: t.special ?? true };
+    return {
+      id: firstAdded + i,
+      content: t.content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: t.normalized ?? false,
+      special: t.special ?? true,
+    };
   });
-  const merges = (model.merges as Array<string | string[]>).filter((m) => (typeof m === 'string' ? m.split(' ') : m).every((p) => p in vocab));
+  const merges = (model.merges as Array<string | string[]>).filter((m) =>
+    (typeof m === 'string' ? m.split(' ') : m).every((p) => p in vocab),
+  );
   return {
     ...base,
     added_tokens: [...(v.base ? baseAdded : []), ...added],
@@ -171,7 +207,11 @@ export interface SharedTokenizers {
 /** The real tokenizers beside the repository ($TESSERA_TOKENIZERS, else ../shared/tokenizers), if any. */
 export function sharedTokenizers(): SharedTokenizers {
   const dir = process.env.TESSERA_TOKENIZERS ?? join(repoRoot, '..', 'shared', 'tokenizers');
-  const names = existsSync(dir) ? readdirSync(dir).filter((n) => existsSync(join(dir, n, 'tokenizer.json'))).sort() : [];
+  const names = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => existsSync(join(dir, n, 'tokenizer.json')))
+        .sort()
+    : [];
   return names.length
     ? { dir, names }
     : { names, skip: `extra coverage: no tokenizers in ${dir} (set TESSERA_TOKENIZERS to a folder of tokenizer folders)` };
@@ -179,6 +219,12 @@ export function sharedTokenizers(): SharedTokenizers {
 
 /** FIM family of the real tokenizers of ../shared/tokenizers, by their folder names. */
 export const SHARED_FAMILY: Record<string, string | undefined> = {
-  starcoder2: 'starcoder2', refact: 'starcoder', 'deepseek-coder': 'deepseek-coder', 'qwen2.5-coder': 'qwen2.5-coder',
-  cl100k: 'fim-generic', gpt2: undefined, 'llama2-spm': undefined, o200k: undefined,
+  starcoder2: 'starcoder2',
+  refact: 'starcoder',
+  'deepseek-coder': 'deepseek-coder',
+  'qwen2.5-coder': 'qwen2.5-coder',
+  cl100k: 'fim-generic',
+  gpt2: undefined,
+  'llama2-spm': undefined,
+  o200k: undefined,
 };

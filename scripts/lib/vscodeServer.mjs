@@ -103,7 +103,8 @@ async function withLock(dir, fn) {
       mkdirSync(lock);
       break;
     } catch {
-      if (waited > 900) rmSync(lock, { recursive: true, force: true }); // a stale lock from a killed run
+      if (waited > 900)
+        rmSync(lock, { recursive: true, force: true }); // a stale lock from a killed run
       else await sleep(1000);
     }
   }
@@ -170,7 +171,16 @@ function profileEnv(profile, extra = {}) {
 
 /** `code-server --install-extension`, exactly as a user installs a .vsix. */
 export function installExtension(tools, profile, vsix) {
-  const args = [tools.codeServer, '--user-data-dir', profile.userDataDir, '--extensions-dir', profile.extensionsDir, '--install-extension', vsix, '--force'];
+  const args = [
+    tools.codeServer,
+    '--user-data-dir',
+    profile.userDataDir,
+    '--extensions-dir',
+    profile.extensionsDir,
+    '--install-extension',
+    vsix,
+    '--force',
+  ];
   const result = spawnSync(process.execPath, args, { env: profileEnv(profile), encoding: 'utf8' });
   if (result.status !== 0 || !/successfully installed/i.test(result.stdout + result.stderr)) {
     throw new Error(`installing ${vsix} into code-server failed:\n${result.stdout}\n${result.stderr}`);
@@ -185,14 +195,18 @@ export async function startCodeServer(tools, profile, { folder, port, env = {}, 
   port ??= await freePort();
   const args = [
     tools.codeServer,
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
-    '--user-data-dir', profile.userDataDir,
-    '--extensions-dir', profile.extensionsDir,
+    '--user-data-dir',
+    profile.userDataDir,
+    '--extensions-dir',
+    profile.extensionsDir,
   ];
   if (folder) args.push(folder);
   const child = spawn(process.execPath, args, {
@@ -265,7 +279,6 @@ export async function launchChromium(tools, profile) {
       '--disable-component-update',
       '--disable-sync',
     ], // playwright gives every launch a fresh, temporary user-data-dir
-
   });
 }
 

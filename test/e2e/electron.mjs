@@ -19,7 +19,11 @@ mkdirSync(join(userData, 'User'), { recursive: true });
 const { tokenizerDir } = createRequire(import.meta.url)(join(root, 'out', 'lib', 'testTokenizers.js'));
 writeFileSync(
   join(userData, 'User', 'settings.json'),
-  JSON.stringify({ 'tessera.tokenizerDirectories': [tokenizerDir()], 'tessera.tokenizer': 'qwen2.5-coder', 'workbench.startupEditor': 'none' }),
+  JSON.stringify({
+    'tessera.tokenizerDirectories': [tokenizerDir()],
+    'tessera.tokenizer': 'qwen2.5-coder',
+    'workbench.startupEditor': 'none',
+  }),
 );
 
 try {

@@ -28,11 +28,26 @@ const results = join(root, 'test-results', 'e2e');
 const STATUS = '#workbench\\.parts\\.statusbar';
 /** Where the inline-completion test types, and what: the start of a body the model should fill. */
 const GHOST_CASES = [
-  { file: 'people.ts', text: 'export interface Person {\n  name: string;\n  languages: string[];\n}\n', typed: '\nexport function farewell(person: Person): string {\n', shot: 'ghost-typescript' },
-  { file: 'spread.py', text: 'from statistics import mean\n\n', typed: '\ndef spread(values: list[float]) -> float:\n', shot: 'ghost-python' },
+  {
+    file: 'people.ts',
+    text: 'export interface Person {\n  name: string;\n  languages: string[];\n}\n',
+    typed: '\nexport function farewell(person: Person): string {\n',
+    shot: 'ghost-typescript',
+  },
+  {
+    file: 'spread.py',
+    text: 'from statistics import mean\n\n',
+    typed: '\ndef spread(values: list[float]) -> float:\n',
+    shot: 'ghost-python',
+  },
 ];
 
-let tools, profile, server, browser, workspace, failed = false;
+let tools,
+  profile,
+  server,
+  browser,
+  workspace,
+  failed = false;
 
 before(async () => {
   assert.ok(existsSync(vsix), `no ${vsix}: run \`npm run package\` first (npm test does)`);
@@ -85,7 +100,10 @@ async function withPage(name, url, fn) {
 const tesseraItem = (page, label) => page.locator(`${STATUS} .statusbar-item-label[aria-label="${label}"]`);
 
 async function runCommand(page, title) {
-  await page.locator('.monaco-workbench').click({ position: { x: 600, y: 300 } }).catch(() => undefined);
+  await page
+    .locator('.monaco-workbench')
+    .click({ position: { x: 600, y: 300 } })
+    .catch(() => undefined);
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible' });
@@ -142,7 +160,11 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
   test('token lens: decorations, hover with the token id, and the status bar count equal to the CLI', async () => {
     const file = join(workspace, 'src', 'greet.ts');
     const cli = JSON.parse(
-      execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'tokens', file, '--json', '--tokenizer', 'qwen2.5-coder', '--tokenizer-dir', tokenizers], { encoding: 'utf8' }),
+      execFileSync(
+        process.execPath,
+        [join(root, 'dist', 'cli.js'), 'tokens', file, '--json', '--tokenizer', 'qwen2.5-coder', '--tokenizer-dir', tokenizers],
+        { encoding: 'utf8' },
+      ),
     );
     await withPage('token-lens', `${server.url}/?folder=${encodeURIComponent(workspace)}`, async (page) => {
       await tesseraItem(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
@@ -152,7 +174,9 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
 
       // The count the user sees is the CLI's count.
       const perToken = (readFileSync(file, 'utf8').length / cli.count).toFixed(2);
-      const countItem = page.locator(`${STATUS} .statusbar-item-label[aria-label="Tessera: ${cli.count} tokens, ${perToken} characters per token"]`);
+      const countItem = page.locator(
+        `${STATUS} .statusbar-item-label[aria-label="Tessera: ${cli.count} tokens, ${perToken} characters per token"]`,
+      );
       await countItem.waitFor({ timeout: 30_000 });
 
       await runCommand(page, 'Tessera: Toggle Token Boundaries');
@@ -176,7 +200,13 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
 
       // Switching tokenizers from the picker: the count follows (then back to Qwen2.5-Coder's).
       const countFor = (name) =>
-        JSON.parse(execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'tokens', file, '--json', '--tokenizer', name, '--tokenizer-dir', tokenizers], { encoding: 'utf8' })).count;
+        JSON.parse(
+          execFileSync(
+            process.execPath,
+            [join(root, 'dist', 'cli.js'), 'tokens', file, '--json', '--tokenizer', name, '--tokenizer-dir', tokenizers],
+            { encoding: 'utf8' },
+          ),
+        ).count;
       for (const name of ['cl100k', 'qwen2.5-coder']) {
         await runCommand(page, 'Tessera: Select Tokenizer');
         await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click();
@@ -205,21 +235,32 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
         // The pieces of ghost text (the cursor line's, and further lines drawn as a view zone, in DOM order).
         const pieces = (await ghost.allInnerTexts()).map((t) => t.replace(/\u00a0/g, ' ')).filter((t) => t.trim());
         assert.ok(pieces.length > 0, 'the ghost text is not empty');
-        const inline = (await editor.locator('.ghost-text-decoration').first().innerText().catch(() => pieces[0])).replace(/\u00a0/g, ' ');
+        const inline = (
+          await editor
+            .locator('.ghost-text-decoration')
+            .first()
+            .innerText()
+            .catch(() => pieces[0])
+        ).replace(/\u00a0/g, ' ');
         await page.screenshot({ path: join(results, `${shot}-ghost.png`) });
         const squash = (t) => t.replace(/[\s\u00a0]+/g, '');
         // Word by word: Ctrl+Right takes the suggestion's first word, the rest stays as ghost text.
         const firstWord = /^\s*[\w$]+|^\s*\S/.exec(inline)?.[0].trim() ?? '';
         await page.keyboard.press('Control+ArrowRight');
-        await page.waitForFunction(
-          ([sel, before]) => document.querySelector(sel)?.textContent !== before,
-          ['.monaco-editor .view-lines', await editor.locator('.view-lines').textContent()],
-          { timeout: 10_000 },
-        ).catch(() => undefined);
+        await page
+          .waitForFunction(
+            ([sel, before]) => document.querySelector(sel)?.textContent !== before,
+            ['.monaco-editor .view-lines', await editor.locator('.view-lines').textContent()],
+            { timeout: 10_000 },
+          )
+          .catch(() => undefined);
         const partly = await editor.locator('.view-lines').innerText();
         assert.ok(squash(partly).includes(squash(firstWord)), `Ctrl+Right inserted "${firstWord}"`);
         if (await ghost.count()) await page.keyboard.press('Tab');
-        await ghost.first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+        await ghost
+          .first()
+          .waitFor({ state: 'detached', timeout: 10_000 })
+          .catch(() => undefined);
         const after = await editor.locator('.view-lines').innerText();
         // Every piece of the ghost text is now text (lines may wrap: compared without whitespace).
         for (const piece of pieces) assert.ok(squash(after).includes(squash(piece)), `Tab inserted "${piece}"`);

@@ -49,7 +49,7 @@ test('tessera-lsp --version, --help, and no transport is an error', () => {
   assert.match(none.stderr, /choose a transport/);
 });
 
-test('tessera tokens without --tokenizer uses the default model\'s tokenizer', () => {
+test("tessera tokens without --tokenizer uses the default model's tokenizer", () => {
   const r = spawnSync(cliJs, ['tokens', '-', '--json'], { input: 'def f(x):\n    return x + 1\n', encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { tokenizer: string; count: number; tokens: Array<{ text: string }> };

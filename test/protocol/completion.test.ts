@@ -18,7 +18,9 @@ after(() => {
   }
 });
 
-async function start(settings: Record<string, unknown>): Promise<{ server: ServerUnderTest; ready: Promise<Health>; infos: CompletionInfo[] }> {
+async function start(
+  settings: Record<string, unknown>,
+): Promise<{ server: ServerUnderTest; ready: Promise<Health>; infos: CompletionInfo[] }> {
   const server = spawnServer();
   servers.push(server);
   const infos: CompletionInfo[] = [];
@@ -30,7 +32,12 @@ async function start(settings: Record<string, unknown>): Promise<{ server: Serve
       if (/^(Ready:|Completions off)/.test(h.message)) resolve(h);
     }),
   );
-  await server.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { settings } });
+  await server.connection.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: null,
+    capabilities: {},
+    initializationOptions: { settings },
+  });
   await server.connection.sendNotification('initialized', {});
   return { server, ready, infos };
 }
@@ -39,7 +46,9 @@ type Items = Array<{ insertText: string; range: { start: { line: number; charact
 
 const ask = (s: ServerUnderTest, uri: string, line: number, character: number) =>
   s.connection.sendRequest('textDocument/inlineCompletion', {
-    textDocument: { uri }, position: { line, character }, context: { triggerKind: 2 },
+    textDocument: { uri },
+    position: { line, character },
+    context: { triggerKind: 2 },
   }) as Promise<Items>;
 
 test('the default model completes at the cursor; typing on reuses the cache', async () => {
@@ -63,7 +72,10 @@ test('the default model completes at the cursor; typing on reuses the cache', as
   assert.ok(i1.confidence > 0 && i1.confidence <= 1);
   assert.equal(first.length, 1, `one item: ${JSON.stringify(i1)}`);
   assert.deepEqual(first[0]!.range.start, { line, character: column });
-  assert.ok(first[0]!.insertText.trim().length > 0 && !first[0]!.insertText.includes('\n'), `mid-line: one line, ${JSON.stringify(first[0]!.insertText)}`);
+  assert.ok(
+    first[0]!.insertText.trim().length > 0 && !first[0]!.insertText.includes('\n'),
+    `mid-line: one line, ${JSON.stringify(first[0]!.insertText)}`,
+  );
   // Type one character at the cursor: the prompt (suffix first, prefix last) extends the last one.
   await server.connection.sendNotification('textDocument/didChange', {
     textDocument: { uri, version: 2 },
@@ -79,16 +91,23 @@ test('a newer request supersedes the one in flight (null), and $/cancelRequest i
   const { server, ready } = await start({ completion: { minConfidence: 0, maxTokens: 200 } });
   await ready;
   const uri = 'file:///work/tools/files.py';
-  const text = 'import os\n\n\ndef list_files(root):\n    result = []\n    for dirpath, dirnames, filenames in os.walk(root):\n        \n    return result\n';
+  const text =
+    'import os\n\n\ndef list_files(root):\n    result = []\n    for dirpath, dirnames, filenames in os.walk(root):\n        \n    return result\n';
   await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
   const older = ask(server, uri, 6, 8);
   const newer = ask(server, uri, 6, 8);
   assert.equal(await older, null);
   assert.ok(Array.isArray(await newer));
   const source = new CancellationTokenSource();
-  const cancelled = server.connection.sendRequest('textDocument/inlineCompletion', {
-    textDocument: { uri }, position: { line: 6, character: 8 }, context: { triggerKind: 2 },
-  }, source.token);
+  const cancelled = server.connection.sendRequest(
+    'textDocument/inlineCompletion',
+    {
+      textDocument: { uri },
+      position: { line: 6, character: 8 },
+      context: { triggerKind: 2 },
+    },
+    source.token,
+  );
   source.cancel();
   await assert.rejects(cancelled, (e: { code?: number }) => e.code === -32800); // RequestCancelled
   assert.ok(Array.isArray(await ask(server, uri, 6, 8)), 'the server answers the next request');
@@ -102,7 +121,9 @@ test('a folder that is not a model: completions off with the reason, the lens st
     assert.equal(health.state, 'warning');
     assert.match(health.message, /^Completions off: .* is not a usable model: no tokenizer\.json; no config\.json; no decoder \.onnx/);
     const uri = 'file:///work/a.ts';
-    await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text: 'let x = 1;\n' } });
+    await server.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'typescript', version: 1, text: 'let x = 1;\n' },
+    });
     assert.equal(await ask(server, uri, 0, 9), null);
     const count = (await server.connection.sendRequest('tessera/count', { uri })) as { tokens: number };
     assert.ok(count.tokens > 0);

@@ -42,7 +42,13 @@ test('the tokenizer named in the settings is loaded and announced', async () => 
 
 test('tessera/count of the file and of a selection', async () => {
   const file = (await server.connection.sendRequest('tessera/count', { uri })) as CountResult;
-  const reference = JSON.parse(spawnSync(process.execPath, [cliJs, 'tokens', '-', '--json', '--tokenizer', 'qwen2.5-coder', '--tokenizer-dir', tokenizerDirectories[0]!], { input: text, encoding: 'utf8' }).stdout || '{}') as { count?: number };
+  const reference = JSON.parse(
+    spawnSync(
+      process.execPath,
+      [cliJs, 'tokens', '-', '--json', '--tokenizer', 'qwen2.5-coder', '--tokenizer-dir', tokenizerDirectories[0]!],
+      { input: text, encoding: 'utf8' },
+    ).stdout || '{}',
+  ) as { count?: number };
   assert.equal(file.tokenizer, 'qwen2.5-coder');
   assert.equal(file.selection, false);
   assert.equal(file.characters, text.length);
@@ -55,16 +61,26 @@ test('tessera/tokens covers a range with exact UTF-16 spans, partial characters 
   const r = (await server.connection.sendRequest('tessera/tokens', { uri, ranges: [[0, text.length]] })) as TokensResult;
   assert.equal(r.version, 1);
   assert.equal(r.starts[0], 0);
-  assert.deepEqual(r.indices, r.ids.map((_, i) => i), 'each token carries its index in the file');
+  assert.deepEqual(
+    r.indices,
+    r.ids.map((_, i) => i),
+    'each token carries its index in the file',
+  );
   // A range further down starts at that token's index in the file (colours stay put on scroll).
   const later = (await server.connection.sendRequest('tessera/tokens', { uri, ranges: [[r.starts[10]!, text.length]] })) as TokensResult;
   assert.equal(later.indices[0], 10);
   for (let i = 1; i < r.ids.length; i++) assert.ok(r.starts[i]! >= r.ends[i - 1]! - 2, 'in order');
   const emoji = text.indexOf('🦩');
   const onEmoji = r.ids.map((_, i) => i).filter((i) => r.starts[i]! < emoji + 2 && r.ends[i]! > emoji);
-  assert.ok(onEmoji.length >= 2, "the emoji takes several tokens");
-  assert.ok(onEmoji.every((i) => r.flags[i]! > 0), 'each shares the emoji with another token');
-  assert.deepEqual(onEmoji.map((i) => r.ends[i]), onEmoji.map(() => emoji + 2));
+  assert.ok(onEmoji.length >= 2, 'the emoji takes several tokens');
+  assert.ok(
+    onEmoji.every((i) => r.flags[i]! > 0),
+    'each shares the emoji with another token',
+  );
+  assert.deepEqual(
+    onEmoji.map((i) => r.ends[i]),
+    onEmoji.map(() => emoji + 2),
+  );
 });
 
 test('tessera/tokenAt: id, span and a hover with the subtoken group', async () => {
@@ -83,7 +99,13 @@ test('edits keep counts exact (incremental) and diagnostics follow', async () =>
   const count = (await server.connection.sendRequest('tessera/count', { uri })) as CountResult;
   assert.equal(count.version, 2);
   const edited = text.replace('greet', 'welcomeEveryone');
-  const ref = JSON.parse(spawnSync(process.execPath, [cliJs, 'tokens', '-', '--json', '--tokenizer', 'qwen2.5-coder', '--tokenizer-dir', tokenizerDirectories[0]!], { input: edited, encoding: 'utf8' }).stdout || '{}') as { count?: number };
+  const ref = JSON.parse(
+    spawnSync(
+      process.execPath,
+      [cliJs, 'tokens', '-', '--json', '--tokenizer', 'qwen2.5-coder', '--tokenizer-dir', tokenizerDirectories[0]!],
+      { input: edited, encoding: 'utf8' },
+    ).stdout || '{}',
+  ) as { count?: number };
   assert.equal(count.tokens, ref.count);
   // Diagnostics come after a short delay, straddles once the grammar has loaded.
   for (let i = 0; i < 100 && !diagnostics.some((d) => d.uri === uri && d.diagnostics.some((x) => x.code === 'straddle')); i++) {
@@ -99,13 +121,18 @@ test('edits keep counts exact (incremental) and diagnostics follow', async () =>
 test('tessera/compareTokenizers counts under every tokenizer found', async () => {
   const r = (await server.connection.sendRequest('tessera/compareTokenizers', { uri })) as CompareResult;
   assert.deepEqual(r.rows.map((x) => x.tokenizer).sort(), [...TOKENIZER_NAMES].sort());
-  assert.deepEqual(r.rows.filter((x) => x.active).map((x) => x.tokenizer), ['qwen2.5-coder']);
+  assert.deepEqual(
+    r.rows.filter((x) => x.active).map((x) => x.tokenizer),
+    ['qwen2.5-coder'],
+  );
   assert.ok(r.rows.every((x) => (x.tokens ?? 0) > 10));
 });
 
 test('a broken tokenizer setting is reported, and nothing is lost', async () => {
   const next = new Promise<TokenizerStatus>((resolve) => server.connection.onNotification('tessera/tokenizerStatus', resolve));
-  await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { tessera: { tokenizer: '/nonexistent/tokenizer.json', tokenizerDirectories } } });
+  await server.connection.sendNotification('workspace/didChangeConfiguration', {
+    settings: { tessera: { tokenizer: '/nonexistent/tokenizer.json', tokenizerDirectories } },
+  });
   const s = await next;
   assert.match(s.error ?? '', /\/nonexistent\/tokenizer\.json: no such file/);
   const count = (await server.connection.sendRequest('tessera/count', { uri })) as CountResult;
@@ -113,9 +140,11 @@ test('a broken tokenizer setting is reported, and nothing is lost', async () => 
   assert.equal(((await server.connection.sendRequest('tessera/documentStats', { uri })) as { version: number }).version, 2);
 });
 
-test('with no tokenizer set, the default model\'s tokenizer is used', async () => {
+test("with no tokenizer set, the default model's tokenizer is used", async () => {
   const next = new Promise<TokenizerStatus>((resolve) => server.connection.onNotification('tessera/tokenizerStatus', resolve));
-  await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { tessera: { tokenizer: '', tokenizerDirectories } } });
+  await server.connection.sendNotification('workspace/didChangeConfiguration', {
+    settings: { tessera: { tokenizer: '', tokenizerDirectories } },
+  });
   const s = await next;
   assert.equal(s.name, 'tessera-tiny');
   assert.equal(s.vocabSize, 8192);

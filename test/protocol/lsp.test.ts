@@ -82,11 +82,15 @@ test('didClose forgets the document', async () => {
 
 test('workspace/didChangeConfiguration changes the log level without a restart', async () => {
   const before = server.logs.length;
-  await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { tessera: { server: { logLevel: 'error' } } } });
+  await server.connection.sendNotification('workspace/didChangeConfiguration', {
+    settings: { tessera: { server: { logLevel: 'error' } } },
+  });
   await server.connection.sendRequest('tessera/serverInfo');
   // Set to error: even the debug confirmation of the change is not logged.
   assert.deepEqual(server.logs.slice(before), []);
-  await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { tessera: { server: { logLevel: 'debug' } } } });
+  await server.connection.sendNotification('workspace/didChangeConfiguration', {
+    settings: { tessera: { server: { logLevel: 'debug' } } },
+  });
   await server.connection.sendRequest('tessera/serverInfo');
   assert.deepEqual(server.logs.slice(before), ['log level: debug']);
 });
@@ -96,5 +100,8 @@ test('shutdown then exit ends the process with code 0', async () => {
   await server.connection.sendNotification('exit');
   const { code } = await server.exited;
   assert.equal(code, 0, server.stderr());
-  assert.ok(server.logs.some((l) => /Tessera language server \d/.test(l)), 'the server logged its start');
+  assert.ok(
+    server.logs.some((l) => /Tessera language server \d/.test(l)),
+    'the server logged its start',
+  );
 });

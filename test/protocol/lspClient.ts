@@ -2,12 +2,7 @@
 // JSON-RPC to it over its real stdin/stdout.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import {
-  createMessageConnection,
-  type MessageConnection,
-  StreamMessageReader,
-  StreamMessageWriter,
-} from 'vscode-jsonrpc/node';
+import { createMessageConnection, type MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 
 export const root = join(__dirname, '..', '..', '..');
 export const serverJs = join(root, 'dist', 'server.js');

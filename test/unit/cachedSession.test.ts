@@ -11,7 +11,10 @@ import { repoRoot } from '../../scripts/lib/repoRoot';
 
 const tiny = join(repoRoot, 'models', 'tessera-tiny');
 
-for (const [dir, mode] of [[tiny, 'in-place'], [join(repoRoot, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2'), 'copied']] as const) {
+for (const [dir, mode] of [
+  [tiny, 'in-place'],
+  [join(repoRoot, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2'), 'copied'],
+] as const) {
   test(`the KV cache is reused up to the common prefix and gives the same completion as a fresh run (${basename(dir)}, ${mode})`, async () => {
     const folder = openModelFolder(dir);
     const tok = Tokenizer.fromFile(folder.tokenizerPath);

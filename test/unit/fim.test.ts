@@ -17,7 +17,7 @@ test("each tokenizer gets its family's template, or none where it has no FIM tok
 });
 
 const shared = sharedTokenizers();
-test('each real tokenizer of ../shared/tokenizers gets its family\'s template', { skip: shared.skip }, () => {
+test("each real tokenizer of ../shared/tokenizers gets its family's template", { skip: shared.skip }, () => {
   for (const name of shared.names.filter((n) => n in SHARED_FAMILY)) {
     assert.equal(detectFimTemplate(Tokenizer.fromFile(join(shared.dir!, name)))?.family, SHARED_FAMILY[name], name);
   }
@@ -50,7 +50,10 @@ test('DeepSeek-Coder: <｜fim▁begin｜>prefix<｜fim▁hole｜>suffix<｜fim�
 test('Qwen2.5-Coder: <|file_sep|> header and <|fim_*|> markers; stops include <|fim_pad|> and <|file_sep|>', () => {
   const tok = Tokenizer.fromFile(tokenizerPath('qwen2.5-coder'));
   const p = buildFimPrompt(detectFimTemplate(tok)!, tok, parts);
-  assert.equal(tok.decode(p.ids), '<|file_sep|>src/app.ts\n<|fim_prefix|>function add(a, b) {\n  return <|fim_suffix|>;\n}\n<|fim_middle|>');
+  assert.equal(
+    tok.decode(p.ids),
+    '<|file_sep|>src/app.ts\n<|fim_prefix|>function add(a, b) {\n  return <|fim_suffix|>;\n}\n<|fim_middle|>',
+  );
   assert.ok([151662, 151664, 151643].every((id) => p.stopIds.has(id)));
 });
 

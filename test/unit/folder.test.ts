@@ -14,8 +14,14 @@ test('a folder that is not a usable model says what is wrong', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-model-'));
   try {
     assert.throws(() => openModelFolder(join(dir, 'nope')), /is not a folder/);
-    assert.throws(() => openModelFolder(dir), (e: Error) => e instanceof ModelFolderError &&
-      /no tokenizer\.json/.test(e.message) && /no config\.json/.test(e.message) && /no decoder \.onnx/.test(e.message));
+    assert.throws(
+      () => openModelFolder(dir),
+      (e: Error) =>
+        e instanceof ModelFolderError &&
+        /no tokenizer\.json/.test(e.message) &&
+        /no config\.json/.test(e.message) &&
+        /no decoder \.onnx/.test(e.message),
+    );
     cpSync(join(fixtures, 'tiny-gqa-qwen2'), dir, { recursive: true });
     writeFileSync(join(dir, 'config.json'), '{"model_type": "llama"}');
     assert.throws(() => openModelFolder(dir), /missing vocab_size, num_hidden_layers/);

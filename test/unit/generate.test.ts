@@ -25,13 +25,24 @@ for (const engine of ['auto', 'binding'] as const) {
     assert.deepEqual(drafted.tokens, plain.tokens);
     assert.equal(drafted.text, plain.text);
     assert.equal(plain.drafted, 0);
-    assert.ok(drafted.accepted > 0 && drafted.passes < plain.passes, `${drafted.accepted} of ${drafted.drafted} accepted, ${drafted.passes} passes vs ${plain.passes}`);
+    assert.ok(
+      drafted.accepted > 0 && drafted.passes < plain.passes,
+      `${drafted.accepted} of ${drafted.drafted} accepted, ${drafted.passes} passes vs ${plain.passes}`,
+    );
     assert.ok(drafted.accepted < drafted.drafted, 'no draft was rejected: the rewind path went untested');
     // The default model's rows are log-probabilities: read directly, they give the confidence the
     // sum over the vocabulary gives.
     assert.equal(model.logProbs, true);
-    const summed: SequenceModel = { prefill: (p) => model.prefill(p), step: (id) => model.step(id), extend: (ids) => model.extend(ids),
-      rewind: (n) => model.rewind(n), get length() { return model.length; }, logProbs: false };
+    const summed: SequenceModel = {
+      prefill: (p) => model.prefill(p),
+      step: (id) => model.step(id),
+      extend: (ids) => model.extend(ids),
+      rewind: (n) => model.rewind(n),
+      get length() {
+        return model.length;
+      },
+      logProbs: false,
+    };
     const viaSum = await generate(summed, tok, prompt, opts);
     // The rows sum to one only as well as the export's float32 log-softmax summed them: at most
     // vocab × 2^-24 relative error in the denominator, whichever kernel the CPU runs. Our sum adds the
@@ -39,7 +50,10 @@ for (const engine of ['auto', 'binding'] as const) {
     const bound = folder.config.vocabSize * 2 ** -24 + 3e-6;
     assert.deepEqual(viaSum.tokens, plain.tokens);
     assert.ok(Math.abs(Math.log(viaSum.confidence / plain.confidence)) <= bound, `confidence ${viaSum.confidence} vs ${plain.confidence}`);
-    assert.ok(Math.abs(Math.log(viaSum.minProbability / plain.minProbability)) <= bound, `min ${viaSum.minProbability} vs ${plain.minProbability}`);
+    assert.ok(
+      Math.abs(Math.log(viaSum.minProbability / plain.minProbability)) <= bound,
+      `min ${viaSum.minProbability} vs ${plain.minProbability}`,
+    );
     await decoder.release();
   });
 }

@@ -14,8 +14,18 @@ import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
 import { repoRoot } from '../../scripts/lib/repoRoot';
 
 const request = (prompt: number[], maxTokens = 8): GenerateRequest => ({
-  prompt, prefixStart: 0, prefixEnd: prompt.length, healing: false, stopIds: [0], suppressIds: [], maxTokens, temperature: 0, topP: 1,
-  reuseCache: true, maxDraft: 0, stop: { multiline: true, maxLines: 100, blockIndent: '', nextLine: '' },
+  prompt,
+  prefixStart: 0,
+  prefixEnd: prompt.length,
+  healing: false,
+  stopIds: [0],
+  suppressIds: [],
+  maxTokens,
+  temperature: 0,
+  topP: 1,
+  reuseCache: true,
+  maxDraft: 0,
+  stop: { multiline: true, maxLines: 100, blockIndent: '', nextLine: '' },
 });
 
 function workerModel(dir: string): WorkerModel {
@@ -62,7 +72,10 @@ test('a config whose vocabulary does not fit the decoder is refused at load, wit
   const host = new ModelHost(join(repoRoot, 'dist', 'worker.js'));
   try {
     const model = workerModel(fixture('tiny-gqa-qwen2'));
-    await assert.rejects(host.load({ ...model, config: { ...model.config, vocabSize: 9000 } }, 1), /the decoder gives 8192 logits per token but config\.json says vocab_size 9000/);
+    await assert.rejects(
+      host.load({ ...model, config: { ...model.config, vocabSize: 9000 } }, 1),
+      /the decoder gives 8192 logits per token but config\.json says vocab_size 9000/,
+    );
   } finally {
     await host.dispose();
   }

@@ -14,7 +14,35 @@ const load = (name: string) => Tokenizer.fromFile(tokenizerPath(name));
 
 describe('incremental re-tokenizing equals a full encode', () => {
   const base = readFileSync(join(repoRoot, 'language-server', 'src', 'tokenizer', 'tokenizer.ts'), 'utf8').slice(0, 12_000);
-  const inserts = ['a', ' ', '\n', '  ', '\t', '1', '12', '😀', 'é', 'e\u0301', '()', ');', '"', "'s", 'foo', ' bar', '\r\n', '\n\n', '    return x;\n', '{', '}', '<|endoftext|>', 'ü', '\u00a0', '\u3000x', '123456', '\uFEFF'];
+  const inserts = [
+    'a',
+    ' ',
+    '\n',
+    '  ',
+    '\t',
+    '1',
+    '12',
+    '😀',
+    'é',
+    'e\u0301',
+    '()',
+    ');',
+    '"',
+    "'s",
+    'foo',
+    ' bar',
+    '\r\n',
+    '\n\n',
+    '    return x;\n',
+    '{',
+    '}',
+    '<|endoftext|>',
+    'ü',
+    '\u00a0',
+    '\u3000x',
+    '123456',
+    '\uFEFF',
+  ];
   for (const name of TOKENIZER_NAMES) {
     test(`${name}: 500 random edits`, () => {
       const tok = load(name);
@@ -40,7 +68,10 @@ describe('incremental re-tokenizing equals a full encode', () => {
       assert.deepEqual(Array.from(part.ids), Array.from(full.ids.slice(first, first + part.ids.length)));
       assert.deepEqual(Array.from(part.starts), Array.from(full.starts.slice(first, first + part.ids.length)));
       assert.deepEqual(Array.from(part.ends), Array.from(full.ends.slice(first, first + part.ids.length)));
-      assert.equal(doc.tokensBefore(part.starts[0]!), full.starts.findIndex((s) => s >= part.starts[0]!));
+      assert.equal(
+        doc.tokensBefore(part.starts[0]!),
+        full.starts.findIndex((s) => s >= part.starts[0]!),
+      );
     });
   }
 

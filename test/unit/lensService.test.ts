@@ -21,7 +21,8 @@ function recordingConnection() {
   const diagnostics = new Map<string, Array<{ code?: string | number }>>();
   const connection = {
     sendNotification: async (_type: unknown, status: TokenizerStatus) => void statuses.push(status),
-    sendDiagnostics: async (p: { uri: string; diagnostics: Array<{ code?: string | number }> }) => void diagnostics.set(p.uri, p.diagnostics),
+    sendDiagnostics: async (p: { uri: string; diagnostics: Array<{ code?: string | number }> }) =>
+      void diagnostics.set(p.uri, p.diagnostics),
   } as unknown as Connection;
   return { connection, statuses, diagnostics };
 }
@@ -46,7 +47,10 @@ test('tokens and counts follow the document edit by edit, under the tokenizer th
   store.open({ textDocument: { uri, languageId: 'typescript', version: 1, text } });
   const qwen = Tokenizer.fromFile(tokenizerPath('qwen2.5-coder'));
   assert.equal(lens.count({ uri })!.tokens, qwen.encodeIds(text).length);
-  store.change({ textDocument: { uri, version: 2 }, contentChanges: [{ range: { start: { line: 0, character: 13 }, end: { line: 0, character: 18 } }, text: 'welcomeEveryone' }] });
+  store.change({
+    textDocument: { uri, version: 2 },
+    contentChanges: [{ range: { start: { line: 0, character: 13 }, end: { line: 0, character: 18 } }, text: 'welcomeEveryone' }],
+  });
   const edited = text.replace('greet', 'welcomeEveryone');
   assert.equal(lens.count({ uri })!.tokens, qwen.encodeIds(edited).length);
   const r = lens.tokens({ uri, ranges: [[0, edited.length]] })!;
@@ -80,7 +84,10 @@ test('the syntax tree follows every edit; diagnostics come after a pause', async
   assert.equal(base.rootNode.hasError, false);
   base.delete();
   const edit = (line: number, character: number, insert: string, version: number) =>
-    store.change({ textDocument: { uri, version }, contentChanges: [{ range: { start: { line, character }, end: { line, character } }, text: insert }] });
+    store.change({
+      textDocument: { uri, version },
+      contentChanges: [{ range: { start: { line, character }, end: { line, character } }, text: insert }],
+    });
   edit(2, 0, 'function f() {\n', 2);
   const broken = lens.syntaxTreeCopy(uri)!;
   assert.equal(broken.rootNode.hasError, true);

@@ -197,7 +197,9 @@ test('text no visible node covers becomes leaves of the node that holds it (css 
   assert.equal(doc.hasErrors(), false);
   const leaves = doc.leaves();
   assert.deepEqual(
-    leaves.filter((l) => ['1.5', 'px', '0', 'fff'].includes(text.slice(l.start, l.end))).map((l) => [text.slice(l.start, l.end), l.type, l.kind]),
+    leaves
+      .filter((l) => ['1.5', 'px', '0', 'fff'].includes(text.slice(l.start, l.end)))
+      .map((l) => [text.slice(l.start, l.end), l.type, l.kind]),
     [
       ['1.5', 'float_value', 'number'],
       ['px', 'unit', 'other'],
@@ -209,7 +211,10 @@ test('text no visible node covers becomes leaves of the node that holds it (css 
   const at = text.indexOf('1.5') + 1;
   assert.deepEqual(texts(doc, doc.leaves(at, at + 1)), [['1.5', 'number']]);
   assert.deepEqual(texts(doc, doc.leaves(at, at)), [['1.5', 'number']]);
-  assert.deepEqual(texts(doc, doc.leaves(at + 1, at + 3)), [['1.5', 'number'], ['px', 'other']]); // '5p'
+  assert.deepEqual(texts(doc, doc.leaves(at + 1, at + 3)), [
+    ['1.5', 'number'],
+    ['px', 'other'],
+  ]); // '5p'
   doc.dispose();
 });
 
@@ -269,7 +274,31 @@ const sources: Source[] = [
   { grammar: 'javascript', text: 'const re = /a+b/g;\nlet s = `x ${1 + 2} y`;\nfunction* g() { yield "é"; }\n' },
 ];
 
-const INSERTS = ['😀', '𝒳', 'é', '\n', '{', '}', '(', ')', '"', "'", '`', ';', ' ', '    ', 'x', 'return ', '# ', '// ', '/*', '*/', '\n    ', ':', '🎉🎉'];
+const INSERTS = [
+  '😀',
+  '𝒳',
+  'é',
+  '\n',
+  '{',
+  '}',
+  '(',
+  ')',
+  '"',
+  "'",
+  '`',
+  ';',
+  ' ',
+  '    ',
+  'x',
+  'return ',
+  '# ',
+  '// ',
+  '/*',
+  '*/',
+  '\n    ',
+  ':',
+  '🎉🎉',
+];
 /** Text that can go anywhere inside a string or a comment without ending it. */
 
 const SAFE_INSERTS = ['😀', '𝒳', 'é', 'ü 🎉', ' ', 'abc', '👨‍👩‍👧'];
@@ -301,8 +330,13 @@ interface Edit {
  * identifier, duplicating a line. Ranges never split a surrogate pair.
  */
 
-function randomEdit(text: string, original: string, leaves: readonly { start: number; end: number; kind: string }[], rand: (n: number) => number): Edit {
-  const pick = <T,>(xs: readonly T[]): T | undefined => (xs.length ? xs[rand(xs.length)] : undefined);
+function randomEdit(
+  text: string,
+  original: string,
+  leaves: readonly { start: number; end: number; kind: string }[],
+  rand: (n: number) => number,
+): Edit {
+  const pick = <T>(xs: readonly T[]): T | undefined => (xs.length ? xs[rand(xs.length)] : undefined);
   switch (rand(6)) {
     case 0: {
       const leaf = pick(leaves.filter((l) => l.kind === 'string' || l.kind === 'comment'));

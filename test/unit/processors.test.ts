@@ -3,14 +3,26 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildChain } from '../../language-server/src/generation/chain';
 import { VocabIndex } from '../../language-server/src/generation/healing';
-import { applyChain, argmaxOf, expNonPositive, logProb, sampleOf, seededRandom, suppress, topP } from '../../language-server/src/generation/processors';
+import {
+  applyChain,
+  argmaxOf,
+  expNonPositive,
+  logProb,
+  sampleOf,
+  seededRandom,
+  suppress,
+  topP,
+} from '../../language-server/src/generation/processors';
 
 test('processors: suppress forbids, top-p keeps the smallest set reaching p, sampling stays inside it', () => {
   const logits = Float32Array.from([2, 1, 0, -1, 3]);
   suppress([4])(logits, { generated: [] });
   assert.equal(argmaxOf(logits), 0);
   topP(0.7)(logits, { generated: [] }); // softmax(2,1,0,-1) = .64 .24 .09 .03: {0, 1} reach 0.7
-  assert.deepEqual(Array.from(logits).map((x) => x > -Infinity), [true, true, false, false, false]);
+  assert.deepEqual(
+    Array.from(logits).map((x) => x > -Infinity),
+    [true, true, false, false, false],
+  );
   for (let i = 0; i < 50; i++) assert.ok([0, 1].includes(sampleOf(logits, Math.random)));
 });
 
@@ -33,7 +45,11 @@ test('log-probabilities agree with the exact softmax; the fast exponential stays
 });
 
 test('the chain of a request: control tokens forbidden, then the healing constraint, then sampling', () => {
-  const tok = { vocabSize: 4, tokenBytes: (id: number) => new TextEncoder().encode(['ab', 'a', 'b', '<x>'][id]!), isControl: (id: number) => id === 3 };
+  const tok = {
+    vocabSize: 4,
+    tokenBytes: (id: number) => new TextEncoder().encode(['ab', 'a', 'b', '<x>'][id]!),
+    isControl: (id: number) => id === 3,
+  };
   const index = new VocabIndex(tok);
   const logits = () => Float32Array.from([1, 2, 3, 4]);
   const greedy = buildChain({ suppressIds: [3], temperature: 0, topP: 1 });
@@ -44,6 +60,10 @@ test('the chain of a request: control tokens forbidden, then the healing constra
   const healed = buildChain({ suppressIds: [3], healing: { bytes: new TextEncoder().encode('a'), index }, temperature: 0, topP: 1 });
   const l2 = logits();
   applyChain(healed, l2, { generated: [] });
-  assert.deepEqual(Array.from(l2).map((x) => x > -Infinity), [true, true, false, false], 'only tokens agreeing with "a"');
+  assert.deepEqual(
+    Array.from(l2).map((x) => x > -Infinity),
+    [true, true, false, false],
+    'only tokens agreeing with "a"',
+  );
   assert.equal(buildChain({ suppressIds: [], temperature: 0.7, topP: 0.9 }).length, 3);
 });

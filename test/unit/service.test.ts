@@ -47,7 +47,7 @@ test('a completion on the default model: the prefix tokenized once, as the promp
   assert.ok(!r.text.includes('\n'), 'the rest of one line');
 });
 
-test('token healing: the prompt loses the word\'s last token and the completion does not repeat it', async () => {
+test("token healing: the prompt loses the word's last token and the completion does not repeat it", async () => {
   const plain = service(settings(tiny, { tokenHealing: false }));
   const healed = service(settings(tiny, { tokenHealing: true }));
   await plain.configure(settings(tiny, { tokenHealing: false }));

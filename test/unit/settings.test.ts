@@ -12,7 +12,15 @@ test('completion and model settings: defaults for what is missing or malformed, 
   assert.deepEqual(readSettings({}).model, { path: '', precision: 'fp32', threads: 1 });
   const s = readSettings({
     model: { path: ' ~/models/coder ', precision: 'quantized', threads: 99 },
-    completion: { maxTokens: 10_000, minConfidence: 2, fimOrder: 'sideways', temperature: -1, topP: 0, tokenHealing: false, fimTemplate: 'starcoder2' },
+    completion: {
+      maxTokens: 10_000,
+      minConfidence: 2,
+      fimOrder: 'sideways',
+      temperature: -1,
+      topP: 0,
+      tokenHealing: false,
+      fimTemplate: 'starcoder2',
+    },
   });
   assert.deepEqual(s.model, { path: `${homedir()}/models/coder`, precision: 'quantized', threads: 16 });
   assert.equal(s.completion.maxTokens, 512);
@@ -35,19 +43,30 @@ test("package.json declares every setting the server reads, with the server's de
   assert.deepEqual(readSettings(sent), DEFAULT_SETTINGS);
   // Each of the server's settings, leaf by leaf, is declared with the same default.
   const leaves = (o: object, path: string[] = []): Array<[string, unknown]> =>
-    Object.entries(o).flatMap(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v) ? leaves(v, [...path, k]) : [[[...path, k].join('.'), v] as [string, unknown]]));
+    Object.entries(o).flatMap(([k, v]) =>
+      v && typeof v === 'object' && !Array.isArray(v) ? leaves(v, [...path, k]) : [[[...path, k].join('.'), v] as [string, unknown]],
+    );
   for (const [key, value] of leaves(DEFAULT_SETTINGS)) {
     assert.ok(`tessera.${key}` in declared, `package.json does not declare tessera.${key}`);
     assert.deepEqual(declared[`tessera.${key}`]!.default, value, `tessera.${key}`);
   }
   // The rest are the client's own.
   const serverKeys = new Set(leaves(DEFAULT_SETTINGS).map(([k]) => k));
-  assert.deepEqual(keys.filter((k) => !serverKeys.has(k)).sort(), ['lens.whitespaceGlyphs', 'server.logLevel', 'server.restartLimit', 'server.restartWindowSeconds', 'trace.server']);
+  assert.deepEqual(keys.filter((k) => !serverKeys.has(k)).sort(), [
+    'lens.whitespaceGlyphs',
+    'server.logLevel',
+    'server.restartLimit',
+    'server.restartWindowSeconds',
+    'trace.server',
+  ]);
 });
 
 test('the settings snapshot nests dotted keys and leaves out what is unset', () => {
   const values: Record<string, unknown> = { tokenizer: 'x', 'tokens.maxFileMB': 2, 'completion.topP': 0.5, 'model.path': undefined };
-  assert.deepEqual(settingsSnapshot(Object.keys(values), (k) => values[k]), { tokenizer: 'x', tokens: { maxFileMB: 2 }, completion: { topP: 0.5 } });
+  assert.deepEqual(
+    settingsSnapshot(Object.keys(values), (k) => values[k]),
+    { tokenizer: 'x', tokens: { maxFileMB: 2 }, completion: { topP: 0.5 } },
+  );
   assert.deepEqual(declaredSettings({ contributes: { configuration: { properties: { 'tessera.a.b': {}, 'other.c': {} } } } }), ['a.b']);
   assert.deepEqual(declaredSettings({}), []);
 });

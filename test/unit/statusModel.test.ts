@@ -56,12 +56,26 @@ test('the token count item: tokens and characters per token, or why there is no 
 });
 
 test('after a completion the status bar names the model and its latency; the tooltip its cost', () => {
-  const lastCompletion = { uri: 'file:///a.ts', model: 'tessera-tiny', latencyMs: 18.4, tokens: 12, prefillTokens: 2, reusedTokens: 300, confidence: 0.41, shown: true };
+  const lastCompletion = {
+    uri: 'file:///a.ts',
+    model: 'tessera-tiny',
+    latencyMs: 18.4,
+    tokens: 12,
+    prefillTokens: 2,
+    reusedTokens: 300,
+    confidence: 0.41,
+    shown: true,
+  };
   const v = renderStatus({ phase: 'running', health: { ...ok, detail: 'llama, 6 layers; FIM: tessera (SPM)' }, lastCompletion, now: 0 });
   assert.equal(v.text, '$(check) Tessera tessera-tiny 18 ms');
   assert.equal(v.label, 'Tessera: ready');
   assert.match(v.tooltip, /FIM: tessera \(SPM\)/);
   assert.match(v.tooltip, /18 ms, 12 tokens \(2 prompt tokens run, 300 from the cache\), confidence 0\.41/);
-  const held = renderStatus({ phase: 'running', health: ok, lastCompletion: { ...lastCompletion, shown: false, reason: 'confidence 0.12 below 0.2' }, now: 0 });
+  const held = renderStatus({
+    phase: 'running',
+    health: ok,
+    lastCompletion: { ...lastCompletion, shown: false, reason: 'confidence 0.12 below 0.2' },
+    now: 0,
+  });
   assert.match(held.tooltip, /not shown: confidence 0\.12 below 0\.2/);
 });

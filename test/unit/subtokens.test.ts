@@ -47,7 +47,13 @@ test('an identifier cut into 4 tokens groups as 4; a token with a leading space 
   const spacedLeaves = leavesOf(spaced.text, ['let', 'foo', '=', '1', ';']);
   assert.deepEqual(
     groupTokensByLeaf(spaced.tokens, spacedLeaves).map((g) => [g.first, g.last]),
-    [[0, 0], [1, 1], [2, 2], [3, 3], [4, 4]],
+    [
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+    ],
   );
 });
 

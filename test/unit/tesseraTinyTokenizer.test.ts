@@ -15,7 +15,10 @@ const file = join(dir, 'tokenizer.json');
 
 test('special tokens: end of text, FIM prefix/middle/suffix and file separator, never made from text', () => {
   const tok = Tokenizer.fromFile(file);
-  assert.deepEqual(['<|endoftext|>', '<fim_prefix>', '<fim_middle>', '<fim_suffix>', '<file_sep>'].map((t) => tok.id(t)), [0, 1, 2, 3, 4]);
+  assert.deepEqual(
+    ['<|endoftext|>', '<fim_prefix>', '<fim_middle>', '<fim_suffix>', '<file_sep>'].map((t) => tok.id(t)),
+    [0, 1, 2, 3, 4],
+  );
   const ids = tok.encodeIds('x = "<fim_prefix><|endoftext|>";');
   assert.ok(!ids.some((id) => tok.isControl(id)));
   assert.equal(tok.vocabSize, 8192);
@@ -24,7 +27,10 @@ test('special tokens: end of text, FIM prefix/middle/suffix and file separator, 
 test('identical ids in Tessera, Hugging Face tokenizers and transformers.js', async () => {
   const ours = Tokenizer.fromFile(file);
   const reference = Reference.fromFile(file);
-  const js = new TransformersJs(JSON.parse(readFileSync(file, 'utf8')), JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')));
+  const js = new TransformersJs(
+    JSON.parse(readFileSync(file, 'utf8')),
+    JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')),
+  );
   // Files that name a control token literally (prompt code does) are tested apart: file content is text to us.
   const texts = [...Object.values(STRESS_TEXTS), ...loadCorpus(0.1).map((f) => f.text)].filter((t) => !namesControlToken(ours, t));
   for (const text of texts) {

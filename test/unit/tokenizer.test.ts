@@ -66,13 +66,24 @@ describe('bad tokenizer files give clear errors', () => {
     ['notjson.json', '{"model": ', /not valid JSON/],
     ['array.json', '[1,2]', /top level is not an object/],
     ['wordpiece.json', JSON.stringify({ model: { type: 'WordPiece', vocab: {} } }), /model type "WordPiece" is not supported/],
-    ['badmerge.json', JSON.stringify({ model: { type: 'BPE', vocab: { a: 0 }, merges: ['a b'] }, added_tokens: [] }), /merge 0 .* not in the vocabulary/],
-    ['badpre.json', JSON.stringify({ model: { type: 'BPE', vocab: {}, merges: [] }, pre_tokenizer: { type: 'Whitespace' } }), /pre-tokenizer "Whitespace" is not supported/],
+    [
+      'badmerge.json',
+      JSON.stringify({ model: { type: 'BPE', vocab: { a: 0 }, merges: ['a b'] }, added_tokens: [] }),
+      /merge 0 .* not in the vocabulary/,
+    ],
+    [
+      'badpre.json',
+      JSON.stringify({ model: { type: 'BPE', vocab: {}, merges: [] }, pre_tokenizer: { type: 'Whitespace' } }),
+      /pre-tokenizer "Whitespace" is not supported/,
+    ],
   ];
   for (const [file, content, message] of cases) {
     test(file, () => {
       const path = file === 'missing' ? join(dir, 'nope.json') : write(file, content);
-      assert.throws(() => Tokenizer.fromFile(path), (err: Error) => err instanceof TokenizerError && message.test(err.message) && err.message.includes(path));
+      assert.throws(
+        () => Tokenizer.fromFile(path),
+        (err: Error) => err instanceof TokenizerError && message.test(err.message) && err.message.includes(path),
+      );
     });
   }
   test('a folder holding tokenizer.json loads, and names the tokenizer after the folder', () => {

@@ -32,7 +32,6 @@ function codePointToUnit(text: string): Uint32Array {
   return Uint32Array.from(map);
 }
 
-
 const shared = sharedTokenizers();
 const cases = [
   ...TOKENIZER_NAMES.map((name) => ({ label: name, path: tokenizerPath(name) })),
@@ -53,7 +52,9 @@ for (const { label: name, path } of cases) {
       if (mine.length !== ids.length || mine.some((id, i) => id !== ids[i])) {
         let i = 0;
         while (mine[i] === ids[i]) i++;
-        assert.fail(`${label}: ids differ at token ${i}: ours ${JSON.stringify(mine.slice(i, i + 4).map((t) => ours.token(t)))}, reference ${JSON.stringify(ids.slice(i, i + 4).map((t) => ours.token(t)))}`);
+        assert.fail(
+          `${label}: ids differ at token ${i}: ours ${JSON.stringify(mine.slice(i, i + 4).map((t) => ours.token(t)))}, reference ${JSON.stringify(ids.slice(i, i + 4).map((t) => ours.token(t)))}`,
+        );
       }
       const units = codePointToUnit(text);
       const offsets = ref.getOffsets();
@@ -65,7 +66,9 @@ for (const { label: name, path } of cases) {
           const a = Math.min(units[s!]!, enc.starts[i]!);
           const b = Math.max(units[e!]!, enc.ends[i]!) + 1;
           if (ours.normalizesNfc && text.slice(a, b).normalize('NFC') !== text.slice(a, b)) continue;
-          assert.fail(`${label}: token ${i} (${JSON.stringify(ours.token(ids[i]!))}) spans [${enc.starts[i]}, ${enc.ends[i]}), reference [${units[s!]}, ${units[e!]})`);
+          assert.fail(
+            `${label}: token ${i} (${JSON.stringify(ours.token(ids[i]!))}) spans [${enc.starts[i]}, ${enc.ends[i]}), reference [${units[s!]}, ${units[e!]})`,
+          );
         }
       }
       return ids.length;

@@ -11,7 +11,7 @@ test('too few keys to know a rhythm: the shortest wait', () => {
   assert.equal(r.delay(1100), 15, 'one gap is no rhythm');
 });
 
-test("a steady typist: the median gap and a margin, less what has passed since the last key", () => {
+test('a steady typist: the median gap and a margin, less what has passed since the last key', () => {
   const r = new TypingRhythm(15, 200);
   for (let t = 10_000; t <= 10_000 + 10 * 100; t += 100) r.keystroke(t);
   assert.equal(r.delay(11_000), 130); // 100 ms gaps × 1.3

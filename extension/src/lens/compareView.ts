@@ -3,7 +3,9 @@ import type { CompareResult } from '../../../language-server/src/lsp_ext';
 
 /** The Compare Tokenizers table: one webview, re-used, no scripts. */
 export function showComparison(result: CompareResult, title: string, existing?: vscode.WebviewPanel): vscode.WebviewPanel {
-  const panel = existing ?? vscode.window.createWebviewPanel('tessera.compare', 'Compare Tokenizers', vscode.ViewColumn.Beside, { enableScripts: false });
+  const panel =
+    existing ??
+    vscode.window.createWebviewPanel('tessera.compare', 'Compare Tokenizers', vscode.ViewColumn.Beside, { enableScripts: false });
   panel.title = `Tokens: ${title}`;
   panel.webview.html = comparisonHtml(result, title, panel.webview.cspSource);
   return panel;

@@ -4,7 +4,11 @@ import type { CountResult } from '../../../language-server/src/lsp_ext';
 export function renderCount(count: CountResult | null | undefined): { text: string; label: string; tooltip: string } {
   if (!count) return { text: '', label: '', tooltip: '' };
   if (count.unavailable) {
-    return { text: '$(symbol-numeric) — tokens', label: 'Tessera: no token count', tooltip: `Tessera cannot count tokens here: ${count.unavailable}` };
+    return {
+      text: '$(symbol-numeric) — tokens',
+      label: 'Tessera: no token count',
+      tooltip: `Tessera cannot count tokens here: ${count.unavailable}`,
+    };
   }
   const what = count.selection ? 'selection' : 'file';
   const perToken = count.tokens > 0 ? (count.characters / count.tokens).toFixed(2) : '—';

@@ -29,7 +29,11 @@ export async function selectTokenizer(): Promise<string | undefined> {
     description: t.name === current ? 'active' : t.dir,
     value: t.name,
   }));
-  items.unshift({ label: 'tessera-tiny', description: current ? 'the default model\'s tokenizer' : 'active · the default model\'s tokenizer', value: '' });
+  items.unshift({
+    label: 'tessera-tiny',
+    description: current ? "the default model's tokenizer" : "active · the default model's tokenizer",
+    value: '',
+  });
   items.push({ label: '$(folder-opened) Choose a tokenizer.json…', alwaysShow: true });
   const pick = await vscode.window.showQuickPick(items, {
     title: 'Tessera: tokenizer for the lens and counts',
@@ -38,7 +42,11 @@ export async function selectTokenizer(): Promise<string | undefined> {
   if (!pick) return undefined;
   let value = pick.value;
   if (value === undefined) {
-    const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Tokenizer': ['json'] }, title: 'A Hugging Face tokenizer.json' });
+    const files = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      filters: { Tokenizer: ['json'] },
+      title: 'A Hugging Face tokenizer.json',
+    });
     if (!files?.[0]) return undefined;
     value = files[0].fsPath;
   }

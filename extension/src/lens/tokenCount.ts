@@ -61,7 +61,8 @@ export class TokenCount implements vscode.Disposable {
     this.item.tooltip = view.tooltip;
     this.item.accessibilityInformation = { label: view.label };
     // No count (no tokenizer, or a broken one): a click picks one.
-    this.item.command = count?.unavailable && !count.unavailable.includes('limit') ? 'tessera.selectTokenizer' : 'tessera.compareTokenizers';
+    this.item.command =
+      count?.unavailable && !count.unavailable.includes('limit') ? 'tessera.selectTokenizer' : 'tessera.compareTokenizers';
     this.item.show();
   }
 

@@ -14,7 +14,11 @@ const oddStyle: vscode.DecorationRenderOptions = {
   dark: { backgroundColor: 'rgba(229, 192, 123, 0.14)', border: '1px solid rgba(229, 192, 123, 0.30)' },
   borderRadius: '3px',
 };
-const partialStyle: vscode.DecorationRenderOptions = { borderStyle: 'dashed', borderWidth: '1px', borderColor: new vscode.ThemeColor('editorWarning.foreground') };
+const partialStyle: vscode.DecorationRenderOptions = {
+  borderStyle: 'dashed',
+  borderWidth: '1px',
+  borderColor: new vscode.ThemeColor('editorWarning.foreground'),
+};
 const glyph = (contentText: string): vscode.DecorationRenderOptions => ({
   // Zero net width: the glyph is drawn over the whitespace it stands for.
   before: { contentText, margin: '0 -1ch 0 0', width: '1ch', color: new vscode.ThemeColor('editorWhitespace.foreground') },
@@ -40,7 +44,9 @@ export class TokenLens implements vscode.Disposable {
   private readonly glyphs = {
     space: vscode.window.createTextEditorDecorationType(glyph('·')),
     tab: vscode.window.createTextEditorDecorationType(glyph('→')),
-    newline: vscode.window.createTextEditorDecorationType({ after: { contentText: '↵', color: new vscode.ThemeColor('editorWhitespace.foreground') } }),
+    newline: vscode.window.createTextEditorDecorationType({
+      after: { contentText: '↵', color: new vscode.ThemeColor('editorWhitespace.foreground') },
+    }),
   };
   private readonly subscriptions: vscode.Disposable[] = [];
   private hover: vscode.Disposable | undefined;
@@ -81,7 +87,10 @@ export class TokenLens implements vscode.Disposable {
   toggle(): boolean {
     this.enabled = !this.enabled;
     if (this.enabled) {
-      this.hover = vscode.languages.registerHoverProvider({ scheme: '*' }, { provideHover: (doc, pos, token) => this.provideHover(doc, pos, token) });
+      this.hover = vscode.languages.registerHoverProvider(
+        { scheme: '*' },
+        { provideHover: (doc, pos, token) => this.provideHover(doc, pos, token) },
+      );
       this.refreshAll();
     } else {
       this.hover?.dispose();
@@ -100,14 +109,20 @@ export class TokenLens implements vscode.Disposable {
   private schedule(editor: vscode.TextEditor, delayMs: number): void {
     if (!this.enabled) return;
     clearTimeout(this.timers.get(editor));
-    this.timers.set(editor, setTimeout(() => void this.draw(editor), delayMs));
+    this.timers.set(
+      editor,
+      setTimeout(() => void this.draw(editor), delayMs),
+    );
   }
 
   private async draw(editor: vscode.TextEditor): Promise<void> {
     this.timers.delete(editor);
     const doc = editor.document;
     const version = doc.version;
-    const ranges = editor.visibleRanges.map((r): [number, number] => [doc.offsetAt(r.start), doc.offsetAt(doc.lineAt(r.end.line).range.end)]);
+    const ranges = editor.visibleRanges.map((r): [number, number] => [
+      doc.offsetAt(r.start),
+      doc.offsetAt(doc.lineAt(r.end.line).range.end),
+    ]);
     let result: TokensResult | null;
     try {
       result = await this.server.sendRequest(tokensRequest, { uri: doc.uri.toString(), ranges });
@@ -131,7 +146,12 @@ export class TokenLens implements vscode.Disposable {
     editor.setDecorations(this.odd, odd);
     editor.setDecorations(this.partial, partial);
     this.drawGlyphs(editor, result);
-    const snapshot: LensSnapshot = { uri: doc.uri.toString(), tokenizer: result.tokenizer, tokens: result.ids.length, ...(result.note ? { note: result.note } : {}) };
+    const snapshot: LensSnapshot = {
+      uri: doc.uri.toString(),
+      tokenizer: result.tokenizer,
+      tokens: result.ids.length,
+      ...(result.note ? { note: result.note } : {}),
+    };
     this.snapshots.set(snapshot.uri, snapshot);
     if (result.note && !this.noted.has(snapshot.uri)) {
       this.noted.add(snapshot.uri);
@@ -166,11 +186,18 @@ export class TokenLens implements vscode.Disposable {
     for (const type of [this.even, this.odd, this.partial, ...Object.values(this.glyphs)]) editor.setDecorations(type, []);
   }
 
-  private async provideHover(doc: vscode.TextDocument, pos: vscode.Position, cancel: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
+  private async provideHover(
+    doc: vscode.TextDocument,
+    pos: vscode.Position,
+    cancel: vscode.CancellationToken,
+  ): Promise<vscode.Hover | undefined> {
     try {
       const result = await this.server.sendRequest(tokenAtRequest, { uri: doc.uri.toString(), offset: doc.offsetAt(pos) });
       if (!result || cancel.isCancellationRequested) return undefined;
-      return new vscode.Hover(new vscode.MarkdownString(result.markdown), new vscode.Range(doc.positionAt(result.start), doc.positionAt(result.end)));
+      return new vscode.Hover(
+        new vscode.MarkdownString(result.markdown),
+        new vscode.Range(doc.positionAt(result.start), doc.positionAt(result.end)),
+      );
     } catch {
       return undefined;
     }

@@ -52,7 +52,11 @@ export const completeCommand: Command = {
     if (precision !== 'fp32' && precision !== 'quantized') throw new UsageError('--precision is fp32 or quantized');
     const maxTokens = Number(options.get('max-tokens') ?? DEFAULT_SETTINGS.completion.maxTokens);
     const settings = {
-      model: { ...DEFAULT_SETTINGS.model, path: options.get('model') ? resolve(options.get('model')!) : '', precision: precision as 'fp32' | 'quantized' },
+      model: {
+        ...DEFAULT_SETTINGS.model,
+        path: options.get('model') ? resolve(options.get('model')!) : '',
+        precision: precision as 'fp32' | 'quantized',
+      },
       completion: { ...DEFAULT_SETTINGS.completion, maxTokens },
     };
     const service = new CompletionService(settings, new TokenizerRegistry(DEFAULT_TOKENIZER), undefined, join(__dirname, 'worker.js'));
@@ -66,11 +70,23 @@ export const completeCommand: Command = {
       const r = await service.complete({ uri, path: basename(file), document: documentOf(text), offset, syntax: parser && { parser } });
       if (!r) throw new Error(service.status.error ?? 'the completion was cancelled');
       if (flags.has('json')) {
-        io.out(`${JSON.stringify({ completion: r.text, tokens: r.tokens, confidence: round(r.confidence, 4), prefillTokens: r.prefillTokens,
-          latencyMs: round(r.latencyMs, 1), shown: r.shown, ...(r.reason ? { reason: r.reason, raw: r.raw } : {}), model: service.status.name })}\n`);
+        io.out(
+          `${JSON.stringify({
+            completion: r.text,
+            tokens: r.tokens,
+            confidence: round(r.confidence, 4),
+            prefillTokens: r.prefillTokens,
+            latencyMs: round(r.latencyMs, 1),
+            shown: r.shown,
+            ...(r.reason ? { reason: r.reason, raw: r.raw } : {}),
+            model: service.status.name,
+          })}\n`,
+        );
       } else if (r.shown) {
         io.out(`${r.text}\n`);
-        io.err(`${r.tokens} tokens, confidence ${r.confidence.toFixed(2)}, ${r.prefillTokens} prompt tokens, ${r.latencyMs.toFixed(0)} ms (${service.status.name})\n`);
+        io.err(
+          `${r.tokens} tokens, confidence ${r.confidence.toFixed(2)}, ${r.prefillTokens} prompt tokens, ${r.latencyMs.toFixed(0)} ms (${service.status.name})\n`,
+        );
       } else {
         io.err(`no completion: ${r.reason} (the model wrote ${JSON.stringify(r.raw)})\n`);
         return 1;

@@ -14,9 +14,7 @@ export const infoCommand: Command = {
     if (flags.has('json')) {
       io.out(`${JSON.stringify(info, null, 2)}\n`);
     } else {
-      const ort = onnxruntime.available
-        ? `ONNX Runtime ${onnxruntime.version}`
-        : `ONNX Runtime unavailable: ${onnxruntime.error}`;
+      const ort = onnxruntime.available ? `ONNX Runtime ${onnxruntime.version}` : `ONNX Runtime unavailable: ${onnxruntime.error}`;
       io.out(`Tessera ${info.version}\nNode ${info.node} on ${info.platform}\n${ort}\n`);
     }
     return onnxruntime.available ? 0 : 1;

@@ -23,7 +23,7 @@ export const tokensCommand: Command = {
   usage:
     'tessera tokens FILE|- [--tokenizer PATH|NAME] [--tokenizer-dir DIR[:DIR...]] [--json]\n' +
     '  NAME is a folder in --tokenizer-dir (or $TESSERA_TOKENIZER_DIRS) holding tokenizer.json;\n' +
-    '  without --tokenizer, the default model\'s tokenizer (tessera-tiny).\n' +
+    "  without --tokenizer, the default model's tokenizer (tessera-tiny).\n" +
     '  JSON: {tokenizer, count, tokens: [{id, text, start, end}]}, start/end UTF-16 offsets.',
   async run(args, io) {
     const { flags, options, positionals } = parseArgs(args, { flags: ['json'], options: ['tokenizer', 'tokenizer-dir'] });
@@ -36,7 +36,12 @@ export const tokensCommand: Command = {
     const text = file === '-' ? readFileSync(0, 'utf8') : readSource(file);
     const enc = tokenizer.encode(text);
     if (flags.has('json')) {
-      const tokens = Array.from(enc.ids, (id, i) => ({ id, text: text.slice(enc.starts[i]!, enc.ends[i]!), start: enc.starts[i]!, end: enc.ends[i]! }));
+      const tokens = Array.from(enc.ids, (id, i) => ({
+        id,
+        text: text.slice(enc.starts[i]!, enc.ends[i]!),
+        start: enc.starts[i]!,
+        end: enc.ends[i]!,
+      }));
       io.out(`${JSON.stringify({ tokenizer: tokenizer.name, count: enc.ids.length, tokens })}\n`);
       return 0;
     }

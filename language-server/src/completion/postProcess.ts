@@ -57,5 +57,8 @@ export function trimSuffixOverlap(text: string, lineSuffix: string): string {
 export function matchIndentation(completion: string, unit: string): string {
   if (unit !== '\t' || !completion.includes('\n ')) return completion;
   const step = Number(indentUnit(completion.replace(/^[^\n]*\n/, '')).length) || 4;
-  return completion.replace(/\n( +)/g, (_m, spaces: string) => `\n${'\t'.repeat(Math.floor(spaces.length / step))}${' '.repeat(spaces.length % step)}`);
+  return completion.replace(
+    /\n( +)/g,
+    (_m, spaces: string) => `\n${'\t'.repeat(Math.floor(spaces.length / step))}${' '.repeat(spaces.length % step)}`,
+  );
 }

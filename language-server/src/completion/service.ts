@@ -105,7 +105,11 @@ export class CompletionService {
   }
 
   /** The completion at `input.offset`, or null when superseded/cancelled or completions are off. */
-  async complete(input: CompletionInput, cancelled: { onCancel(f: () => void): void } = { onCancel: () => undefined }, reuseCache = true): Promise<CompletionResult | null> {
+  async complete(
+    input: CompletionInput,
+    cancelled: { onCancel(f: () => void): void } = { onCancel: () => undefined },
+    reuseCache = true,
+  ): Promise<CompletionResult | null> {
     const c = this.settings.completion;
     if (!c.enabled) return null;
     const t0 = performance.now();
@@ -162,13 +166,24 @@ export class CompletionService {
   /** The prompt in the model family's FIM format (the prefix alone for a model without one). */
   private prompt(model: LoadedModel, path: string, ctx: CursorContext): FimPrompt {
     if (model.template) {
-      return buildFimPrompt(model.template, model.tokenizer, { path, prefix: ctx.prefix, prefixIds: ctx.prefixIds, suffix: ctx.suffix }, model.order);
+      return buildFimPrompt(
+        model.template,
+        model.tokenizer,
+        { path, prefix: ctx.prefix, prefixIds: ctx.prefixIds, suffix: ctx.suffix },
+        model.order,
+      );
     }
     return { ids: ctx.prefixIds, stopIds: new Set(), prefixStart: 0, prefixEnd: ctx.prefixIds.length };
   }
 
   /** The model's text for `prompt` from the inference worker; null if superseded or cancelled. */
-  private async generate(model: LoadedModel, prompt: FimPrompt, shape: CompletionShape, reuseCache: boolean, cancelled: { onCancel(f: () => void): void }) {
+  private async generate(
+    model: LoadedModel,
+    prompt: FimPrompt,
+    shape: CompletionShape,
+    reuseCache: boolean,
+    cancelled: { onCancel(f: () => void): void },
+  ) {
     const c = this.settings.completion;
     const { id, result } = this.host.generate({
       prompt: prompt.ids,
@@ -190,7 +205,13 @@ export class CompletionService {
 
   private ensureLoaded(): Promise<void> {
     const m = this.settings.model;
-    const key = JSON.stringify([m.path || DEFAULT_MODEL.dir, m.precision, m.threads, this.settings.completion.fimTemplate, this.settings.completion.fimOrder]);
+    const key = JSON.stringify([
+      m.path || DEFAULT_MODEL.dir,
+      m.precision,
+      m.threads,
+      this.settings.completion.fimTemplate,
+      this.settings.completion.fimOrder,
+    ]);
     // Same settings: whatever happened stands (a folder that failed is not retried per keystroke;
     // a crashed worker clears the key, so the next request loads again).
     if (key === this.modelKey) return this.loading ?? Promise.resolve();
@@ -210,23 +231,40 @@ export class CompletionService {
       const folder = openModelFolder(dir, m.precision);
       const tokenizer = this.tokenizers.load({ name, path: folder.tokenizerPath });
       if (tokenizer.vocabSize > folder.config.vocabSize) {
-        throw new Error(`tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${folder.config.vocabSize}: they do not belong together`);
+        throw new Error(
+          `tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${folder.config.vocabSize}: they do not belong together`,
+        );
       }
       const c = this.settings.completion;
       const template = detectFimTemplate(tokenizer, c.fimTemplate === 'auto' ? undefined : c.fimTemplate);
       if (c.fimTemplate !== 'auto' && !template) throw new Error(`unknown FIM template "${c.fimTemplate}"`);
-      const info = await this.host.load({ onnxPath: folder.onnxPath, config: folder.config, vocabulary: packTokenTable(tokenizer) }, m.threads, this.engine);
+      const info = await this.host.load(
+        { onnxPath: folder.onnxPath, config: folder.config, vocabulary: packTokenTable(tokenizer) },
+        m.threads,
+        this.engine,
+      );
       if (key !== this.modelKey) return; // settings changed meanwhile: a newer load owns the state
-      const order: FimOrder = template ? (c.fimOrder !== 'auto' && template.style !== 'codestral' ? c.fimOrder : template.orders[0]!) : 'psm';
+      const order: FimOrder = template
+        ? c.fimOrder !== 'auto' && template.style !== 'codestral'
+          ? c.fimOrder
+          : template.orders[0]!
+        : 'psm';
       const stopIds = new Set<number>(info.config.eosTokenIds);
-      if (template) for (const s of template.stop) { const id = tokenizer.id(s); if (id !== undefined) stopIds.add(id); }
+      if (template)
+        for (const s of template.stop) {
+          const id = tokenizer.id(s);
+          if (id !== undefined) stopIds.add(id);
+        }
       const eot = tokenizer.id('<|endoftext|>');
       if (eot !== undefined) stopIds.add(eot);
       const suppressIds = tokenizer.addedTokens.filter((t) => t.special && !stopIds.has(t.id)).map((t) => t.id);
       this.loaded = { info, tokenizer, template, order, stopIds: [...stopIds], suppressIds, name };
       const cfg = info.config;
       this.setStatus({
-        state: 'ready', name, dir, onnxFile: info.onnxPath.slice(dir.length + 1),
+        state: 'ready',
+        name,
+        dir,
+        onnxFile: info.onnxPath.slice(dir.length + 1),
         description: `${cfg.modelType}, ${cfg.layers} layers, ${cfg.heads} heads (${cfg.kvHeads} kv), vocab ${cfg.vocabSize}, ${info.cache} cache${info.mergedDecoder ? ', merged decoder' : ''}, ${info.cacheMode === 'in-place' ? 'updated in place' : `copied per run (${info.copiedBecause})`}`,
         fimTemplate: template ? `${template.family} (${order.toUpperCase()})` : 'none: completes from the prefix only',
       });

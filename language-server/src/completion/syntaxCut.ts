@@ -50,8 +50,14 @@ export function syntaxCut(parser: Parser, text: string, offset: number, completi
     for (let k = cuts.length - 1; k >= 0; k--) {
       const inserted = completion.slice(0, cuts[k]);
       const tree = base.copy();
-      tree.edit({ startIndex: offset, oldEndIndex: offset, newEndIndex: offset + inserted.length,
-        startPosition: start, oldEndPosition: start, newEndPosition: advance(start, inserted) });
+      tree.edit({
+        startIndex: offset,
+        oldEndIndex: offset,
+        newEndIndex: offset + inserted.length,
+        startPosition: start,
+        oldEndPosition: start,
+        newEndPosition: advance(start, inserted),
+      });
       const next = parser.parse(text.slice(0, offset) + inserted + text.slice(offset), tree);
       tree.delete();
       if (!next) continue;

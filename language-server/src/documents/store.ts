@@ -1,11 +1,7 @@
 // Open documents, kept in sync from LSP notifications. Unlike vscode-languageserver's
 // TextDocuments, it edits text in place (TextBuffer) and hands every change to listeners as an
 // offset edit, so that tokens and syntax trees can follow incrementally.
-import type {
-  DidChangeTextDocumentParams,
-  DidCloseTextDocumentParams,
-  DidOpenTextDocumentParams,
-} from 'vscode-languageserver';
+import type { DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams } from 'vscode-languageserver';
 import { TextBuffer } from './textBuffer';
 
 export interface Edit {

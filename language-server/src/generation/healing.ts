@@ -15,7 +15,13 @@ export interface HealingPlan {
  * Which of the prompt's last tokens to back off: the last one, when it is ordinary text (not a
  * control token, not a line break) and some vocabulary token extends its bytes. At most `maxTokens`.
  */
-export function planHealing(tok: TokenTable, ids: readonly number[], minKeep: number, index: VocabIndex, maxTokens = 1): HealingPlan | null {
+export function planHealing(
+  tok: TokenTable,
+  ids: readonly number[],
+  minKeep: number,
+  index: VocabIndex,
+  maxTokens = 1,
+): HealingPlan | null {
   let keep = ids.length;
   const parts: Uint8Array[] = [];
   while (keep > minKeep && ids.length - keep < maxTokens) {
@@ -78,7 +84,13 @@ function startsWith(a: Uint8Array, prefix: Uint8Array): boolean {
  * `prompt` (its end in SPM, before the suffix in PSM). The backed-off tokens leave the prompt and their
  * bytes become the constraint on what is generated next.
  */
-export function healPrompt(tok: TokenTable, index: VocabIndex, prompt: readonly number[], prefixStart: number, prefixEnd: number): { prompt: number[]; bytes: Uint8Array } | null {
+export function healPrompt(
+  tok: TokenTable,
+  index: VocabIndex,
+  prompt: readonly number[],
+  prefixStart: number,
+  prefixEnd: number,
+): { prompt: number[]; bytes: Uint8Array } | null {
   const plan = planHealing(tok, prompt.slice(0, prefixEnd), prefixStart + 1, index);
   if (!plan) return null;
   return { prompt: [...prompt.slice(0, plan.keep), ...prompt.slice(prefixEnd)], bytes: plan.bytes };

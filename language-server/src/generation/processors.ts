@@ -41,7 +41,9 @@ export function topP(p: number): LogitsProcessor {
   return (logits) => {
     if (p >= 1) return;
     const probs = softmax(logits);
-    const order = Array.from(probs.keys()).filter((i) => probs[i]! > 0).sort((a, b) => probs[b]! - probs[a]!);
+    const order = Array.from(probs.keys())
+      .filter((i) => probs[i]! > 0)
+      .sort((a, b) => probs[b]! - probs[a]!);
     let mass = 0;
     let k = 0;
     while (k < order.length && mass < p) mass += probs[order[k++]!]!;

@@ -31,7 +31,12 @@ async function run(id: number, r: GenerateRequest): Promise<void> {
   const generation = await generate(r.reuseCache ? m.cached : m.cached.withoutReuse(), m.table, prompt, {
     maxTokens: r.maxTokens,
     stopIds: new Set(r.stopIds),
-    processors: buildChain({ suppressIds: r.suppressIds, healing: healed ? { bytes: healed.bytes, index: m.index } : undefined, temperature: r.temperature, topP: r.topP }),
+    processors: buildChain({
+      suppressIds: r.suppressIds,
+      healing: healed ? { bytes: healed.bytes, index: m.index } : undefined,
+      temperature: r.temperature,
+      topP: r.topP,
+    }),
     stop: shapeStop(r.stop),
     healedBytes: healed?.bytes.length ?? 0,
     maxDraft: r.maxDraft,
@@ -49,8 +54,16 @@ async function load(msg: LoadMessage): Promise<void> {
   loaded = { table, cached: new CachedSession(decoder), index: new VocabIndex(table) };
   send({
     type: 'loaded',
-    info: { onnxPath: msg.onnxPath, config: msg.config, cache: decoder.layout.cache, mergedDecoder: decoder.layout.useCacheBranch,
-      contextLimit: decoder.capacity, cacheMode: decoder.cacheMode, copiedBecause, loadMs: performance.now() - t0 },
+    info: {
+      onnxPath: msg.onnxPath,
+      config: msg.config,
+      cache: decoder.layout.cache,
+      mergedDecoder: decoder.layout.useCacheBranch,
+      contextLimit: decoder.capacity,
+      cacheMode: decoder.cacheMode,
+      copiedBecause,
+      loadMs: performance.now() - t0,
+    },
   });
 }
 
@@ -83,5 +96,18 @@ port.on('message', (msg: ToWorker) => {
 });
 
 function cancelledGeneration(): Generation {
-  return { text: '', tokens: [], confidence: 0, minProbability: 0, prefillTokens: 0, reusedTokens: 0, prefillMs: 0, decodeMs: 0, passes: 0, drafted: 0, accepted: 0, stoppedBy: 'cancelled' };
+  return {
+    text: '',
+    tokens: [],
+    confidence: 0,
+    minProbability: 0,
+    prefillTokens: 0,
+    reusedTokens: 0,
+    prefillMs: 0,
+    decodeMs: 0,
+    passes: 0,
+    drafted: 0,
+    accepted: 0,
+    stoppedBy: 'cancelled',
+  };
 }

@@ -19,17 +19,24 @@ export function tokenHover(text: string, tokenizer: Tokenizer, tokens: Encoding,
   }
   if (leaves && leaves.length > 0) {
     const groups = groupTokensByLeaf(tokens, leaves);
-    const leafIndex = leaves.findIndex((l, k) => groups[k]!.count > 0 && groups[k]!.first <= i && i <= groups[k]!.last && l.end > tokens.starts[i]! && l.start < tokens.ends[i]!);
+    const leafIndex = leaves.findIndex(
+      (l, k) =>
+        groups[k]!.count > 0 && groups[k]!.first <= i && i <= groups[k]!.last && l.end > tokens.starts[i]! && l.start < tokens.ends[i]!,
+    );
     if (leafIndex >= 0) {
       const leaf = leaves[leafIndex]!;
       const g = groups[leafIndex]!;
       const parts: string[] = [];
       for (let t = g.first; t <= g.last; t++) parts.push(escapeToken(tokenizer, tokens.ids[t]!));
-      lines.push(`- ${leaf.kind} \`${text.slice(leaf.start, leaf.end).slice(0, 60)}\` = ${g.count} token${g.count === 1 ? '' : 's'}: ${parts.join(' ')}`);
+      lines.push(
+        `- ${leaf.kind} \`${text.slice(leaf.start, leaf.end).slice(0, 60)}\` = ${g.count} token${g.count === 1 ? '' : 's'}: ${parts.join(' ')}`,
+      );
     }
     const straddle = straddlingTokens({ starts: [tokens.starts[i]!], ends: [tokens.ends[i]!] }, leaves, text)[0];
     if (straddle) {
-      lines.push(`- straddles ${straddle.leaves.length} syntax leaves: ${straddle.leaves.map((k) => `\`${text.slice(leaves[k]!.start, leaves[k]!.end).slice(0, 20)}\``).join(', ')}`);
+      lines.push(
+        `- straddles ${straddle.leaves.length} syntax leaves: ${straddle.leaves.map((k) => `\`${text.slice(leaves[k]!.start, leaves[k]!.end).slice(0, 20)}\``).join(', ')}`,
+      );
     }
   }
   return lines.join('\n');

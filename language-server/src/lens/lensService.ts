@@ -305,7 +305,9 @@ export class LensService implements DocumentListener {
     const tokens = state.tokens;
     const text = doc.getText();
     const syntax =
-      state.syntax && text.length <= STRADDLE_DIAGNOSTICS_LIMIT ? { tokens: tokens.tokensIn(0, text.length), leaves: state.syntax.leaves() } : undefined;
+      state.syntax && text.length <= STRADDLE_DIAGNOSTICS_LIMIT
+        ? { tokens: tokens.tokensIn(0, text.length), leaves: state.syntax.leaves() }
+        : undefined;
     const findings = findAnomalies(text, this.tokenizer, (a, b) => tokens.countIn(a, b), syntax, this.settings.diagnostics);
     const diagnostics: Diagnostic[] = findings.map((f) => ({
       range: { start: doc.positionAt(f.start), end: doc.positionAt(f.end) },

@@ -11,7 +11,10 @@ export function escapeToken(tokenizer: Tokenizer, id: number): string {
   } catch {
     return `«${Array.from(bytes, (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ')}»`;
   }
-  return JSON.stringify(text).replace(/[\u0080-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(text).replace(
+    /[\u0080-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 export function hexBytes(bytes: Uint8Array): string {

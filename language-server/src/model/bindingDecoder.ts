@@ -9,7 +9,10 @@ export class BindingDecoder implements Decoder {
   readonly cacheMode = 'copied' as const;
   private cache: KvCache | null = null;
 
-  constructor(readonly session: DecoderSession, readonly logProbs = false) {}
+  constructor(
+    readonly session: DecoderSession,
+    readonly logProbs = false,
+  ) {}
 
   get config(): ModelConfig {
     return this.session.config;

@@ -33,7 +33,7 @@ export function parseModelConfig(config: unknown, generation: unknown, source: s
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new ModelConfigError(`${source}: not a JSON object`);
   }
-  const c = (('text_config' in config) ? (config as Json).text_config : config) as Json;
+  const c = ('text_config' in config ? (config as Json).text_config : config) as Json;
   const modelType = typeof (config as Json).model_type === 'string' ? String((config as Json).model_type) : 'unknown';
   const vocabSize = num(c, 'vocab_size');
   const layers = num(c, 'num_hidden_layers', 'n_layer', 'num_layers');
@@ -47,7 +47,7 @@ export function parseModelConfig(config: unknown, generation: unknown, source: s
   ].filter(Boolean);
   if (missing.length) throw new ModelConfigError(`${source}: missing ${missing.join(', ')}`);
   const multiQuery = c.multi_query === true;
-  const kvHeads = multiQuery ? 1 : num(c, 'num_key_value_heads', 'n_head_kv', 'num_kv_heads') ?? heads!;
+  const kvHeads = multiQuery ? 1 : (num(c, 'num_key_value_heads', 'n_head_kv', 'num_kv_heads') ?? heads!);
   const headDim = num(c, 'head_dim') ?? hidden! / heads!;
   if (!Number.isInteger(headDim)) throw new ModelConfigError(`${source}: hidden size ${hidden} is not a multiple of ${heads} heads`);
   if (heads! % kvHeads !== 0) throw new ModelConfigError(`${source}: ${heads} heads do not divide into ${kvHeads} key/value heads`);

@@ -64,7 +64,12 @@ export class NativeDecoder implements Decoder {
   }
 
   /** Opens `onnxPath` through the C API. Only split-cache decoders with an attention mask qualify. */
-  static open(onnxPath: string, config: ModelConfig, layout: SessionLayout, options: { threads: number; capacity: number; logProbs?: boolean }): NativeDecoder {
+  static open(
+    onnxPath: string,
+    config: ModelConfig,
+    layout: SessionLayout,
+    options: { threads: number; capacity: number; logProbs?: boolean },
+  ): NativeDecoder {
     if (layout.cache !== 'split' || layout.useCacheBranch || !layout.hasAttentionMask) {
       throw new Error('the cache is not a split key/value cache with an attention mask');
     }
@@ -107,7 +112,12 @@ export class NativeDecoder implements Decoder {
       this.int64Arrays.set(n, i64);
     }
     k.encode(this.idsBuf, i64 as never, BigInt64Array.from(ids, BigInt));
-    if (this.layout.hasPositionIds) k.encode(this.posBuf, i64 as never, BigInt64Array.from(ids, (_, i) => BigInt(past + i)));
+    if (this.layout.hasPositionIds)
+      k.encode(
+        this.posBuf,
+        i64 as never,
+        BigInt64Array.from(ids, (_, i) => BigInt(past + i)),
+      );
     const t = this.tensorsFor(n, past + n);
     k.encode(this.inputs, this.pointerArray as never, [...t.inputs, ...this.cache]);
     k.encode(this.outputs, 'void*', t.logits);
@@ -162,9 +172,22 @@ export class NativeDecoder implements Decoder {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    for (const t of [...this.cache, ...this.masks.values(), ...[...this.byLength.values()].flatMap((b) => [b.ids, b.pos, b.logits])]) this.ort.releaseValue(t);
+    for (const t of [...this.cache, ...this.masks.values(), ...[...this.byLength.values()].flatMap((b) => [b.ids, b.pos, b.logits])])
+      this.ort.releaseValue(t);
     this.ort.releaseSession(this.session);
     const k = this.ort.koffi;
-    for (const p of [this.idsBuf, this.posBuf, this.maskBuf, this.logitsBuf, this.inputs, this.outputs, this.inputNames.array, this.outputNames.array, ...this.inputNames.keep, ...this.outputNames.keep]) k.free(p);
+    for (const p of [
+      this.idsBuf,
+      this.posBuf,
+      this.maskBuf,
+      this.logitsBuf,
+      this.inputs,
+      this.outputs,
+      this.inputNames.array,
+      this.outputNames.array,
+      ...this.inputNames.keep,
+      ...this.outputNames.keep,
+    ])
+      k.free(p);
   }
 }

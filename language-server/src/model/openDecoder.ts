@@ -19,7 +19,11 @@ export interface OpenedDecoder {
  * Opens the decoder at `onnxPath`: checks its logits against config.json, then tries the in-place
  * cache and keeps it if it gives the logits the copying path gives for the same runs.
  */
-export async function openDecoder(onnxPath: string, config: ModelConfig, options: { threads: number; engine?: Engine }): Promise<OpenedDecoder> {
+export async function openDecoder(
+  onnxPath: string,
+  config: ModelConfig,
+  options: { threads: number; engine?: Engine },
+): Promise<OpenedDecoder> {
   const session = await DecoderSession.open(onnxPath, config, { threads: options.threads });
   // The check's sequence, cut into the pieces the in-place cache will be fed (4 + 1 + 1): int8 exports
   // quantize activations per run, so only the same cut gives the same logits.
@@ -37,7 +41,11 @@ export async function openDecoder(onnxPath: string, config: ModelConfig, options
   const reference = [first.logits, second.logits, third.logits];
   let native: NativeDecoder | undefined;
   try {
-    native = NativeDecoder.open(onnxPath, config, session.layout, { threads: options.threads, capacity: Math.min(config.maxPositions, MAX_CAPACITY), logProbs });
+    native = NativeDecoder.open(onnxPath, config, session.layout, {
+      threads: options.threads,
+      capacity: Math.min(config.maxPositions, MAX_CAPACITY),
+      logProbs,
+    });
     const diff = inPlaceDisagreement(native, ids, reference);
     let scale = 1;
     for (const row of reference) for (const x of row) scale = Math.max(scale, Math.abs(x));
@@ -69,7 +77,11 @@ function normalized(logits: Float32Array, vocab: number): boolean {
 function inPlaceDisagreement(native: NativeDecoder, ids: number[], reference: Float32Array[]): number {
   native.runSync([ids[5]!, ids[5]!, ids[5]!, ids[5]!, ids[5]!], 0, 1);
   let diff = 0;
-  const pieces: Array<[number[], number]> = [[ids.slice(0, 4), 0], [ids.slice(4, 5), 4], [ids.slice(5), 5]];
+  const pieces: Array<[number[], number]> = [
+    [ids.slice(0, 4), 0],
+    [ids.slice(4, 5), 4],
+    [ids.slice(5), 5],
+  ];
   pieces.forEach(([piece, past], k) => {
     const r = native.runSync(piece, past, piece.length); // valid until the next run: compared now
     const ref = reference[k]!;

@@ -16,14 +16,20 @@ const SIGNATURES = {
   GetErrorMessage: [2, 'const char* (void* status)'],
   CreateEnv: [3, 'void* (int level, const char* logid, _Out_ void** out)'],
   CreateSession: [7, 'void* (void* env, PATH path, void* options, _Out_ void** out)'],
-  Run: [9, 'void* (void* session, void* runOptions, void* inputNames, void* inputs, size_t nIn, void* outputNames, size_t nOut, void* outputs)'],
+  Run: [
+    9,
+    'void* (void* session, void* runOptions, void* inputNames, void* inputs, size_t nIn, void* outputNames, size_t nOut, void* outputs)',
+  ],
   CreateSessionOptions: [10, 'void* (_Out_ void** out)'],
   SetSessionLogSeverityLevel: [22, 'void* (void* options, int level)'],
   SetSessionGraphOptimizationLevel: [23, 'void* (void* options, int level)'],
   SetIntraOpNumThreads: [24, 'void* (void* options, int n)'],
   SetInterOpNumThreads: [25, 'void* (void* options, int n)'],
   CreateTensorAsOrtValue: [48, 'void* (void* allocator, const int64_t* shape, size_t rank, int type, _Out_ void** out)'],
-  CreateTensorWithDataAsOrtValue: [49, 'void* (void* info, void* data, size_t bytes, const int64_t* shape, size_t rank, int type, _Out_ void** out)'],
+  CreateTensorWithDataAsOrtValue: [
+    49,
+    'void* (void* info, void* data, size_t bytes, const int64_t* shape, size_t rank, int type, _Out_ void** out)',
+  ],
   CreateCpuMemoryInfo: [69, 'void* (int allocator, int memType, _Out_ void** out)'],
   GetAllocatorWithDefaultOptions: [78, 'void* (_Out_ void** out)'],
   ReleaseStatus: [93, 'void (void* status)'],
@@ -126,7 +132,9 @@ export class OrtCapi {
 
   /** A tensor over memory the caller owns (from koffi.alloc): no copy. */
   wrapTensor(data: Ptr, bytes: number, shape: readonly number[], type: number): Ptr {
-    return this.out((o) => this.api.CreateTensorWithDataAsOrtValue(this.cpu, data, bytes, BigInt64Array.from(shape.map(BigInt)), shape.length, type, o));
+    return this.out((o) =>
+      this.api.CreateTensorWithDataAsOrtValue(this.cpu, data, bytes, BigInt64Array.from(shape.map(BigInt)), shape.length, type, o),
+    );
   }
 
   /** Copies native memory at `src` + `byteOffset` into `dst` (as many bytes as it holds). */

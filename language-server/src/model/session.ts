@@ -45,7 +45,8 @@ export function detectLayout(inputs: readonly string[], outputs: readonly string
   const logits = outputs.find((o) => o === 'logits') ?? outputs[0];
   if (!logits) throw new ModelLayoutError('the decoder has no outputs');
   const pastNames = inputs.filter((n) => n.startsWith('past_key_values.') || n.startsWith('past.'));
-  if (!pastNames.length) throw new ModelLayoutError('the decoder has no past_key_values inputs: an export without a KV cache is too slow to complete with');
+  if (!pastNames.length)
+    throw new ModelLayoutError('the decoder has no past_key_values inputs: an export without a KV cache is too slow to complete with');
   const fused = pastNames.every((n) => n.endsWith('.key_value'));
   const past = pastNames.map((input) => {
     const output = input.replace(/^past_key_values\./, 'present.').replace(/^past\./, 'present.');
@@ -82,7 +83,9 @@ export class DecoderSession {
       // Confident models' softmax yields subnormal floats, which x86 computes on ~100x slower.
       extra: { session: { set_denormal_as_zero: '1' } },
     });
-    const types = new Map([...session.inputMetadata, ...session.outputMetadata].map((m) => [m.name, m.isTensor ? String(m.type) : 'non-tensor']));
+    const types = new Map(
+      [...session.inputMetadata, ...session.outputMetadata].map((m) => [m.name, m.isTensor ? String(m.type) : 'non-tensor']),
+    );
     return new DecoderSession(ort, session, config, detectLayout(session.inputNames, session.outputNames, types));
   }
 

@@ -26,26 +26,104 @@ const T = (t: FimTemplate) => t;
 
 /** Most specific first: detection takes the first whose markers the tokenizer has. */
 export const FIM_TEMPLATES: FimTemplate[] = [
-  T({ family: 'tessera', style: 'starcoder', prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>',
-    orders: ['spm', 'psm'], stop: ['<|endoftext|>', '<file_sep>'], fileSep: '<file_sep>' }),
-  T({ family: 'starcoder2', style: 'starcoder', prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>',
-    orders: ['psm', 'spm'], stop: ['<|endoftext|>', '<file_sep>', '<fim_pad>'], fileSep: '<file_sep>' }),
-  T({ family: 'starcoder', style: 'starcoder', prefix: '<fim_prefix>', suffix: '<fim_suffix>', middle: '<fim_middle>',
-    orders: ['psm', 'spm'], stop: ['<|endoftext|>', '<fim_pad>'] }),
-  T({ family: 'santacoder', style: 'starcoder', prefix: '<fim-prefix>', suffix: '<fim-suffix>', middle: '<fim-middle>',
-    orders: ['psm', 'spm'], stop: ['<|endoftext|>', '<fim-pad>'] }),
-  T({ family: 'qwen2.5-coder', style: 'starcoder', prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>',
-    orders: ['psm'], stop: ['<|endoftext|>', '<|fim_pad|>', '<|file_sep|>', '<|repo_name|>', '<|im_end|>'], fileSep: '<|file_sep|>' }),
-  T({ family: 'codegemma', style: 'starcoder', prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>',
-    orders: ['psm'], stop: ['<|file_separator|>', '<eos>', '<end_of_turn>'], fileSep: '<|file_separator|>', bos: '<bos>' }),
-  T({ family: 'fim-generic', style: 'starcoder', prefix: '<|fim_prefix|>', suffix: '<|fim_suffix|>', middle: '<|fim_middle|>',
-    orders: ['psm'], stop: ['<|endoftext|>'] }),
-  T({ family: 'deepseek-coder', style: 'deepseek', prefix: '<｜fim▁begin｜>', suffix: '<｜fim▁hole｜>', middle: '<｜fim▁end｜>',
-    orders: ['psm'], stop: ['<｜end▁of▁sentence｜>', '<|EOT|>'], bos: '<｜begin▁of▁sentence｜>' }),
-  T({ family: 'codellama', style: 'codellama', prefix: '▁<PRE>', suffix: '▁<SUF>', middle: '▁<MID>',
-    orders: ['psm'], stop: ['▁<EOT>', '</s>'], bos: '<s>' }),
-  T({ family: 'codestral', style: 'codestral', prefix: '[PREFIX]', suffix: '[SUFFIX]', middle: '[MIDDLE]',
-    orders: ['spm'], stop: ['</s>'], bos: '<s>' }),
+  T({
+    family: 'tessera',
+    style: 'starcoder',
+    prefix: '<fim_prefix>',
+    suffix: '<fim_suffix>',
+    middle: '<fim_middle>',
+    orders: ['spm', 'psm'],
+    stop: ['<|endoftext|>', '<file_sep>'],
+    fileSep: '<file_sep>',
+  }),
+  T({
+    family: 'starcoder2',
+    style: 'starcoder',
+    prefix: '<fim_prefix>',
+    suffix: '<fim_suffix>',
+    middle: '<fim_middle>',
+    orders: ['psm', 'spm'],
+    stop: ['<|endoftext|>', '<file_sep>', '<fim_pad>'],
+    fileSep: '<file_sep>',
+  }),
+  T({
+    family: 'starcoder',
+    style: 'starcoder',
+    prefix: '<fim_prefix>',
+    suffix: '<fim_suffix>',
+    middle: '<fim_middle>',
+    orders: ['psm', 'spm'],
+    stop: ['<|endoftext|>', '<fim_pad>'],
+  }),
+  T({
+    family: 'santacoder',
+    style: 'starcoder',
+    prefix: '<fim-prefix>',
+    suffix: '<fim-suffix>',
+    middle: '<fim-middle>',
+    orders: ['psm', 'spm'],
+    stop: ['<|endoftext|>', '<fim-pad>'],
+  }),
+  T({
+    family: 'qwen2.5-coder',
+    style: 'starcoder',
+    prefix: '<|fim_prefix|>',
+    suffix: '<|fim_suffix|>',
+    middle: '<|fim_middle|>',
+    orders: ['psm'],
+    stop: ['<|endoftext|>', '<|fim_pad|>', '<|file_sep|>', '<|repo_name|>', '<|im_end|>'],
+    fileSep: '<|file_sep|>',
+  }),
+  T({
+    family: 'codegemma',
+    style: 'starcoder',
+    prefix: '<|fim_prefix|>',
+    suffix: '<|fim_suffix|>',
+    middle: '<|fim_middle|>',
+    orders: ['psm'],
+    stop: ['<|file_separator|>', '<eos>', '<end_of_turn>'],
+    fileSep: '<|file_separator|>',
+    bos: '<bos>',
+  }),
+  T({
+    family: 'fim-generic',
+    style: 'starcoder',
+    prefix: '<|fim_prefix|>',
+    suffix: '<|fim_suffix|>',
+    middle: '<|fim_middle|>',
+    orders: ['psm'],
+    stop: ['<|endoftext|>'],
+  }),
+  T({
+    family: 'deepseek-coder',
+    style: 'deepseek',
+    prefix: '<｜fim▁begin｜>',
+    suffix: '<｜fim▁hole｜>',
+    middle: '<｜fim▁end｜>',
+    orders: ['psm'],
+    stop: ['<｜end▁of▁sentence｜>', '<|EOT|>'],
+    bos: '<｜begin▁of▁sentence｜>',
+  }),
+  T({
+    family: 'codellama',
+    style: 'codellama',
+    prefix: '▁<PRE>',
+    suffix: '▁<SUF>',
+    middle: '▁<MID>',
+    orders: ['psm'],
+    stop: ['▁<EOT>', '</s>'],
+    bos: '<s>',
+  }),
+  T({
+    family: 'codestral',
+    style: 'codestral',
+    prefix: '[PREFIX]',
+    suffix: '[SUFFIX]',
+    middle: '[MIDDLE]',
+    orders: ['spm'],
+    stop: ['</s>'],
+    bos: '<s>',
+  }),
 ];
 
 /** What decides between families that share markers. */
@@ -53,11 +131,16 @@ function matches(t: FimTemplate, tok: Tokenizer): boolean {
   const has = (s: string) => tok.id(s) !== undefined;
   if (![t.prefix, t.suffix].every(has) || (t.style !== 'codestral' && !has(t.middle))) return false;
   switch (t.family) {
-    case 'tessera': return tok.vocabSize <= 16384 && has('<file_sep>') && !has('<fim_pad>');
-    case 'starcoder2': return has('<file_sep>');
-    case 'qwen2.5-coder': return has('<|file_sep|>');
-    case 'codegemma': return has('<|file_separator|>');
-    default: return true;
+    case 'tessera':
+      return tok.vocabSize <= 16384 && has('<file_sep>') && !has('<fim_pad>');
+    case 'starcoder2':
+      return has('<file_sep>');
+    case 'qwen2.5-coder':
+      return has('<|file_sep|>');
+    case 'codegemma':
+      return has('<|file_separator|>');
+    default:
+      return true;
   }
 }
 

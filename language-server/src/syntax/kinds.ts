@@ -29,10 +29,28 @@ export function isOpaque(type: string): boolean {
 }
 
 /** Named leaves that are words of the language rather than names (primitive_type: C's `int`, rust's `i32`). */
-const KEYWORD_TYPES = new Set(['primitive_type', 'predefined_type', 'void_type', 'boolean_type', 'integral_type', 'floating_point_type', 'self', 'super', 'crate']);
+const KEYWORD_TYPES = new Set([
+  'primitive_type',
+  'predefined_type',
+  'void_type',
+  'boolean_type',
+  'integral_type',
+  'floating_point_type',
+  'self',
+  'super',
+  'crate',
+]);
 
 /** Named leaves that hold names without 'identifier' in their type (php `name`, ruby `constant`, css `tag_name`). */
-const NAME_TYPES = new Set(['name', 'constant', 'instance_variable', 'class_variable', 'global_variable', 'variable_name', 'simple_identifier']);
+const NAME_TYPES = new Set([
+  'name',
+  'constant',
+  'instance_variable',
+  'class_variable',
+  'global_variable',
+  'variable_name',
+  'simple_identifier',
+]);
 
 /** Named leaves that are string text or string delimiters with a node of their own (python's string_start). */
 const STRING_PATTERN = /string|char_literal|character_literal|rune_literal|heredoc|regex|escape_sequence|jsx_text/;

@@ -18,7 +18,8 @@ export interface DetokenizerPlan {
 export function planDetokenizer(spec: DecoderSpec | null): DetokenizerPlan {
   const steps = spec ? flatten(spec) : [];
   if (steps.length === 0 || steps.some((s) => s.type === 'ByteLevel')) {
-    if (steps.some((s) => s.type !== 'ByteLevel')) throw new TokenizerError('a ByteLevel decoder mixed with other decoders is not supported');
+    if (steps.some((s) => s.type !== 'ByteLevel'))
+      throw new TokenizerError('a ByteLevel decoder mixed with other decoders is not supported');
     return { kind: 'byte-level', spaceMarker: null, stripStart: 0 };
   }
   let spaceMarker: string | null = null;

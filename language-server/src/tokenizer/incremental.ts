@@ -154,7 +154,12 @@ export class TokenizedText {
     while (a < all.ids.length && all.ends[a]! + base <= from) a++;
     let b = all.ids.length;
     while (b > a && all.starts[b - 1]! + base >= to && !(all.starts[b - 1]! + base === from && from === to)) b--;
-    const enc: Encoding = { ids: all.ids.slice(a, b), starts: all.starts.slice(a, b), ends: all.ends.slice(a, b), flags: all.flags.slice(a, b) };
+    const enc: Encoding = {
+      ids: all.ids.slice(a, b),
+      starts: all.starts.slice(a, b),
+      ends: all.ends.slice(a, b),
+      flags: all.flags.slice(a, b),
+    };
     for (let i = 0; i < enc.starts.length; i++) {
       enc.starts[i]! += base;
       enc.ends[i]! += base;

@@ -12,7 +12,9 @@ export interface PreTokenizer {
 }
 
 export function buildPreTokenizer(spec: PreTokenizerSpec | null): PreTokenizer {
-  const stages = flatten(spec).map(buildStage).filter((s): s is Stage => s !== null);
+  const stages = flatten(spec)
+    .map(buildStage)
+    .filter((s): s is Stage => s !== null);
   if (stages.length === 0) return { split: (text, out) => void (text.length > 0 && out.push(0, text.length)) };
   if (stages.length === 1) return { split: (text, out) => stages[0]!(text, 0, out) };
   const [first, ...rest] = stages as [Stage, ...Stage[]];
@@ -135,7 +137,11 @@ export function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean)
       if (start === end) return;
       const extend =
         pendStart !== -1 &&
-        (behavior === 'MergedWithPrevious' ? delim && !pendDelim : behavior === 'MergedWithNext' ? pendDelim && !delim : delim && pendDelim);
+        (behavior === 'MergedWithPrevious'
+          ? delim && !pendDelim
+          : behavior === 'MergedWithNext'
+            ? pendDelim && !delim
+            : delim && pendDelim);
       if (extend) pendEnd = end;
       else {
         if (pendStart !== -1) out.push(base + pendStart, base + pendEnd);

@@ -61,12 +61,15 @@ export class TokenizerError extends Error {}
 
 /** Checks the shape of a parsed tokenizer.json; throws TokenizerError naming the first problem. */
 export function validateSpec(json: unknown): TokenizerSpec {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TokenizerError('not a tokenizer.json: the top level is not an object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new TokenizerError('not a tokenizer.json: the top level is not an object');
   const spec = json as Record<string, unknown>;
   const model = spec.model as Record<string, unknown> | undefined;
   if (!model || typeof model !== 'object') throw new TokenizerError('not a tokenizer.json: it has no "model"');
   if (model.type !== 'BPE') {
-    throw new TokenizerError(`model type ${JSON.stringify(model.type)} is not supported (Tessera reads BPE tokenizers: byte-level and SentencePiece-style)`);
+    throw new TokenizerError(
+      `model type ${JSON.stringify(model.type)} is not supported (Tessera reads BPE tokenizers: byte-level and SentencePiece-style)`,
+    );
   }
   if (typeof model.vocab !== 'object' || model.vocab === null) throw new TokenizerError('the BPE model has no "vocab" object');
   if (!Array.isArray(model.merges)) throw new TokenizerError('the BPE model has no "merges" list');

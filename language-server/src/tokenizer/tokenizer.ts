@@ -114,7 +114,8 @@ export class Tokenizer {
     } catch {
       throw new TokenizerError(`${file}: no such file`);
     }
-    if (stat.size > MAX_FILE_BYTES) throw new TokenizerError(`${file}: ${(stat.size / 1e6).toFixed(0)} MB is too large for a tokenizer.json`);
+    if (stat.size > MAX_FILE_BYTES)
+      throw new TokenizerError(`${file}: ${(stat.size / 1e6).toFixed(0)} MB is too large for a tokenizer.json`);
     let json: unknown;
     try {
       json = JSON.parse(readFileSync(file, 'utf8'));

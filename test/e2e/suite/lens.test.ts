@@ -18,7 +18,16 @@ function cliTokens(file: string): CliTokens {
   const config = vscode.workspace.getConfiguration('tessera');
   const r = spawnSync(
     'node',
-    [join(ext.extensionPath, 'dist', 'cli.js'), 'tokens', file, '--json', '--tokenizer', config.get<string>('tokenizer')!, '--tokenizer-dir', config.get<string[]>('tokenizerDirectories')!.join(':')],
+    [
+      join(ext.extensionPath, 'dist', 'cli.js'),
+      'tokens',
+      file,
+      '--json',
+      '--tokenizer',
+      config.get<string>('tokenizer')!,
+      '--tokenizer-dir',
+      config.get<string[]>('tokenizerDirectories')!.join(':'),
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   assert.equal(r.status, 0, r.stderr);
@@ -68,7 +77,11 @@ describe('Token Lens in VS Code', () => {
     assert.equal(snapshot.tokens, cli.count, 'the whole small file is visible');
     // Hover inside ` interface` (offsets 6-16).
     const token = cli.tokens.find((t) => t.start <= 10 && t.end > 10)!;
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', editor.document.uri, editor.document.positionAt(10));
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      editor.document.uri,
+      editor.document.positionAt(10),
+    );
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text, new RegExp(`\\*\\*Token ${token.id}\\*\\*`));
     assert.match(text, /keyword `interface` = 1 token/);
@@ -81,7 +94,13 @@ describe('Token Lens in VS Code', () => {
     const result = await vscode.commands.executeCommand<CompareResult>('tessera.compareTokenizers');
     assert.ok(result.rows.length >= 8, `rows: ${result.rows.map((r) => r.tokenizer)}`);
     for (const row of result.rows) assert.ok(row.tokens && row.tokens > 10 && !row.error, `${row.tokenizer}: ${row.error ?? row.tokens}`);
-    assert.equal(result.rows.filter((r) => r.active).map((r) => r.tokenizer).join(), 'qwen2.5-coder');
+    assert.equal(
+      result.rows
+        .filter((r) => r.active)
+        .map((r) => r.tokenizer)
+        .join(),
+      'qwen2.5-coder',
+    );
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 

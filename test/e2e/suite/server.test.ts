@@ -50,7 +50,9 @@ describe('Tessera language server in VS Code', () => {
     await waitForLabel(api, /^Tessera: ready \(restarted\)$/);
     assert.match(api.status().view?.tooltip ?? '', /crashed at .* and was restarted \(1 of 5/);
     // The client opened its documents again in the new server: its copy is exact.
-    const stats = await waitFor('stats from the new server', async () => vscode.commands.executeCommand<DocumentStats | undefined>('tessera.showDocumentStats'));
+    const stats = await waitFor('stats from the new server', async () =>
+      vscode.commands.executeCommand<DocumentStats | undefined>('tessera.showDocumentStats'),
+    );
     assert.equal(stats.utf16Length, doc.getText().length);
     assert.ok(after.openDocuments >= 1, `${after.openDocuments} open documents`);
   });

@@ -28,11 +28,15 @@ describe('Large files do not freeze the editor', () => {
     const doc = await vscode.workspace.openTextDocument(file);
     const editor = await vscode.window.showTextDocument(doc);
     assert.equal(doc.lineCount, 1);
-    const count = await waitFor('the count of the minified file', () => {
-      const c = api.tokenCount();
-      return c && c.version === doc.version && c.characters === doc.getText().length ? c : undefined;
-    }, 60_000);
-    assert.ok(count.tokens > 1_000_000, `tokens: ${count.tokens} (${count.unavailable ?? ""}) tokenizer ${count.tokenizer}`);
+    const count = await waitFor(
+      'the count of the minified file',
+      () => {
+        const c = api.tokenCount();
+        return c && c.version === doc.version && c.characters === doc.getText().length ? c : undefined;
+      },
+      60_000,
+    );
+    assert.ok(count.tokens > 1_000_000, `tokens: ${count.tokens} (${count.unavailable ?? ''}) tokenizer ${count.tokenizer}`);
     assert.ok((await roundTripMs()) < 2000, 'the server answers at once');
     await vscode.commands.executeCommand('tessera.toggleTokenBoundaries');
     try {
@@ -60,10 +64,14 @@ describe('Large files do not freeze the editor', () => {
     writeFileSync(file, block.repeat(Math.floor(50_000_000 / block.length)));
     const doc = await vscode.workspace.openTextDocument(file);
     await vscode.window.showTextDocument(doc);
-    const count = await waitFor('the count of the 50 MB file', () => {
-      const c = api.tokenCount();
-      return c && c.version === doc.version && c.unavailable ? c : undefined;
-    }, 90_000);
+    const count = await waitFor(
+      'the count of the 50 MB file',
+      () => {
+        const c = api.tokenCount();
+        return c && c.version === doc.version && c.unavailable ? c : undefined;
+      },
+      90_000,
+    );
     assert.match(count.unavailable!, /over the 8 MB limit/);
     assert.ok((await roundTripMs()) < 2000, 'the server answers at once');
     await vscode.commands.executeCommand('tessera.toggleTokenBoundaries');
