@@ -29,6 +29,12 @@ before(async () => {
   await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text } });
 });
 
+/** The token count the command line gives for `input` under the same tokenizer. */
+function cliCount(input: string): number | undefined {
+  const args = [cliJs, 'tokens', '-', '--json', '--tokenizer', 'qwen2.5-coder', '--tokenizer-dir', tokenizerDirectories[0]!];
+  return (JSON.parse(spawnSync(process.execPath, args, { input, encoding: 'utf8' }).stdout || '{}') as { count?: number }).count;
+}
+
 after(() => {
   server.connection.dispose();
   server.proc.kill('SIGKILL');
@@ -42,17 +48,11 @@ test('the tokenizer named in the settings is loaded and announced', async () => 
 
 test('tessera/count of the file and of a selection', async () => {
   const file = (await server.connection.sendRequest('tessera/count', { uri })) as CountResult;
-  const reference = JSON.parse(
-    spawnSync(
-      process.execPath,
-      [cliJs, 'tokens', '-', '--json', '--tokenizer', 'qwen2.5-coder', '--tokenizer-dir', tokenizerDirectories[0]!],
-      { input: text, encoding: 'utf8' },
-    ).stdout || '{}',
-  ) as { count?: number };
+  const reference = cliCount(text);
   assert.equal(file.tokenizer, 'qwen2.5-coder');
   assert.equal(file.selection, false);
   assert.equal(file.characters, text.length);
-  assert.equal(file.tokens, reference.count);
+  assert.equal(file.tokens, reference);
   const sel = (await server.connection.sendRequest('tessera/count', { uri, ranges: [[0, 15]] })) as CountResult;
   assert.deepEqual([sel.selection, sel.characters, sel.tokens], [true, 15, 2]); // `export function`
 });
@@ -99,14 +99,8 @@ test('edits keep counts exact (incremental) and diagnostics follow', async () =>
   const count = (await server.connection.sendRequest('tessera/count', { uri })) as CountResult;
   assert.equal(count.version, 2);
   const edited = text.replace('greet', 'welcomeEveryone');
-  const ref = JSON.parse(
-    spawnSync(
-      process.execPath,
-      [cliJs, 'tokens', '-', '--json', '--tokenizer', 'qwen2.5-coder', '--tokenizer-dir', tokenizerDirectories[0]!],
-      { input: edited, encoding: 'utf8' },
-    ).stdout || '{}',
-  ) as { count?: number };
-  assert.equal(count.tokens, ref.count);
+  const ref = cliCount(edited);
+  assert.equal(count.tokens, ref);
   // Diagnostics come after a short delay, straddles once the grammar has loaded.
   for (let i = 0; i < 100 && !diagnostics.some((d) => d.uri === uri && d.diagnostics.some((x) => x.code === 'straddle')); i++) {
     await new Promise((r) => setTimeout(r, 100));

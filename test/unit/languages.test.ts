@@ -1,22 +1,10 @@
 // Which grammar a document gets (syntax/languages.ts).
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import { GRAMMARS, grammarFor } from '../../language-server/src/syntax/languages';
-import { documentOf } from '../../language-server/src/completion/window';
-import { SyntaxDocument, SyntaxService } from '../../language-server/src/syntax/parser';
+import { useSyntax } from '../support/syntax';
 
-const root = join(__dirname, '..', '..', '..');
-const wasmDir = join(root, 'dist', 'wasm');
-
-let service: SyntaxService;
-before(async () => {
-  service = await SyntaxService.create(wasmDir);
-});
-
-async function parse(grammar: string, text: string): Promise<SyntaxDocument> {
-  return SyntaxDocument.create(service, grammar, documentOf(text));
-}
+const { parse } = useSyntax();
 
 test('grammarFor maps languageIds and extensions, and every grammar it names loads', async () => {
   assert.equal(grammarFor('typescript'), 'typescript');

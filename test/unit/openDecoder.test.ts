@@ -1,39 +1,22 @@
 // Which decoder a model gets (model/openDecoder.ts): the in-place cache where the export allows it (checked
 // against the copying path), else the copying onnxruntime-node path with the reason.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openModelFolder, type Precision } from '../../language-server/src/model/folder';
+import { openModelFolder } from '../../language-server/src/model/folder';
 import { argmaxOf, logProb } from '../../language-server/src/generation/processors';
 import { openDecoder } from '../../language-server/src/model/openDecoder';
-import { DecoderSession } from '../../language-server/src/model/session';
-import { repoRoot } from '../../scripts/lib/repoRoot';
-
-interface Reference {
-  prompt: number[];
-  probe_ids: number[];
-  positions: Array<{ argmax: number; logsumexp: number; probe: number[] }>;
-  greedy: number[];
-}
-
-const defaultModel = join(repoRoot, 'models', 'tessera-tiny');
-const fixtures = join(repoRoot, 'test', 'fixtures', 'models');
-
-async function open(dir: string, precision: Precision = 'fp32') {
-  const folder = openModelFolder(dir, precision);
-  return { folder, session: await DecoderSession.open(folder.onnxPath, folder.config) };
-}
+import { defaultModel, fixtures, openSession, readReference } from '../support/models';
 
 test('in-place KV cache: pieces, stale positions and cut-backs give the logits of one pass, and torch greedy', async () => {
-  const ref = JSON.parse(readFileSync(join(defaultModel, 'reference.json'), 'utf8')) as Reference;
+  const ref = readReference(defaultModel);
   const folder = openModelFolder(defaultModel);
   const { decoder, copiedBecause } = await openDecoder(folder.onnxPath, folder.config, { threads: 1 });
   assert.equal(decoder.cacheMode, 'in-place', copiedBecause);
   assert.equal(decoder.capacity, folder.config.maxPositions);
   // Its export normalizes the logits: an entry is the token's log-probability, no sum needed.
   assert.equal(decoder.logProbs, true);
-  const { session } = await open(defaultModel);
+  const { session } = await openSession(defaultModel);
   const vocab = folder.config.vocabSize;
   const p = ref.prompt;
   const whole = (await session.run(p)).logits;

@@ -3,34 +3,18 @@
 // cache, Optimum's merged decoder). Each folder carries reference.json, written by torch at export time:
 // onnxruntime must give the same logits, and greedy decoding must give torch's tokens with and without the cache.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openModelFolder, type Precision } from '../../language-server/src/model/folder';
 import { argmaxOf } from '../../language-server/src/generation/processors';
-import { DecoderSession, type KvCache } from '../../language-server/src/model/session';
-import { repoRoot } from '../../scripts/lib/repoRoot';
+import type { DecoderSession, KvCache } from '../../language-server/src/model/session';
+import { defaultModel, fixtures, openSession, readReference } from '../support/models';
 
-interface Reference {
-  prompt: number[];
-  probe_ids: number[];
-  positions: Array<{ argmax: number; logsumexp: number; probe: number[] }>;
-  greedy: number[];
-}
-
-const defaultModel = join(repoRoot, 'models', 'tessera-tiny');
-const fixtures = join(repoRoot, 'test', 'fixtures', 'models');
 const FOLDERS: Array<[string, string, string]> = [
   ['default model (LLaMA layout, MHA)', defaultModel, 'split'],
   ['GQA with q/k/v biases (Qwen2)', join(fixtures, 'tiny-gqa-qwen2'), 'split'],
   ['MQA with fused key_value (GPT-BigCode)', join(fixtures, 'tiny-mqa-bigcode'), 'fused'],
   ['merged decoder with use_cache_branch', join(fixtures, 'tiny-merged-llama'), 'split'],
 ];
-
-async function open(dir: string, precision: Precision = 'fp32') {
-  const folder = openModelFolder(dir, precision);
-  return { folder, session: await DecoderSession.open(folder.onnxPath, folder.config) };
-}
 
 function logsumexp(row: Float32Array, offset: number, n: number): number {
   let max = -Infinity;
@@ -64,8 +48,8 @@ async function greedyWithoutCache(session: DecoderSession, prompt: number[], ste
 
 for (const [name, dir, cache] of FOLDERS) {
   test(`${name}: onnxruntime logits match torch's, greedy with the KV cache equals torch without it`, async () => {
-    const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
-    const { session } = await open(dir);
+    const ref = readReference(dir);
+    const { session } = await openSession(dir);
     assert.equal(session.layout.cache, cache);
     const vocab = session.config.vocabSize;
     const { logits, positions } = await session.run(ref.prompt);
@@ -87,8 +71,8 @@ for (const [name, dir, cache] of FOLDERS) {
   });
 
   test(`${name}: a prompt run in pieces through the cache gives the logits of one pass`, async () => {
-    const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
-    const { session } = await open(dir);
+    const ref = readReference(dir);
+    const { session } = await openSession(dir);
     const vocab = session.config.vocabSize;
     const whole = await session.run(ref.prompt);
     let c: KvCache | undefined;
@@ -113,8 +97,8 @@ test('default model, int8: loads and agrees with fp32 on whole windows', async (
   // machine 16 of 16 greedy tokens matched the whole-window run, on an AVX2-only one 2 of 16. Only what
   // holds on every CPU is asserted here (whether int8 is right on such CPUs is the reliability issue's);
   // the step-by-step agreement is reported.
-  const ref = JSON.parse(readFileSync(join(defaultModel, 'reference.json'), 'utf8')) as Reference;
-  const { folder, session } = await open(defaultModel, 'quantized');
+  const ref = readReference(defaultModel);
+  const { folder, session } = await openSession(defaultModel, 'quantized');
   assert.match(folder.onnxPath, /model_quantized\.onnx$/);
   const cached = await greedyWithCache(session, ref.prompt, 16);
   const whole = await greedyWithoutCache(session, ref.prompt, 16);

@@ -1,22 +1,10 @@
 // The syntax's say on where a block completion ends (completion/syntaxCut.ts).
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { before, test } from 'node:test';
-import { documentOf } from '../../language-server/src/completion/window';
-import { SyntaxDocument, SyntaxService } from '../../language-server/src/syntax/parser';
+import { test } from 'node:test';
 import { syntaxCut } from '../../language-server/src/completion/syntaxCut';
+import { useSyntax } from '../support/syntax';
 
-const root = join(__dirname, '..', '..', '..');
-const wasmDir = join(root, 'dist', 'wasm');
-
-let service: SyntaxService;
-before(async () => {
-  service = await SyntaxService.create(wasmDir);
-});
-
-async function parse(grammar: string, text: string): Promise<SyntaxDocument> {
-  return SyntaxDocument.create(service, grammar, documentOf(text));
-}
+const { parse, service } = useSyntax();
 
 test('syntaxCut keeps the longest line cut that adds no syntax error, from a parse or from the document tree', async () => {
   const text = 'function f(a: number) {\n  \n}\nconst x = 1;\n';
@@ -24,7 +12,7 @@ test('syntaxCut keeps the longest line cut that adds no syntax error, from a par
   // The model wrote the body, then closed the function again, twice: only the body may stay.
   const completion = 'if (a) {\n    return 1;\n  }\n  return 0;\n}\n}';
   const doc = await parse('typescript', text);
-  const parser = await service.parser('typescript');
+  const parser = await service().parser('typescript');
   const fromParse = syntaxCut(parser, text, offset, completion);
   const fromTree = syntaxCut(parser, text, offset, completion, doc.tree);
   assert.equal(fromParse, 'if (a) {\n    return 1;\n  }\n  return 0;');
