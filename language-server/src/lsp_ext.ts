@@ -96,6 +96,10 @@ export interface CompletionInfo {
   /** False when the confidence gate or the syntax held it back. */
   shown: boolean;
   reason?: string;
+  /** How it started inside the cursor's word: 'off' (it did not), 'heal' or 'exact'. */
+  healing?: 'off' | 'heal' | 'exact';
+  /** False when the model's tokens are not the tokenizer's own encoding of their text. */
+  canonical?: boolean;
 }
 
 export const completionInfoNotification = new NotificationType<CompletionInfo>('tessera/completionInfo');

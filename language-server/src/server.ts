@@ -149,6 +149,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         confidence: r.confidence,
         shown: r.shown,
         reason: r.reason,
+        healing: r.healing,
+        canonical: r.canonical,
       });
       logger.debug(
         `completion ${r.shown ? 'shown' : `held back (${r.reason})`}: ${r.tokens} tokens, ${r.prefillTokens} run / ${r.reusedTokens} reused, ${r.latencyMs.toFixed(1)} ms, confidence ${r.confidence.toFixed(2)}`,

@@ -3,6 +3,9 @@
 // editor learns them; a unit test holds its defaults equal to these.
 import { homedir } from 'node:os';
 
+/** Completing from inside a word (prompt/healing.ts): not at all, token healing, or exact byte-level prompting. */
+export type HealingMode = 'off' | 'heal' | 'exact';
+
 export interface TesseraSettings {
   /** A tokenizer.json path, a folder holding one, or a name found in tokenizerDirectories. */
   tokenizer: string;
@@ -38,7 +41,8 @@ export interface CompletionSettings {
   /** 0: greedy. */
   temperature: number;
   topP: number;
-  tokenHealing: boolean;
+  /** Completing from inside a word: off, token healing, or exact byte-level prompting (prompt/healing.ts). */
+  healing: HealingMode;
 }
 
 export const DEFAULT_SETTINGS: TesseraSettings = {
@@ -58,9 +62,15 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
     suffixTokens: 96,
     temperature: 0,
     topP: 0.95,
-    tokenHealing: true,
+    healing: 'heal',
   },
 };
+
+/** The healing mode; the boolean `tokenHealing` of earlier versions still works (false: off, true: the default). */
+function healingMode(mode: unknown, legacy: unknown, dflt: HealingMode): HealingMode {
+  if (mode === 'off' || mode === 'heal' || mode === 'exact') return mode;
+  return legacy === false ? 'off' : dflt;
+}
 
 const positive = (v: unknown): number | undefined => (typeof v === 'number' && v > 0 ? v : undefined);
 
@@ -103,7 +113,7 @@ export function readSettings(raw: unknown): TesseraSettings {
       suffixTokens: Math.round(typeof c.suffixTokens === 'number' && c.suffixTokens >= 0 ? c.suffixTokens : dc.suffixTokens),
       temperature: typeof c.temperature === 'number' && c.temperature >= 0 ? c.temperature : dc.temperature,
       topP: typeof c.topP === 'number' && c.topP > 0 && c.topP <= 1 ? c.topP : dc.topP,
-      tokenHealing: bool(c.tokenHealing, dc.tokenHealing),
+      healing: healingMode(c.healing, c.tokenHealing, dc.healing),
     },
   };
 }

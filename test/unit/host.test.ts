@@ -15,9 +15,7 @@ import { repoRoot } from '../../scripts/lib/repoRoot';
 
 const request = (prompt: number[], maxTokens = 8): GenerateRequest => ({
   prompt,
-  prefixStart: 0,
   prefixEnd: prompt.length,
-  healing: false,
   stopIds: [0],
   suppressIds: [],
   maxTokens,

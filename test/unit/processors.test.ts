@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildChain } from '../../language-server/src/generation/chain';
-import { VocabIndex } from '../../language-server/src/generation/healing';
 import {
   applyChain,
   argmaxOf,
@@ -45,19 +44,16 @@ test('log-probabilities agree with the exact softmax; the fast exponential stays
 });
 
 test('the chain of a request: control tokens forbidden, then the healing constraint, then sampling', () => {
-  const tok = {
-    vocabSize: 4,
-    tokenBytes: (id: number) => new TextEncoder().encode(['ab', 'a', 'b', '<x>'][id]!),
-    isControl: (id: number) => id === 3,
-  };
-  const index = new VocabIndex(tok);
+  const bytes = ['ab', 'a', 'b', '<x>'].map((t) => new TextEncoder().encode(t));
+  const table = { vocabSize: 4, tokenBytes: (id: number) => bytes[id]!, isControl: (id: number) => id === 3 };
   const logits = () => Float32Array.from([1, 2, 3, 4]);
   const greedy = buildChain({ suppressIds: [3], temperature: 0, topP: 1 });
   assert.equal(greedy.length, 1);
   const l1 = logits();
   applyChain(greedy, l1, { generated: [] });
   assert.equal(argmaxOf(l1), 2);
-  const healed = buildChain({ suppressIds: [3], healing: { bytes: new TextEncoder().encode('a'), index }, temperature: 0, topP: 1 });
+  // Healing 'a': tokens 0 ('ab') and 1 ('a') agree with it.
+  const healed = buildChain({ suppressIds: [3], healing: { length: 1, allowed: [Int32Array.of(0, 1)], table }, temperature: 0, topP: 1 });
   const l2 = logits();
   applyChain(healed, l2, { generated: [] });
   assert.deepEqual(

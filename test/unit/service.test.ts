@@ -33,8 +33,8 @@ const offset = text.indexOf('console.lo') + 'console.lo'.length;
 const input = { uri: 'file:///greet.ts', path: 'src/greet.ts', document: documentOf(text), offset };
 
 test('a completion on the default model: the prefix tokenized once, as the prompt shows it', async () => {
-  const s = service(settings(tiny, { tokenHealing: false }));
-  await s.configure(settings(tiny, { tokenHealing: false }));
+  const s = service(settings(tiny, { healing: 'off' }));
+  await s.configure(settings(tiny, { healing: 'off' }));
   assert.equal(s.status.state, 'ready', s.status.error);
   assert.match(s.status.fimTemplate ?? '', /tessera \(SPM\)/);
   const r = (await s.complete(input))!;
@@ -48,10 +48,10 @@ test('a completion on the default model: the prefix tokenized once, as the promp
 });
 
 test("token healing: the prompt loses the word's last token and the completion does not repeat it", async () => {
-  const plain = service(settings(tiny, { tokenHealing: false }));
-  const healed = service(settings(tiny, { tokenHealing: true }));
-  await plain.configure(settings(tiny, { tokenHealing: false }));
-  await healed.configure(settings(tiny, { tokenHealing: true }));
+  const plain = service(settings(tiny, { healing: 'off' }));
+  const healed = service(settings(tiny, { healing: 'heal' }));
+  await plain.configure(settings(tiny, { healing: 'off' }));
+  await healed.configure(settings(tiny, { healing: 'heal' }));
   const a = (await plain.complete(input))!;
   const b = (await healed.complete(input))!;
   assert.deepEqual(b.prompt, a.prompt.slice(0, -1));
@@ -87,4 +87,24 @@ test('a folder that is no model, or whose tokenizer does not fit its config, tur
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('exact byte-level prompting completes from inside the word, and says how the completion started', async () => {
+  const s = service(settings(tiny, { healing: 'exact' }));
+  await s.configure(settings(tiny, { healing: 'exact' }));
+  const plain = service(settings(tiny, { healing: 'off' }));
+  await plain.configure(settings(tiny, { healing: 'off' }));
+  const r = (await s.complete(input))!;
+  const a = (await plain.complete(input))!;
+  assert.equal(r.healing, 'exact');
+  assert.equal(a.healing, 'off');
+  // The word's tokens left the prompt; the model's first tokens spell it again (not shown).
+  assert.ok(r.prompt.length < a.prompt.length);
+  const tok = registry.load({ name: 'tessera-tiny', path: join(tiny, 'tokenizer.json') });
+  const spelled = tok.decode(r.ids);
+  const word = tok.decode(a.prompt.slice(r.prompt.length - a.prompt.length));
+  assert.ok(spelled.startsWith(word), `${JSON.stringify(spelled)} starts with ${JSON.stringify(word)}`);
+  // What is shown continues from the cursor (up to where the line ends it).
+  assert.ok(r.raw.length > 0 && spelled.slice(word.length).startsWith(r.raw), JSON.stringify(r.raw));
+  assert.equal(typeof r.canonical, 'boolean');
 });

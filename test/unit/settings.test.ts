@@ -28,7 +28,9 @@ test('completion and model settings: defaults for what is missing or malformed, 
   assert.equal(s.completion.fimOrder, 'auto');
   assert.equal(s.completion.temperature, 0);
   assert.equal(s.completion.topP, DEFAULT_SETTINGS.completion.topP);
-  assert.equal(s.completion.tokenHealing, false);
+  assert.equal(s.completion.healing, 'off', 'the earlier boolean still turns healing off');
+  assert.equal(readSettings({ completion: { healing: 'exact', tokenHealing: false } }).completion.healing, 'exact');
+  assert.equal(readSettings({ completion: { healing: 'sideways' } }).completion.healing, DEFAULT_SETTINGS.completion.healing);
   assert.equal(s.completion.fimTemplate, 'starcoder2');
 });
 
@@ -50,9 +52,10 @@ test("package.json declares every setting the server reads, with the server's de
     assert.ok(`tessera.${key}` in declared, `package.json does not declare tessera.${key}`);
     assert.deepEqual(declared[`tessera.${key}`]!.default, value, `tessera.${key}`);
   }
-  // The rest are the client's own.
   const serverKeys = new Set(leaves(DEFAULT_SETTINGS).map(([k]) => k));
+  // The rest are the client's own, and the boolean tokenHealing the server still reads (legacy).
   assert.deepEqual(keys.filter((k) => !serverKeys.has(k)).sort(), [
+    'completion.tokenHealing',
     'lens.whitespaceGlyphs',
     'server.logLevel',
     'server.restartLimit',

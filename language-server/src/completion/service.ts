@@ -1,7 +1,8 @@
 // Inline completion, from a document and a cursor to the text to show, in named steps:
 //   window (the part of the document read) → context (prefix and suffix within token budgets)
-//   → prompt (the family's FIM template) → generate (the inference worker: healing, model, decoding
-//   loop, stop rules) → post-process (syntax cut, suffix overlap, indentation) → gate (confidence).
+//   → prompt (the family's FIM template, and how to complete from inside the last word) → generate
+//   (the inference worker: model, decoding loop, stop rules) → post-process (syntax cut, suffix
+//   overlap, indentation) → gate (confidence).
 // Editor-agnostic: the LSP handler and the CLI both call complete().
 import { basename } from 'node:path';
 import { DEFAULT_MODEL } from '../defaultModel';
@@ -11,10 +12,13 @@ import type { ModelStatus } from '../lsp_ext';
 import type { Engine } from '../model/decoder';
 import { openModelFolder } from '../model/folder';
 import { buildFimPrompt, detectFimTemplate, type FimOrder, type FimPrompt, type FimTemplate } from '../prompt/fim';
-import type { CompletionSettings, ModelSettings } from '../settings';
+import { type HealingPlan, planHealing } from '../prompt/healing';
+import type { CompletionSettings, HealingMode, ModelSettings } from '../settings';
+import { checkCanonical } from '../tokenizer/canonical';
 import type { TokenizerRegistry } from '../tokenizer/registry';
 import { packTokenTable } from '../tokenizer/tokenTable';
 import type { Tokenizer } from '../tokenizer/tokenizer';
+import { vocabIndexOf } from '../tokenizer/vocabIndex';
 import { type CursorContext, PrefixAnchors } from './context';
 import { type DocumentSyntax, gate, postProcess } from './postProcess';
 import { type CompletionShape, completionShape } from './shape';
@@ -52,6 +56,11 @@ export interface CompletionResult {
   passes: number;
   drafted: number;
   accepted: number;
+  /** How the completion started inside the cursor's word ('off' when it did not need to). */
+  healing: HealingMode;
+  /** The model's tokens, and whether they are the tokenizer's own encoding of their text. */
+  ids: number[];
+  canonical: boolean;
 }
 
 interface LoadedModel {
@@ -120,7 +129,8 @@ export class CompletionService {
     const context = this.context(model, input.uri, window);
     const shape = completionShape(window.text, window.offset);
     const prompt = this.prompt(model, input.path, context);
-    const generated = await this.generate(model, prompt, shape, reuseCache, cancelled);
+    const healing = planHealing(c.healing, model.tokenizer, vocabIndexOf(model.tokenizer), context.prefix, context.prefixIds);
+    const generated = await this.generate(model, prompt, healing, shape, reuseCache, cancelled);
     if (!generated) return null;
     const g = generated.generation;
     const shown = gate(postProcess(g.text, shape, window, input.syntax), g.confidence, c.minConfidence);
@@ -143,6 +153,9 @@ export class CompletionService {
       passes: g.passes,
       drafted: g.drafted,
       accepted: g.accepted,
+      healing: healing?.mode ?? 'off',
+      ids: g.tokens,
+      canonical: checkCanonical(model.tokenizer, g.tokens)?.canonical !== false,
     };
   }
 
@@ -180,6 +193,7 @@ export class CompletionService {
   private async generate(
     model: LoadedModel,
     prompt: FimPrompt,
+    healing: HealingPlan | undefined,
     shape: CompletionShape,
     reuseCache: boolean,
     cancelled: { onCancel(f: () => void): void },
@@ -187,9 +201,8 @@ export class CompletionService {
     const c = this.settings.completion;
     const { id, result } = this.host.generate({
       prompt: prompt.ids,
-      prefixStart: prompt.prefixStart,
       prefixEnd: prompt.prefixEnd,
-      healing: c.tokenHealing,
+      healing,
       stopIds: [...new Set([...model.stopIds, ...prompt.stopIds])],
       suppressIds: model.suppressIds,
       maxTokens: shape.multiline ? c.maxTokens : Math.min(c.maxTokens, 48),

@@ -29,6 +29,11 @@ export interface GenerateOptions {
   stop?: StopRule;
   /** Bytes the output begins with that the prompt already had (token healing): dropped from the text. */
   healedBytes?: number;
+  /**
+   * Tokens already chosen after the prompt (exact prompting's cover; the prompt ends with them), the
+   * bytes of them past the healed word (the text starts with these), and their log-probability.
+   */
+  lead?: { tokens: readonly number[]; bytes: Uint8Array; logProb: number };
   /** Random source for sampling; greedy when absent. */
   random?: () => number;
   /** Longest draft to verify in one pass (greedy only); 0 turns drafts off. */
@@ -110,14 +115,26 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
 
   let row = pre.logits;
   const vocab = row.length;
-  for (;;) {
+  if (o.lead) {
+    tokens.push(...o.lead.tokens);
+    logSum += o.lead.logProb;
+    text += detokenizer.pushBytes(o.lead.bytes);
+    const cut = o.stop?.(text);
+    if (cut !== null && cut !== undefined) {
+      text = text.slice(0, cut);
+      stoppedBy = 'rule';
+    }
+  }
+  while (!stoppedBy) {
     if (o.cancelled?.()) {
       stoppedBy = 'cancelled';
       break;
     }
     const id = choose(row);
     if (emit(row, id)) break;
-    const draft = o.random || !o.maxDraft ? [] : lookupDraft(prompt, tokens, Math.min(o.maxDraft, o.maxTokens - tokens.length));
+    // The prompt already ends with the lead's tokens: the lookup sees each token once.
+    const generated = o.lead ? tokens.slice(o.lead.tokens.length) : tokens;
+    const draft = o.random || !o.maxDraft ? [] : lookupDraft(prompt, generated, Math.min(o.maxDraft, o.maxTokens - tokens.length));
     passes++;
     if (!draft.length) {
       row = await model.step(id);

@@ -77,6 +77,23 @@ export function logProb(logits: Float32Array, id: number): number {
   return logits[id]! - max - Math.log(sum);
 }
 
+/**
+ * Log-probabilities from one row, the normalizer summed once: `normalized` rows (log-softmax exports)
+ * are read as they are. The row is read lazily: it must stay unchanged while the function is used.
+ */
+export function logSoftmaxOf(row: Float32Array, normalized: boolean): (id: number) => number {
+  if (normalized) return (id) => row[id]!;
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) {
+    const x = row[i]! - max;
+    if (x > -40) sum += expNonPositive(x);
+  }
+  const lse = max + Math.log(sum);
+  return (id) => row[id]! - lse;
+}
+
 const POW2_NEG = Float64Array.from({ length: 64 }, (_, k) => 2 ** -k);
 
 /** e^x for -40 < x <= 0, relative error below 3e-6: 2^-k by table, the rest by a degree-7 series. */

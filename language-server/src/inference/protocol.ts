@@ -2,6 +2,7 @@
 import type { Generation } from '../generation/generate';
 import type { StopSpec } from '../generation/stops';
 import type { ModelConfig } from '../model/config';
+import type { HealingPlan } from '../prompt/healing';
 import type { Engine } from '../model/decoder';
 import type { CacheLayout } from '../model/session';
 import type { PackedTokenTable } from '../tokenizer/tokenTable';
@@ -22,11 +23,10 @@ export interface LoadMessage {
 
 export interface GenerateRequest {
   prompt: number[];
-  /** prompt[prefixStart, prefixEnd) is the text before the cursor, whose end token healing may back off. */
-  prefixStart: number;
+  /** Where the prefix's tokens end in `prompt` (its end in SPM, before the suffix in PSM). */
   prefixEnd: number;
-  /** Token healing: back off the prefix's last token and constrain the output to start with its bytes. */
-  healing: boolean;
+  /** Completing from inside the prefix's last word: its tokens leave the prompt at prefixEnd. */
+  healing?: HealingPlan;
   stopIds: number[];
   /** Control tokens that must never be generated. */
   suppressIds: number[];

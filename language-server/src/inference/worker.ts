@@ -2,8 +2,8 @@
 // language server's thread never blocks on the model.
 import { parentPort } from 'node:worker_threads';
 import { buildChain } from '../generation/chain';
+import { exactStart } from '../generation/exact';
 import { type Generation, generate } from '../generation/generate';
-import { healPrompt, VocabIndex } from '../generation/healing';
 import { seededRandom } from '../generation/processors';
 import { shapeStop } from '../generation/stops';
 import { openDecoder } from '../model/openDecoder';
@@ -14,7 +14,6 @@ import type { FromWorker, GenerateRequest, LoadMessage, ToWorker } from './proto
 interface Loaded {
   table: TokenTable;
   cached: CachedSession;
-  index: VocabIndex;
 }
 
 let loaded: Loaded | undefined;
@@ -25,24 +24,37 @@ const send = (m: FromWorker) => port.postMessage(m);
 async function run(id: number, r: GenerateRequest): Promise<void> {
   const m = loaded!;
   const t0 = performance.now();
-  const healed = r.healing ? healPrompt(m.table, m.index, r.prompt, r.prefixStart, r.prefixEnd) : null;
-  const prompt = healed?.prompt ?? r.prompt;
-  const sampling = r.temperature > 0;
-  const generation = await generate(r.reuseCache ? m.cached : m.cached.withoutReuse(), m.table, prompt, {
+  const model = r.reuseCache ? m.cached : m.cached.withoutReuse();
+  const healing = r.healing;
+  // The word the cursor is in leaves the prompt; the text must start with its bytes.
+  const prompt = healing ? [...r.prompt.slice(0, r.prefixEnd - healing.backOff), ...r.prompt.slice(r.prefixEnd)] : r.prompt;
+  const random = r.temperature > 0 ? seededRandom(r.seed ?? Date.now()) : undefined;
+  const stopIds = new Set(r.stopIds);
+  const cancelled = () => latest !== undefined && Atomics.load(latest, 0) !== id;
+  const lead =
+    healing?.mode === 'exact' && healing.covers
+      ? await exactStart(model, m.table, prompt, healing.bytes, healing.covers, { stopIds, suppressIds: r.suppressIds, random, cancelled })
+      : undefined;
+  const generation = await generate(model, m.table, lead ? [...prompt, ...lead.tokens] : prompt, {
     maxTokens: r.maxTokens,
-    stopIds: new Set(r.stopIds),
+    stopIds,
     processors: buildChain({
       suppressIds: r.suppressIds,
-      healing: healed ? { bytes: healed.bytes, index: m.index } : undefined,
+      healing:
+        healing?.mode === 'heal' && healing.allowed
+          ? { length: healing.bytes.length, allowed: healing.allowed, table: m.table }
+          : undefined,
       temperature: r.temperature,
       topP: r.topP,
     }),
     stop: shapeStop(r.stop),
-    healedBytes: healed?.bytes.length ?? 0,
+    healedBytes: healing?.mode === 'heal' ? healing.bytes.length : 0,
+    lead: lead && { tokens: lead.tokens, bytes: lead.extra, logProb: lead.logProb },
     maxDraft: r.maxDraft,
-    random: sampling ? seededRandom(r.seed ?? Date.now()) : undefined,
-    cancelled: () => latest !== undefined && Atomics.load(latest, 0) !== id,
+    random,
+    cancelled,
   });
+  if (lead) generation.passes += lead.passes;
   send({ type: 'result', id, generation, prompt, ms: performance.now() - t0 });
 }
 
@@ -51,7 +63,7 @@ async function load(msg: LoadMessage): Promise<void> {
   latest = new Int32Array(msg.latest);
   const table = unpackTokenTable(msg.vocabulary);
   const { decoder, copiedBecause } = await openDecoder(msg.onnxPath, msg.config, { threads: msg.threads, engine: msg.engine });
-  loaded = { table, cached: new CachedSession(decoder), index: new VocabIndex(table) };
+  loaded = { table, cached: new CachedSession(decoder) };
   send({
     type: 'loaded',
     info: {

@@ -201,8 +201,8 @@ export class Tokenizer {
    * (`offset` must be a piece boundary of that text; `atSegmentStart`: the stretch begins the
    * text or follows an added token). Offsets are in the larger text.
    */
-  pieces(text: string, offset = 0, atSegmentStart = offset === 0): Piece[] {
-    const out: Piece[] = [];
+  pieces(text: string, offset = 0, atSegmentStart = offset === 0): NormalizedPiece[] {
+    const out: NormalizedPiece[] = [];
     this.scan(text, offset, atSegmentStart, (start, end, ids, normalized) => {
       out.push(normalized ? { start, end, ids, ...normalized } : { start, end, ids });
     });
@@ -412,8 +412,8 @@ export class Tokenizer {
 
 type PieceSink = (start: number, end: number, ids: Int32Array, normalized?: Required<Omit<NormalizedPiece, keyof Piece>>) => void;
 
-/** A piece of a segment that normalization changed: offsets inside it need mapping back. */
-interface NormalizedPiece extends Piece {
+/** A piece, with its normalized text where normalization changed it (offsets inside then need mapping back). */
+export interface NormalizedPiece extends Piece {
   normalized?: string;
   mapStart?: (u: number) => number;
   mapEnd?: (u: number) => number;
