@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   // Steady decoding first, on prompts the server builds at 5 points per file, while this process is
   // still quiet (the replay's engines and transformers.js leave threads and a large heap behind).
   for (const r of replays) {
-    for (let k = 30; k <= r.end - r.start; k += 60) prompts.push((await service.complete(inputAt(r, k), undefined, false))!.prompt);
+    for (let k = 30; k <= r.end - r.start; k += 60) prompts.push((await service.complete(inputAt(r, k), { reuseCache: false }))!.prompt);
     service.forget(inputAt(r, 0).uri); // the replay starts with no prefix anchor, as in the other engines
   }
   const steady = await steadyDecode(prompts);
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
       const results = new Map<CompletionService, NonNullable<Awaited<ReturnType<CompletionService['complete']>>>>();
       for (let j = 0; j < turn.length; j++) {
         const engine = turn[(k + j) % turn.length]!;
-        results.set(engine, (await engine.complete(input, undefined, true))!);
+        results.set(engine, (await engine.complete(input))!);
       }
       const a = results.get(service)!;
       const p = results.get(undrafted)!;
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
       if (p.raw === a.raw) sameText++;
       record(copied, c);
       if (c.raw === a.raw) sameCopied++;
-      const b = (await service.complete(input, undefined, false))!;
+      const b = (await service.complete(input, { reuseCache: false }))!;
       record(fresh, b);
       // transformers.js: the same prompt and as many new tokens (at least one), greedy.
       const n = a.prompt.length;

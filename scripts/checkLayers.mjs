@@ -23,7 +23,8 @@ const LAYERS = [
   { rank: 7, name: 'inference', paths: ['inference/'] },
   { rank: 8, name: 'completion', paths: ['completion/'] },
   { rank: 8, name: 'lens', paths: ['lens/'] },
-  { rank: 9, name: 'server', paths: ['health.ts', 'server.ts', 'main.ts', 'cli/'] },
+  { rank: 9, name: 'fimCheck', paths: ['fimCheck/'] },
+  { rank: 10, name: 'server', paths: ['health.ts', 'server.ts', 'main.ts', 'cli/'] },
 ];
 
 function layerOf(file) {

@@ -80,3 +80,46 @@ test('tessera complete FILE --at LINE:COL --json: the embedded model completes a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('tessera fim-check: spans of each kind filled in each mode, scored, deterministic for a seed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-fim-'));
+  try {
+    const file = join(dir, 'shapes.ts');
+    const body = Array.from(
+      { length: 12 },
+      (_, i) => `export function area${i}(w: number, h: number): number {\n  const a = w * h * ${i};\n  return a;\n}\n`,
+    ).join('\n');
+    writeFileSync(file, body);
+    const args = ['fim-check', file, '--n', '2', '--seed', '5', '--json'];
+    const r = run(cliJs, args);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /fim-check: 18\/18 fills/);
+    const report = JSON.parse(r.stdout) as {
+      model: string;
+      samples: Array<{ file: string; kind: string; start: number; end: number; expected: string; generated: Record<string, string> }>;
+      summary: Record<string, { n: number; exactMatch: number; editSimilarity: number; parseRate: number; nonCanonical: number }>;
+    };
+    assert.equal(report.model, 'tessera-tiny');
+    assert.deepEqual([...new Set(report.samples.map((s) => s.kind))], ['line', 'multiline', 'random']);
+    const text = readFileSync(file, 'utf8');
+    for (const s of report.samples) {
+      assert.equal(s.expected, text.slice(s.start, s.end));
+      assert.deepEqual(Object.keys(s.generated).sort(), ['exact', 'heal', 'off']);
+    }
+    for (const mode of ['off', 'heal', 'exact']) {
+      const row = report.summary[mode]!;
+      assert.equal(row.n, 6);
+      for (const v of [row.exactMatch, row.editSimilarity, row.parseRate, row.nonCanonical]) assert.ok(v >= 0 && v <= 1);
+    }
+    // The fills are the model's text: something comes back, and some of it matches.
+    assert.ok(report.summary.off!.editSimilarity > 0, JSON.stringify(report.summary.off));
+    const again = JSON.parse(run(cliJs, args).stdout) as typeof report;
+    assert.deepEqual(
+      again.samples.map((s) => [s.start, s.end, s.generated]),
+      report.samples.map((s) => [s.start, s.end, s.generated]),
+    );
+    assert.equal(run(cliJs, ['fim-check', file, '--modes', 'sideways']).status, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

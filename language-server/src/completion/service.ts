@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { DEFAULT_MODEL } from '../defaultModel';
 import { ModelHost } from '../inference/host';
 import type { ModelInfo } from '../inference/protocol';
+import type { ExplainedToken } from '../generation/generate';
 import type { ModelStatus } from '../lsp_ext';
 import type { Engine } from '../model/decoder';
 import { openModelFolder } from '../model/folder';
@@ -32,6 +33,22 @@ export interface CompletionInput {
   offset: number;
   /** The document's syntax, for the check of multi-line completions (whole files only). */
   syntax?: DocumentSyntax;
+}
+
+/** How one request departs from the settings (the FIM check and the benchmarks ask for these). */
+export interface CompleteOptions {
+  /** Called with a function that cancels the request. */
+  onCancel?(cancel: () => void): void;
+  /** Re-use the KV cache across requests (off only to measure what it saves). */
+  reuseCache?: boolean;
+  healing?: HealingMode;
+  /** Force the shape: one line, or a block (otherwise the text around the cursor decides). */
+  shape?: 'line' | 'block';
+  maxTokens?: number;
+  /** No confidence gate: the text is returned whatever the model's confidence (shown says if the gate would pass it). */
+  ungated?: boolean;
+  /** Each token's probability and this many alternatives (CompletionResult.explained). */
+  explain?: number;
 }
 
 export interface CompletionResult {
@@ -61,6 +78,8 @@ export interface CompletionResult {
   /** The model's tokens, and whether they are the tokenizer's own encoding of their text. */
   ids: number[];
   canonical: boolean;
+  /** With `explain`: each of `ids` with its probability and likeliest alternatives. */
+  explained?: ExplainedToken[];
 }
 
 interface LoadedModel {
@@ -114,11 +133,7 @@ export class CompletionService {
   }
 
   /** The completion at `input.offset`, or null when superseded/cancelled or completions are off. */
-  async complete(
-    input: CompletionInput,
-    cancelled: { onCancel(f: () => void): void } = { onCancel: () => undefined },
-    reuseCache = true,
-  ): Promise<CompletionResult | null> {
+  async complete(input: CompletionInput, options: CompleteOptions = {}): Promise<CompletionResult | null> {
     const c = this.settings.completion;
     if (!c.enabled) return null;
     const t0 = performance.now();
@@ -127,18 +142,26 @@ export class CompletionService {
     const model = await this.model();
     if (!model) return null; // the health already says why
     const context = this.context(model, input.uri, window);
-    const shape = completionShape(window.text, window.offset);
+    const shape = completionShape(window.text, window.offset, options.shape);
     const prompt = this.prompt(model, input.path, context);
-    const healing = planHealing(c.healing, model.tokenizer, vocabIndexOf(model.tokenizer), context.prefix, context.prefixIds);
-    const generated = await this.generate(model, prompt, healing, shape, reuseCache, cancelled);
+    const healing = planHealing(
+      options.healing ?? c.healing,
+      model.tokenizer,
+      vocabIndexOf(model.tokenizer),
+      context.prefix,
+      context.prefixIds,
+    );
+    const generated = await this.generate(model, prompt, healing, shape, options);
     if (!generated) return null;
     const g = generated.generation;
-    const shown = gate(postProcess(g.text, shape, window, input.syntax), g.confidence, c.minConfidence);
+    const processed = postProcess(g.text, shape, window, input.syntax);
+    const gated = gate(processed, g.confidence, c.minConfidence);
+    const shown = options.ungated && !processed.reason ? { text: processed.text, reason: gated.reason } : gated;
     const latencyMs = performance.now() - t0;
     this.status = { ...this.status, lastLatencyMs: latencyMs };
     return {
       text: shown.text,
-      shown: !shown.reason,
+      shown: !gated.reason,
       reason: shown.reason,
       confidence: g.confidence,
       tokens: g.tokens.length,
@@ -156,6 +179,7 @@ export class CompletionService {
       healing: healing?.mode ?? 'off',
       ids: g.tokens,
       canonical: checkCanonical(model.tokenizer, g.tokens)?.canonical !== false,
+      ...(g.explained ? { explained: g.explained } : {}),
     };
   }
 
@@ -195,24 +219,25 @@ export class CompletionService {
     prompt: FimPrompt,
     healing: HealingPlan | undefined,
     shape: CompletionShape,
-    reuseCache: boolean,
-    cancelled: { onCancel(f: () => void): void },
+    options: CompleteOptions,
   ) {
     const c = this.settings.completion;
+    const maxTokens = options.maxTokens ?? c.maxTokens;
     const { id, result } = this.host.generate({
       prompt: prompt.ids,
       prefixEnd: prompt.prefixEnd,
       healing,
       stopIds: [...new Set([...model.stopIds, ...prompt.stopIds])],
       suppressIds: model.suppressIds,
-      maxTokens: shape.multiline ? c.maxTokens : Math.min(c.maxTokens, 48),
+      maxTokens: shape.multiline ? maxTokens : Math.min(maxTokens, 48),
       stop: shape,
       temperature: c.temperature,
       topP: c.topP,
-      reuseCache,
+      reuseCache: options.reuseCache ?? true,
       maxDraft: this.maxDraft,
+      ...(options.explain ? { explain: options.explain } : {}),
     });
-    cancelled.onCancel(() => this.host.cancel(id));
+    options.onCancel?.(() => this.host.cancel(id));
     return result;
   }
 
@@ -294,6 +319,11 @@ export class CompletionService {
 
   get modelName(): string {
     return this.loaded?.name ?? '';
+  }
+
+  /** The loaded model's tokenizer (the registry's: shared with the lens). */
+  get tokenizer(): Tokenizer | undefined {
+    return this.loaded?.tokenizer;
   }
 
   dispose(): Promise<void> {

@@ -9,7 +9,8 @@ export interface CompletionShape extends StopSpec {
 
 const OPENERS = /[{([:]\s*$|=>\s*$/;
 
-export function completionShape(text: string, offset: number, maxLines = 8): CompletionShape {
+/** `force`: one line or a block whatever the text around says (the FIM check cuts spans of a known kind). */
+export function completionShape(text: string, offset: number, force?: 'line' | 'block', maxLines = 8): CompletionShape {
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
   let lineEnd = text.indexOf('\n', offset);
   if (lineEnd < 0) lineEnd = text.length;
@@ -29,6 +30,11 @@ export function completionShape(text: string, offset: number, maxLines = 8): Com
       multiline = true;
       blockIndent = indent + indentUnit(text);
     }
+  }
+  if (force === 'line') multiline = false;
+  if (force === 'block' && !multiline) {
+    multiline = true;
+    blockIndent = indent;
   }
   return { multiline, maxLines, blockIndent, lineSuffix, nextLine: nextLine.trim() };
 }

@@ -15,7 +15,7 @@
 import type { CoverGroup } from '../prompt/healing';
 import type { TokenTable } from '../tokenizer/tokenTable';
 import type { SequenceModel } from './generate';
-import { logSoftmaxOf } from './processors';
+import { logSoftmaxOf, topK } from './processors';
 
 /** A cover: tokens after the prompt, their bytes, and their log-probability under the model. */
 interface Cover {
@@ -244,23 +244,6 @@ function sample(dist: Map<number, number>, random: () => number): number {
     if (r <= 0) return b;
   }
   return argmax(dist);
-}
-
-/** The `k` ids with the highest logits that `ok` accepts. */
-function topK(row: Float32Array, k: number, ok: (id: number) => boolean): number[] {
-  const best: number[] = [];
-  for (let id = 0; id < row.length; id++) {
-    if (best.length === k && row[id]! <= row[best[k - 1]!]!) continue;
-    if (!ok(id)) continue;
-    let i = best.length < k ? best.length : k - 1;
-    if (best.length < k) best.push(id);
-    while (i > 0 && row[best[i - 1]!]! < row[id]!) {
-      best[i] = best[i - 1]!;
-      i--;
-    }
-    best[i] = id;
-  }
-  return best;
 }
 
 export function logSumExp(xs: readonly number[]): number {

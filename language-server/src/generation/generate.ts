@@ -4,7 +4,7 @@
 import type { TokenTable } from '../tokenizer/tokenTable';
 import { StreamDetokenizer } from '../tokenizer/detokenizer';
 import { lookupDraft } from './drafts';
-import { applyChain, argmaxOf, logProb, sampleOf, type LogitsProcessor } from './processors';
+import { applyChain, argmaxOf, type LogitsProcessor, logProb, logSoftmaxOf, sampleOf, topK } from './processors';
 import type { StopRule } from './stops';
 
 /** What the loop needs of a model: a cached sequence it extends (model/cachedSession.ts is one). */
@@ -40,6 +40,15 @@ export interface GenerateOptions {
   maxDraft?: number;
   /** Checked between steps: true abandons the request. */
   cancelled?: () => boolean;
+  /** Record each token's probability and this many likeliest alternatives (for the FIM check's report). */
+  explain?: number;
+}
+
+/** One generated token as the model saw it: its log-probability and the likeliest alternatives. */
+export interface ExplainedToken {
+  id: number;
+  logProb: number;
+  alternatives: Array<{ id: number; logProb: number }>;
 }
 
 export interface Generation {
@@ -59,6 +68,8 @@ export interface Generation {
   drafted: number;
   accepted: number;
   stoppedBy: 'stop-token' | 'rule' | 'max-tokens' | 'cancelled' | 'no-token';
+  /** With `explain`: each token's probability and alternatives (a lead's tokens share its probability). */
+  explained?: ExplainedToken[];
 }
 
 export async function generate(model: SequenceModel, tok: TokenTable, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
@@ -76,6 +87,7 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
   let drafted = 0;
   let accepted = 0;
   let stoppedBy: Generation['stoppedBy'] | undefined;
+  const explained: ExplainedToken[] | undefined = o.explain ? [] : undefined;
 
   /** The token the chain picks from `row`, or -1 when every token is forbidden. */
   const choose = (row: Float32Array): number => {
@@ -96,6 +108,10 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
     tokens.push(id);
     const lp = model.logProbs ? row[id]! : logProb(row, id);
     logSum += lp;
+    if (explained) {
+      const of = logSoftmaxOf(row, model.logProbs === true);
+      explained.push({ id, logProb: lp, alternatives: topK(row, o.explain!).map((alt) => ({ id: alt, logProb: of(alt) })) });
+    }
     minP = Math.min(minP, Math.exp(lp));
     let bytes = tok.tokenBytes(id);
     if (bytesToSkip > 0) {
@@ -118,6 +134,7 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
   if (o.lead) {
     tokens.push(...o.lead.tokens);
     logSum += o.lead.logProb;
+    for (const id of o.lead.tokens) explained?.push({ id, logProb: o.lead.logProb, alternatives: [] });
     text += detokenizer.pushBytes(o.lead.bytes);
     const cut = o.stop?.(text);
     if (cut !== null && cut !== undefined) {
@@ -173,5 +190,6 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
     drafted,
     accepted,
     stoppedBy: stoppedBy ?? 'max-tokens',
+    ...(explained ? { explained } : {}),
   };
 }

@@ -132,3 +132,20 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** The `k` ids with the highest logits that `ok` accepts. */
+export function topK(row: Float32Array, k: number, ok: (id: number) => boolean = () => true): number[] {
+  const best: number[] = [];
+  for (let id = 0; id < row.length; id++) {
+    if (best.length === k && row[id]! <= row[best[k - 1]!]!) continue;
+    if (!ok(id)) continue;
+    let i = best.length < k ? best.length : k - 1;
+    if (best.length < k) best.push(id);
+    while (i > 0 && row[best[i - 1]!]! < row[id]!) {
+      best[i] = best[i - 1]!;
+      i--;
+    }
+    best[i] = id;
+  }
+  return best;
+}

@@ -39,6 +39,8 @@ export interface GenerateRequest {
   maxDraft: number;
   /** Re-use the KV cache across requests (off only to measure what it saves). */
   reuseCache: boolean;
+  /** Record each token's probability and this many alternatives. */
+  explain?: number;
 }
 
 export interface GenerateMessage {

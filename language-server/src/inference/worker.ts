@@ -53,6 +53,7 @@ async function run(id: number, r: GenerateRequest): Promise<void> {
     maxDraft: r.maxDraft,
     random,
     cancelled,
+    ...(r.explain ? { explain: r.explain } : {}),
   });
   if (lead) generation.passes += lead.passes;
   send({ type: 'result', id, generation, prompt, ms: performance.now() - t0 });
