@@ -3,6 +3,7 @@
 //   Tessera              the server's pipeline (worker, KV cache reused across requests and updated in
 //                        place in onnxruntime's memory, prompt-lookup drafts)
 //   Tessera, no drafts   the same without drafts
+//   healing off, exact   the same with tessera.completion.healing off and exact (Tessera heals: the default)
 //   onnxruntime-node     the same pipeline through the onnxruntime-node binding (the cache copied per run)
 //   no cache reuse       the same pipeline, each request prefilled from nothing
 //   transformers.js      generate() on the same ONNX file, same prompt, same number of new tokens
@@ -132,21 +133,39 @@ async function main(): Promise<void> {
   if (!/updated in place/.test(service.status.description ?? '') || !/copied per run/.test(binding.status.description ?? '')) {
     throw new Error(`engines not as intended: ${service.status.description} / ${binding.status.description}`);
   }
+  // The same pipeline in the other healing modes (Tessera runs the default, heal), each with its own cache.
+  const withHealing = async (healing: 'off' | 'exact') => {
+    const s = { ...settings, completion: { ...settings.completion, healing } };
+    const engine = new CompletionService(s, tokenizers, undefined, join(root, 'dist', 'worker.js'));
+    await engine.configure(s);
+    return engine;
+  };
+  const healingOff = await withHealing('off');
+  const healingExact = await withHealing('exact');
   const folder = openModelFolder(modelDir, precision);
   const syntax = await SyntaxService.create(join(root, 'dist', 'wasm'));
 
-  const engines: Engine[] = ['Tessera', 'Tessera, no drafts', 'onnxruntime-node', 'no cache reuse', 'transformers.js'].map((name) => ({
+  const engines: Engine[] = [
+    'Tessera',
+    'Tessera, no drafts',
+    'onnxruntime-node',
+    'no cache reuse',
+    'transformers.js',
+    'healing off',
+    'healing exact',
+  ].map((name) => ({
     name,
     latency: [],
     ran: [],
     msPerPass: [],
   }));
-  const [ours, plain, copied, fresh, hf] = engines as [Engine, Engine, Engine, Engine, Engine];
+  const [ours, plain, copied, fresh, hf, off, exact] = engines as [Engine, Engine, Engine, Engine, Engine, Engine, Engine];
   const prompts: number[][] = [];
   let drafted = 0;
   let accepted = 0;
   let sameText = 0;
   let sameCopied = 0;
+  let exactRequests = 0;
   const contextLengths: number[] = [];
   // Re-type KEYS characters of each file from a line a third of the way in; the rest of the file stays
   // after the cursor.
@@ -183,9 +202,9 @@ async function main(): Promise<void> {
   for (const r of replays) {
     for (let k = 0; k <= r.end - r.start; k++) {
       const input = inputAt(r, k);
-      // The three cache-reusing engines take turns going first: whichever runs right after
-      // transformers.js finds the CPU caches full of its data (measured: ~2.5 ms at p50).
-      const turn = [service, undrafted, binding];
+      // The cache-reusing engines take turns going first: whichever runs right after transformers.js
+      // finds the CPU caches full of its data (measured: ~2.5 ms at p50).
+      const turn = [service, undrafted, binding, healingOff, healingExact];
       const results = new Map<CompletionService, NonNullable<Awaited<ReturnType<CompletionService['complete']>>>>();
       for (let j = 0; j < turn.length; j++) {
         const engine = turn[(k + j) % turn.length]!;
@@ -202,6 +221,9 @@ async function main(): Promise<void> {
       if (p.raw === a.raw) sameText++;
       record(copied, c);
       if (c.raw === a.raw) sameCopied++;
+      record(off, results.get(healingOff)!);
+      record(exact, results.get(healingExact)!);
+      if (results.get(healingExact)!.healing === 'exact') exactRequests++;
       const b = (await service.complete(input, { reuseCache: false }))!;
       record(fresh, b);
       // transformers.js: the same prompt and as many new tokens (at least one), greedy.
@@ -221,6 +243,8 @@ async function main(): Promise<void> {
   await service.dispose();
   await undrafted.dispose();
   await binding.dispose();
+  await healingOff.dispose();
+  await healingExact.dispose();
 
   const cpu = cpus();
   const weights = statSync(folder.onnxPath).size;
@@ -268,6 +292,9 @@ async function main(): Promise<void> {
     `\nprompt-lookup drafts: ${accepted} of ${drafted} draft tokens accepted; output identical to no drafts in ${sameText} of ${requests} requests`,
   );
   console.log(`output identical through the onnxruntime-node binding in ${sameCopied} of ${requests} requests`);
+  console.log(
+    `healing modes: latency p50 off ${pct(off.latency, 0.5).toFixed(1)} ms, heal ${pct(ours.latency, 0.5).toFixed(1)} ms, exact ${pct(exact.latency, 0.5).toFixed(1)} ms (p95 ${pct(off.latency, 0.95).toFixed(1)} / ${pct(ours.latency, 0.95).toFixed(1)} / ${pct(exact.latency, 0.95).toFixed(1)} ms); exact / heal p50 ${(pct(exact.latency, 0.5) / pct(ours.latency, 0.5)).toFixed(2)}x; exact prompting applied in ${exactRequests} of ${requests} requests (the others had no word to rewrite)`,
+  );
   console.log(
     `latency p50 ratios: onnxruntime-node / Tessera ${(pct(copied.latency, 0.5) / pct(ours.latency, 0.5)).toFixed(1)}x, no cache reuse / Tessera ${(pct(fresh.latency, 0.5) / pct(ours.latency, 0.5)).toFixed(1)}x, transformers.js / Tessera ${(pct(hf.latency, 0.5) / pct(ours.latency, 0.5)).toFixed(1)}x`,
   );

@@ -7,6 +7,7 @@ import {
   serverInfoRequest,
   type ServerInfo,
 } from '../../language-server/src/lsp_ext';
+import { FimCheckCommand } from './fimCheck/command';
 import { showComparison } from './lens/compareView';
 import { selectTokenizer } from './lens/selectTokenizer';
 import { TokenCount } from './lens/tokenCount';
@@ -21,6 +22,8 @@ export interface TesseraApi {
   status(): { phase: ServerPhase; view: StatusView | undefined };
   lens(): { enabled: boolean; snapshot(uri: string): LensSnapshot | undefined; onDidDraw: vscode.Event<LensSnapshot> };
   tokenCount(): CountResult | null;
+  /** The FIM check's report: which sample it last revealed in the editor. */
+  fimCheck(): { revealed: number | undefined };
 }
 
 let supervisor: ServerSupervisor | undefined;
@@ -39,6 +42,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
 
   const lens = new TokenLens(server);
   const tokenCount = new TokenCount(server);
+  const fimCheck = new FimCheckCommand(server);
+  context.subscriptions.push(fimCheck);
   let comparePanel: vscode.WebviewPanel | undefined;
   context.subscriptions.push(lens, tokenCount);
 
@@ -49,6 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
       return on;
     }),
     vscode.commands.registerCommand('tessera.selectTokenizer', () => selectTokenizer()),
+    vscode.commands.registerCommand('tessera.checkFim', () => fimCheck.run()),
     vscode.commands.registerCommand('tessera.compareTokenizers', async () => {
       const editor = vscode.window.activeTextEditor;
       if (!editor) {
@@ -127,6 +133,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
     status: () => ({ phase: server.status().phase, view: statusBar.view() }),
     lens: () => ({ enabled: lens.isEnabled, snapshot: (uri) => lens.snapshot(uri), onDidDraw: lens.onDidDraw }),
     tokenCount: () => tokenCount.current(),
+    fimCheck: () => ({ revealed: fimCheck.revealed }),
   };
 }
 

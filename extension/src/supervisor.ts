@@ -21,6 +21,8 @@ import {
   tokenizerStatusNotification,
   completionInfoNotification,
   type CompletionInfo,
+  type FimCheckProgress,
+  fimCheckProgressNotification,
 } from '../../language-server/src/lsp_ext';
 import { TypingRhythm } from './completion/typingRhythm';
 import { CrashPolicy } from './crashPolicy';
@@ -46,6 +48,9 @@ export class ServerSupervisor implements vscode.Disposable {
   private tokenizer: TokenizerStatus | undefined;
   private lastTokenizerError: string | undefined;
   private readonly tokenizerChanged = new vscode.EventEmitter<TokenizerStatus>();
+  private readonly fimProgress = new vscode.EventEmitter<FimCheckProgress>();
+  /** Progress of a FIM check the server runs. */
+  readonly onFimCheckProgress = this.fimProgress.event;
   /** The server's active tokenizer, or why there is none. */
   readonly onDidChangeTokenizer = this.tokenizerChanged.event;
 
@@ -101,15 +106,19 @@ export class ServerSupervisor implements vscode.Disposable {
   }
 
   async sendRequest<R>(type: RequestType0<R, void>): Promise<R>;
-  async sendRequest<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
-  async sendRequest(type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>, params?: unknown): Promise<unknown> {
+  async sendRequest<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R>;
+  async sendRequest(
+    type: RequestType0<unknown, void> | RequestType<unknown, unknown, void>,
+    params?: unknown,
+    token?: vscode.CancellationToken,
+  ): Promise<unknown> {
     const client = this.client;
     if (!client || this.phase !== 'running') {
       throw new Error(`the Tessera language server is not running (${this.phase})`);
     }
     return params === undefined
       ? client.sendRequest(type as RequestType0<unknown, void>)
-      : client.sendRequest(type as RequestType<unknown, unknown, void>, params);
+      : client.sendRequest(type as RequestType<unknown, unknown, void>, params, token);
   }
 
   async dispose(): Promise<void> {
@@ -117,6 +126,7 @@ export class ServerSupervisor implements vscode.Disposable {
     await this.stopClient();
     this.changed.dispose();
     this.tokenizerChanged.dispose();
+    this.fimProgress.dispose();
     this.typing.dispose();
   }
 
@@ -193,6 +203,9 @@ export class ServerSupervisor implements vscode.Disposable {
       }
       this.lastTokenizerError = status.error;
       this.tokenizerChanged.fire(status);
+    });
+    client.onNotification(fimCheckProgressNotification, (p) => {
+      if (this.client === client) this.fimProgress.fire(p);
     });
     client.onNotification(completionInfoNotification, (info) => {
       if (this.client !== client) return;

@@ -198,3 +198,90 @@ export interface TokenizerStatus {
 }
 
 export const tokenizerStatusNotification = new NotificationType<TokenizerStatus>('tessera/tokenizerStatus');
+
+// ── FIM check ────────────────────────────────────────────────────────────────────────────────
+
+/** Completing from inside a word: not at all, token healing, or exact byte-level prompting. */
+export type HealingMode = 'off' | 'heal' | 'exact';
+
+/** Whole lines, multi-line blocks at statement boundaries, random character spans. */
+export type SpanKind = 'line' | 'multiline' | 'random';
+
+export interface FimCheckParams {
+  uri: string;
+  /** Only spans inside [from, to) (a selection, UTF-16 offsets). */
+  range?: [number, number];
+  kinds?: SpanKind[];
+  /** Spans of each kind (default 8). */
+  n?: number;
+  modes?: HealingMode[];
+  seed?: number;
+}
+
+/** A token of a fill as the model chose it: its text, probability and likeliest alternatives. */
+export interface TokenView {
+  text: string;
+  p: number;
+  alternatives: Array<{ text: string; p: number }>;
+}
+
+export interface FimFill {
+  text: string;
+  /** What the model wrote, before the editor's post-processing cut it to `text`. */
+  raw: string;
+  /** Why post-processing left nothing, when it did. */
+  reason?: string;
+  exactMatch: boolean;
+  editSimilarity: number;
+  parses: boolean;
+  canonical: boolean;
+  /** Whether the editor would show it (the confidence gate) and the model's confidence. */
+  shown: boolean;
+  confidence: number;
+  latencyMs: number;
+  tokens: TokenView[];
+}
+
+export interface FimSample {
+  file: string;
+  kind: SpanKind;
+  /** The span cut out: [start, end) in UTF-16 offsets of the file. */
+  start: number;
+  end: number;
+  expected: string;
+  /** The expected text as the model's tokenizer cuts it. */
+  expectedTokens: string[];
+  generated: Partial<Record<HealingMode, string>>;
+  fills: Partial<Record<HealingMode, FimFill>>;
+}
+
+export interface FimScores {
+  n: number;
+  /** Rates in 0..1; latency in ms (median). */
+  exactMatch: number;
+  editSimilarity: number;
+  parseRate: number;
+  nonCanonical: number;
+  latencyMs: number;
+}
+
+export interface FimReport {
+  model: string;
+  seed: number;
+  modes: HealingMode[];
+  samples: FimSample[];
+  summary: Partial<Record<HealingMode, FimScores>>;
+  byKind: Partial<Record<SpanKind, Partial<Record<HealingMode, FimScores>>>>;
+}
+
+/** Runs the FIM check on an open document (a model of its own, so typing's completions go on). */
+export const fimCheckRequest = new RequestType<FimCheckParams, FimReport, void>('tessera/fimCheck');
+
+export interface FimCheckProgress {
+  uri: string;
+  done: number;
+  total: number;
+}
+
+/** Pushed while a FIM check runs. */
+export const fimCheckProgressNotification = new NotificationType<FimCheckProgress>('tessera/fimCheckProgress');

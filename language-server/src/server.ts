@@ -2,6 +2,7 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type Connection,
+  ErrorCodes,
   type InitializeParams,
   type InitializeResult,
   InlineCompletionItem,
@@ -10,6 +11,7 @@ import {
   TextDocumentSyncKind,
 } from 'vscode-languageserver';
 import { CompletionService } from './completion/service';
+import { checkFim } from './fimCheck/check';
 import { grammarFor } from './syntax/languages';
 import { SyntaxService } from './syntax/parser';
 import { DocumentStore } from './documents/store';
@@ -21,6 +23,8 @@ import {
   completionInfoNotification,
   countRequest,
   documentStatsRequest,
+  fimCheckProgressNotification,
+  fimCheckRequest,
   type Health,
   healthNotification,
   type InitializationOptions,
@@ -185,6 +189,40 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onRequest(documentStatsRequest, ({ uri }) => {
     const doc = documents.get(uri);
     return doc ? documentStats(uri, doc.version, doc.getText()) : null;
+  });
+
+  connection.onRequest(fimCheckRequest, async (params, token) => {
+    const doc = documents.get(params.uri);
+    if (!doc) throw new ResponseError(ErrorCodes.InvalidParams, `${params.uri} is not open`);
+    if (!onnxruntime.available) throw new ResponseError(ErrorCodes.InternalError, `ONNX Runtime is unavailable: ${onnxruntime.error}`);
+    // A model of its own (another worker): completions while typing go on beside the check.
+    const settings = { model: pendingSettings.model, completion: { ...pendingSettings.completion, enabled: true } };
+    const checker = new CompletionService(settings, tokenizers, undefined, options.workerFile);
+    try {
+      await checker.configure(settings);
+      if (checker.status.state !== 'ready')
+        throw new ResponseError(ErrorCodes.InternalError, checker.status.error ?? 'the model did not load');
+      const file = { path: displayPath(doc.uri, workspaceFolders), text: doc.getText(), languageId: doc.languageId };
+      const report = await checkFim(
+        checker,
+        await syntax,
+        [file],
+        {
+          kinds: params.kinds ?? ['line', 'multiline', 'random'],
+          n: params.n ?? 8,
+          modes: params.modes ?? ['off', 'heal', 'exact'],
+          seed: params.seed ?? 1,
+          ...(params.range ? { range: params.range } : {}),
+        },
+        ({ done, total }) => void connection.sendNotification(fimCheckProgressNotification, { uri: doc.uri, done, total }),
+        () => token.isCancellationRequested,
+      );
+      if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+      logger.info(`FIM check of ${file.path}: ${report.samples.length} spans, ${report.modes.join('/')}`);
+      return report;
+    } finally {
+      await checker.dispose();
+    }
   });
 
   connection.onRequest(tokensRequest, (params) => lens.tokens(params));

@@ -2,9 +2,9 @@
 // declares them (`tessera.tokens.maxFileMB` is `tokens.maxFileMB` here). package.json is where the
 // editor learns them; a unit test holds its defaults equal to these.
 import { homedir } from 'node:os';
+import type { HealingMode } from './lsp_ext';
 
-/** Completing from inside a word (prompt/healing.ts): not at all, token healing, or exact byte-level prompting. */
-export type HealingMode = 'off' | 'heal' | 'exact';
+export type { HealingMode } from './lsp_ext';
 
 export interface TesseraSettings {
   /** A tokenizer.json path, a folder holding one, or a name found in tokenizerDirectories. */

@@ -217,6 +217,46 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
     });
   });
 
+  test('FIM check: the report shows a chart per span kind and a table of samples; clicking one selects its span', async () => {
+    const file = 'shapes.ts';
+    const text = Array.from(
+      { length: 6 },
+      (_, i) => `export function area${i}(w: number, h: number): number {\n  const a = w * h * ${i};\n  return a;\n}\n`,
+    ).join('\n');
+    writeFileSync(join(workspace, file), text);
+    await withPage('fim-check', `${server.url}/?folder=${encodeURIComponent(workspace)}`, async (page) => {
+      await tesseraItem(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).dblclick();
+      await page.locator('.monaco-editor .view-lines', { hasText: 'export function area0' }).waitFor();
+      await runCommand(page, 'Tessera: Check FIM on This File');
+      // The report is a webview: its page sits in an iframe inside VS Code's webview iframe.
+      const report = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      const rows = report.locator('#samples tbody tr');
+      await rows.first().waitFor({ timeout: 120_000 });
+      assert.equal(await report.locator('.chart svg').count(), 3, 'a chart per span kind');
+      const headings = await report.locator('.chart h3').allInnerTexts();
+      assert.deepEqual(
+        headings.map((h) => h.replace(/ \(\d+\)$/, '')),
+        ['line spans', 'multiline spans', 'random spans'],
+      );
+      assert.ok((await rows.count()) >= 10, `${await rows.count()} samples`);
+      await page.screenshot({ path: join(results, 'fim-report.png') });
+      // A multi-line sample: its expected text is what the editor selects.
+      const row = rows.filter({ hasText: 'multiline' }).first();
+      const expected = (await row.locator('code').innerText()).replaceAll(' ⏎ ', '\n');
+      await row.click();
+      await report.locator('#detail .tokens span').first().waitFor();
+      const selected = page.locator(`${STATUS} [aria-label*="selected"], ${STATUS} .statusbar-item-label:has-text("selected")`).first();
+      await selected.waitFor({ timeout: 30_000 });
+      const chars = Number(/\((\d+) selected\)/.exec(await selected.innerText())?.[1]);
+      assert.equal(chars, expected.length, `selection of ${chars} characters for ${JSON.stringify(expected)}`);
+      // Each generated token shows its probability and alternatives on hover.
+      const title = await report.locator('#detail .tokens span[title]').first().getAttribute('title');
+      assert.match(title ?? '', /^p = [01]\.\d{3}(\nalternatives:\n.+)?/s);
+      await page.screenshot({ path: join(results, 'fim-report-sample.png') });
+    });
+  });
+
   test('inline completion: typing shows ghost text from the embedded model, Tab inserts it (TypeScript, Python)', async () => {
     for (const { file, text, typed, shot } of GHOST_CASES) {
       // Files of its own, so the other tests' files never carry its edits.

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
-import type { CompletionInfo, Health } from '../../language-server/src/lsp_ext';
+import type { CompletionInfo, FimReport, Health } from '../../language-server/src/lsp_ext';
 import { type ServerUnderTest, spawnServer } from './lspClient';
 
 const servers: ServerUnderTest[] = [];
@@ -149,4 +149,38 @@ test('a 3 MB file: completions come from a window around the cursor, and typing 
   const [a, b] = infos;
   assert.ok(a!.prefillTokens < 600, `the prompt is a window: ${a!.prefillTokens} tokens`);
   assert.ok(b!.reusedTokens >= a!.prefillTokens - 2, `reused ${b!.reusedTokens}`);
+});
+
+test('tessera/fimCheck runs on an open document with progress, inside a range, and can be cancelled', async () => {
+  const { server, ready } = await start({});
+  await ready;
+  const uri = 'file:///work/src/shapes.ts';
+  const text = Array.from(
+    { length: 8 },
+    (_, i) => `export function area${i}(w: number, h: number): number {\n  const a = w * h * ${i};\n  return a;\n}\n`,
+  ).join('\n');
+  await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text } });
+  const progress: Array<{ uri: string; done: number; total: number }> = [];
+  server.connection.onNotification('tessera/fimCheckProgress', (p: (typeof progress)[number]) => {
+    progress.push(p);
+  });
+  const range: [number, number] = [text.indexOf('export function area2'), text.indexOf('export function area5')];
+  const report = (await server.connection.sendRequest('tessera/fimCheck', { uri, n: 2, modes: ['off', 'exact'], range })) as FimReport;
+  assert.equal(report.model, 'tessera-tiny');
+  assert.deepEqual(report.modes, ['off', 'exact']);
+  assert.ok(report.samples.length >= 4, `${report.samples.length} samples`);
+  for (const s of report.samples) {
+    assert.ok(s.start >= range[0] && s.end <= range[1]);
+    assert.equal(s.expected, text.slice(s.start, s.end));
+    assert.ok(s.fills.off && s.fills.exact);
+    assert.ok(s.fills.off.tokens.every((t) => t.p > 0 && t.p <= 1 && t.alternatives.length === 5));
+  }
+  assert.deepEqual(progress.at(-1), { uri, done: report.samples.length * 2, total: report.samples.length * 2 });
+  // Completions go on while a check runs (it has a model of its own).
+  const source = new CancellationTokenSource();
+  const running = server.connection.sendRequest('tessera/fimCheck', { uri, n: 20 }, source.token);
+  assert.ok(Array.isArray(await ask(server, uri, 2, 4)), 'a completion answered during the check');
+  source.cancel();
+  await assert.rejects(running, (e: { code?: number }) => e.code === -32800);
+  await assert.rejects(server.connection.sendRequest('tessera/fimCheck', { uri: 'file:///not/open.ts' }), /is not open/);
 });

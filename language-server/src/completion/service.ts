@@ -141,7 +141,7 @@ export class CompletionService {
     const window = completionWindow(input.document, input.offset);
     const model = await this.model();
     if (!model) return null; // the health already says why
-    const context = this.context(model, input.uri, window);
+    const context = this.context(model, input.uri, window, options.maxTokens ?? c.maxTokens);
     const shape = completionShape(window.text, window.offset, options.shape);
     const prompt = this.prompt(model, input.path, context);
     const healing = planHealing(
@@ -190,9 +190,10 @@ export class CompletionService {
   }
 
   /** Prefix and suffix around the cursor within the token budgets the model's context leaves. */
-  private context(model: LoadedModel, uri: string, window: TextWindow): CursorContext {
+  private context(model: LoadedModel, uri: string, window: TextWindow, maxTokens: number): CursorContext {
     const c = this.settings.completion;
-    const room = Math.min(model.info.config.maxPositions, model.info.contextLimit) - c.maxTokens - 24;
+    // Room for the completion (and exact prompting's cover tokens) after the prompt.
+    const room = Math.min(model.info.config.maxPositions, model.info.contextLimit) - maxTokens - 24;
     const suffixTokens = model.template ? Math.min(c.suffixTokens, Math.floor(room / 4)) : 0;
     return this.anchors.context(uri, window.text, window.offset, model.tokenizer, {
       prefixTokens: Math.max(16, Math.min(c.prefixTokens, room - suffixTokens)),

@@ -6,11 +6,11 @@ import type { Parser } from 'web-tree-sitter';
 import type { CompletionService } from '../completion/service';
 import { errorCount } from '../completion/syntaxCut';
 import { documentOf } from '../completion/window';
-import type { HealingMode } from '../settings';
+import type { FimFill, FimReport, FimSample, FimScores, HealingMode, SpanKind } from '../lsp_ext';
 import { grammarFor } from '../syntax/languages';
 import type { SyntaxService } from '../syntax/parser';
 import { editSimilarity, exactMatch, median } from './score';
-import { cutSpans, type SpanKind } from './spans';
+import { cutSpans, type Span } from './spans';
 
 export interface FimFile {
   path: string;
@@ -26,61 +26,6 @@ export interface FimCheckOptions {
   seed: number;
   /** Only spans inside [from, to) of each file (a selection). */
   range?: [number, number];
-}
-
-/** A token of a fill as the model chose it: its text, probability and likeliest alternatives. */
-export interface TokenView {
-  text: string;
-  p: number;
-  alternatives: Array<{ text: string; p: number }>;
-}
-
-export interface FimFill {
-  text: string;
-  /** What the model wrote, before the editor's post-processing cut it to `text`. */
-  raw: string;
-  /** Why post-processing left nothing, when it did. */
-  reason?: string;
-  exactMatch: boolean;
-  editSimilarity: number;
-  parses: boolean;
-  canonical: boolean;
-  /** Whether the editor would show it (the confidence gate) and the model's confidence. */
-  shown: boolean;
-  confidence: number;
-  latencyMs: number;
-  tokens: TokenView[];
-}
-
-export interface FimSample {
-  file: string;
-  kind: SpanKind;
-  start: number;
-  end: number;
-  expected: string;
-  /** The expected text as the model's tokenizer cuts it. */
-  expectedTokens: string[];
-  generated: Partial<Record<HealingMode, string>>;
-  fills: Partial<Record<HealingMode, FimFill>>;
-}
-
-export interface FimScores {
-  n: number;
-  /** Rates in 0..1; latency in ms (median). */
-  exactMatch: number;
-  editSimilarity: number;
-  parseRate: number;
-  nonCanonical: number;
-  latencyMs: number;
-}
-
-export interface FimReport {
-  model: string;
-  seed: number;
-  modes: HealingMode[];
-  samples: FimSample[];
-  summary: Partial<Record<HealingMode, FimScores>>;
-  byKind: Partial<Record<SpanKind, Partial<Record<HealingMode, FimScores>>>>;
 }
 
 export interface FimProgress {
@@ -116,48 +61,17 @@ export async function checkFim(
     for (const span of spans) {
       if (cancelled()) break;
       const expected = file.text.slice(span.start, span.end);
-      const rest = file.text.slice(0, span.start) + file.text.slice(span.end);
       const sample: FimSample = { ...span, file: file.path, expected, expectedTokens: [], generated: {}, fills: {} };
       for (const mode of o.modes) {
         if (cancelled()) break;
-        // Each fill starts from the file as the user would have it, on a document of its own.
-        const uri = `fim-check:${file.path}#${span.start}-${span.end}/${mode}`;
-        const r = await service.complete(
-          { uri, path: file.path, document: documentOf(rest), offset: span.start, syntax: parser && { parser } },
-          {
-            healing: mode,
-            shape: span.kind === 'line' ? 'line' : span.kind === 'multiline' ? 'block' : undefined,
-            ungated: true,
-            explain: EXPLAIN,
-            maxTokens: span.kind === 'multiline' ? 128 : 64,
-          },
-        );
-        service.forget(uri);
+        const fill = await fillSpan(service, { path: file.path, text: file.text, span, parser, errorsBefore: errors }, mode);
         done++;
         progress({ done, total });
-        if (!r) continue;
-        const tok = service.tokenizer;
-        const parses = parser ? parsesAfter(parser, rest, span.start, r.text, errors) : true;
-        sample.generated[mode] = r.text;
-        sample.fills[mode] = {
-          text: r.text,
-          raw: r.raw,
-          ...(r.text || !r.reason ? {} : { reason: r.reason }),
-          exactMatch: exactMatch(r.text, expected),
-          editSimilarity: editSimilarity(r.text, expected),
-          parses,
-          canonical: r.canonical,
-          shown: r.shown,
-          confidence: r.confidence,
-          latencyMs: r.latencyMs,
-          tokens: (r.explained ?? []).map((t) => ({
-            text: tok?.decode([t.id]) ?? '',
-            p: Math.exp(t.logProb),
-            alternatives: t.alternatives.map((a) => ({ text: tok?.decode([a.id]) ?? '', p: Math.exp(a.logProb) })),
-          })),
-        };
-        if (!sample.expectedTokens.length && tok) {
-          const enc = tok.encode(expected);
+        if (!fill) continue;
+        sample.generated[mode] = fill.text;
+        sample.fills[mode] = fill;
+        if (!sample.expectedTokens.length && service.tokenizer) {
+          const enc = service.tokenizer.encode(expected);
           sample.expectedTokens = Array.from(enc.ids, (_, k) => expected.slice(enc.starts[k], enc.ends[k]));
         }
       }
@@ -174,6 +88,57 @@ export async function checkFim(
     samples,
     summary: summarize(samples),
     byKind: Object.fromEntries(o.kinds.map((k) => [k, summarize(samples.filter((s) => s.kind === k))])),
+  };
+}
+
+/** A span to fill: the whole file as it was, the span cut out of it, its grammar and error count. */
+export interface SpanInFile {
+  path: string;
+  text: string;
+  span: Span;
+  parser?: Parser;
+  /** Syntax errors of the whole file (a fill parses when it adds none). */
+  errorsBefore: number;
+}
+
+/**
+ * Fills one span in one mode through the editor's pipeline (its shape from the span's kind, no
+ * confidence gate) on a document of its own, and scores the fill; undefined if the request was superseded.
+ */
+export async function fillSpan(service: CompletionService, s: SpanInFile, mode: HealingMode): Promise<FimFill | undefined> {
+  const { span } = s;
+  const expected = s.text.slice(span.start, span.end);
+  const rest = s.text.slice(0, span.start) + s.text.slice(span.end);
+  const uri = `fim-check:${s.path}#${span.start}-${span.end}/${mode}`;
+  const r = await service.complete(
+    { uri, path: s.path, document: documentOf(rest), offset: span.start, syntax: s.parser && { parser: s.parser } },
+    {
+      healing: mode,
+      shape: span.kind === 'line' ? 'line' : span.kind === 'multiline' ? 'block' : undefined,
+      ungated: true,
+      explain: EXPLAIN,
+      maxTokens: span.kind === 'multiline' ? 128 : 64,
+    },
+  );
+  service.forget(uri);
+  if (!r) return undefined;
+  const tok = service.tokenizer;
+  return {
+    text: r.text,
+    raw: r.raw,
+    ...(r.text || !r.reason ? {} : { reason: r.reason }),
+    exactMatch: exactMatch(r.text, expected),
+    editSimilarity: editSimilarity(r.text, expected),
+    parses: s.parser ? parsesAfter(s.parser, rest, span.start, r.text, s.errorsBefore) : true,
+    canonical: r.canonical,
+    shown: r.shown,
+    confidence: r.confidence,
+    latencyMs: r.latencyMs,
+    tokens: (r.explained ?? []).map((t) => ({
+      text: tok?.decode([t.id]) ?? '',
+      p: Math.exp(t.logProb),
+      alternatives: t.alternatives.map((a) => ({ text: tok?.decode([a.id]) ?? '', p: Math.exp(a.logProb) })),
+    })),
   };
 }
 

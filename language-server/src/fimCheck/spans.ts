@@ -3,7 +3,9 @@
 import type { Node, Tree } from 'web-tree-sitter';
 import { seededRandom } from '../generation/processors';
 
-export type SpanKind = 'line' | 'multiline' | 'random';
+import type { SpanKind } from '../lsp_ext';
+
+export type { SpanKind } from '../lsp_ext';
 export const SPAN_KINDS: readonly SpanKind[] = ['line', 'multiline', 'random'];
 
 /** [start, end) in UTF-16 offsets of the file: the text cut out, which the model is asked to fill. */

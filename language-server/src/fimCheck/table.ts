@@ -1,5 +1,5 @@
 // The FIM check's summary as a text table: span kinds × modes (the CLI and bench/fim print it).
-import type { FimReport, FimScores } from './check';
+import type { FimReport, FimScores } from '../lsp_ext';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`.padStart(7);
 

@@ -20,6 +20,8 @@ export interface SequenceModel {
   readonly length: number;
   /** Rows are log-probabilities already (the export normalizes its logits). */
   readonly logProbs?: boolean;
+  /** The most positions it holds (generation stops there). */
+  readonly capacity?: number;
 }
 
 export interface GenerateOptions {
@@ -125,7 +127,7 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
       text = text.slice(0, cut);
       return finish('rule');
     }
-    if (tokens.length >= o.maxTokens) return finish('max-tokens');
+    if (tokens.length >= o.maxTokens || model.length + 1 >= (model.capacity ?? Infinity)) return finish('max-tokens');
     return false;
   };
 
@@ -151,7 +153,8 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
     if (emit(row, id)) break;
     // The prompt already ends with the lead's tokens: the lookup sees each token once.
     const generated = o.lead ? tokens.slice(o.lead.tokens.length) : tokens;
-    const draft = o.random || !o.maxDraft ? [] : lookupDraft(prompt, generated, Math.min(o.maxDraft, o.maxTokens - tokens.length));
+    const room = Math.min(o.maxTokens - tokens.length, (model.capacity ?? Infinity) - model.length - 2);
+    const draft = o.random || !o.maxDraft ? [] : lookupDraft(prompt, generated, Math.min(o.maxDraft, room));
     passes++;
     if (!draft.length) {
       row = await model.step(id);

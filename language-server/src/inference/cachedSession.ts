@@ -25,6 +25,10 @@ export class CachedSession implements SequenceModel {
     return this.decoder.logProbs;
   }
 
+  get capacity(): number {
+    return this.decoder.capacity;
+  }
+
   /** Runs the prompt after the prefix the cache already holds (none with `reuse` off, to measure it). */
   async prefill(prompt: readonly number[], reuse = true): Promise<Prefill> {
     // At least the last prompt token runs: its logits are the first prediction.
@@ -65,6 +69,7 @@ export class CachedSession implements SequenceModel {
       extend: (ids) => this.extend(ids),
       rewind: (length) => this.rewind(length),
       logProbs: this.logProbs,
+      capacity: this.capacity,
       get length() {
         return session.length;
       },
