@@ -78,7 +78,9 @@ export function renderStatus(input: StatusInput): StatusView {
       const latency = c ? ` ${c.model} ${Math.round(c.latencyMs)} ms` : '';
       const last = c
         ? `\nLast completion: ${c.latencyMs.toFixed(0)} ms, ${c.tokens} tokens (${c.prefillTokens} prompt tokens run, ${c.reusedTokens} from the cache), ` +
-          `confidence ${c.confidence.toFixed(2)}${c.shown ? '' : `, not shown: ${c.reason ?? '?'}`}`
+          `confidence ${c.confidence.toFixed(2)}${c.shown ? '' : `, not shown: ${c.reason ?? '?'}`}` +
+          `${c.healing && c.healing !== 'off' ? `; started inside a word (${c.healing === 'exact' ? 'exact byte-level prompting' : 'token healing'})` : ''}` +
+          `${c.canonical === false ? '; its tokens are not the canonical encoding of its text' : ''}`
         : '';
       const detail = health.detail ? `\n${health.detail}` : '';
       return view(

@@ -62,7 +62,7 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
     suffixTokens: 96,
     temperature: 0,
     topP: 0.95,
-    healing: 'heal',
+    healing: 'exact',
   },
 };
 

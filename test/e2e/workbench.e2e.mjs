@@ -253,6 +253,7 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
       // Each generated token shows its probability and alternatives on hover.
       const title = await report.locator('#detail .tokens span[title]').first().getAttribute('title');
       assert.match(title ?? '', /^p = [01]\.\d{3}(\nalternatives:\n.+)?/s);
+      await report.locator('#detail h4').first().scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(results, 'fim-report-sample.png') });
     });
   });

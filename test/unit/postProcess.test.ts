@@ -13,6 +13,8 @@ test('the text after the cursor is not typed again; trailing whitespace goes', (
   assert.equal(trimSuffixOverlap('a, b);', ');'), 'a, b');
   assert.equal(trimSuffixOverlap('a, b', ');'), 'a, b');
   assert.equal(trimSuffixOverlap('x = 1  \n', ''), 'x = 1');
+  // A cursor inside a word of the suffix: the fill joins it without doubling its bytes.
+  assert.equal(trimSuffixOverlap('s.length', 'ngth > 0) {'), 's.le');
 });
 
 test("a block takes the file's tabs", () => {

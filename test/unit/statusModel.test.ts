@@ -71,6 +71,13 @@ test('after a completion the status bar names the model and its latency; the too
   assert.equal(v.label, 'Tessera: ready');
   assert.match(v.tooltip, /FIM: tessera \(SPM\)/);
   assert.match(v.tooltip, /18 ms, 12 tokens \(2 prompt tokens run, 300 from the cache\), confidence 0\.41/);
+  const healed = renderStatus({
+    phase: 'running',
+    health: ok,
+    lastCompletion: { ...lastCompletion, healing: 'exact' as const, canonical: false },
+    now: 0,
+  });
+  assert.match(healed.tooltip, /started inside a word \(exact byte-level prompting\); its tokens are not the canonical encoding/);
   const held = renderStatus({
     phase: 'running',
     health: ok,

@@ -50,8 +50,10 @@ export interface ExactStart {
   logProb: number;
   /** Whether the text ended there (END won). */
   ended: boolean;
-  /** Model passes run. */
+  /** Model passes run after the prompt's. */
   passes: number;
+  /** The prompt's own run: tokens run, tokens the cache already had. */
+  prefill: { ran: number; reused: number };
 }
 
 /** The covers of a word and the text chosen so far; the next byte's distribution over them. */
@@ -61,6 +63,8 @@ export class CoverSet {
   /** log P(the prompt is followed by text starting with the word). */
   readonly wordLogProb: number;
   passes: number;
+  /** The prompt's own run. */
+  readonly prefill: { ran: number; reused: number };
   /** The last distribution's votes, split by where they came from (covers ending at the text, or past it). */
   private votes: { atEnd: Map<number, number>; past: Map<number, number> } | undefined;
 
@@ -71,8 +75,10 @@ export class CoverSet {
     word: Uint8Array,
     covers: Cover[],
     passes: number,
+    prefill: { ran: number; reused: number },
     private readonly o: ExactOptions,
   ) {
+    this.prefill = prefill;
     this.covers = covers;
     this.text = word;
     this.wordLogProb = logSumExp(covers.map((c) => c.logp));
@@ -110,7 +116,7 @@ export class CoverSet {
       const leftBytes = bytesOf(g.left);
       for (const t of g.tokens) covers.push({ ids: [...g.left, t], bytes: concat([leftBytes, table.tokenBytes(t)]), logp: logp + last(t) });
     }
-    return new CoverSet(model, table, prompt, word, covers, passes, o);
+    return new CoverSet(model, table, prompt, word, covers, passes, { ran: pre.ran, reused: pre.reused }, o);
   }
 
   get chosen(): Uint8Array {
@@ -222,6 +228,7 @@ export async function exactStart(
     logProb: cover.logp - set.wordLogProb,
     ended,
     passes: set.passes,
+    prefill: set.prefill,
   };
 }
 

@@ -55,7 +55,12 @@ async function run(id: number, r: GenerateRequest): Promise<void> {
     cancelled,
     ...(r.explain ? { explain: r.explain } : {}),
   });
-  if (lead) generation.passes += lead.passes;
+  if (lead) {
+    // The prompt ran in the exact step; the decoding loop's own prompt run only added the cover.
+    generation.passes += lead.passes;
+    generation.prefillTokens += lead.prefill.ran;
+    generation.reusedTokens = lead.prefill.reused;
+  }
   send({ type: 'result', id, generation, prompt, ms: performance.now() - t0 });
 }
 
