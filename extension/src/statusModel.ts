@@ -80,7 +80,9 @@ export function renderStatus(input: StatusInput): StatusView {
         ? `\nLast completion: ${c.latencyMs.toFixed(0)} ms, ${c.tokens} tokens (${c.prefillTokens} prompt tokens run, ${c.reusedTokens} from the cache), ` +
           `confidence ${c.confidence.toFixed(2)}${c.shown ? '' : `, not shown: ${c.reason ?? '?'}`}` +
           `${c.healing && c.healing !== 'off' ? `; started inside a word (${c.healing === 'exact' ? 'exact byte-level prompting' : 'token healing'})` : ''}` +
-          `${c.canonical === false ? '; its tokens are not the canonical encoding of its text' : ''}`
+          `${c.canonical === false ? '; its tokens are not the canonical encoding of its text' : ''}` +
+          `${c.headProbability !== undefined ? `; shown: the head with probability ${c.headProbability.toFixed(2)}` : ''}` +
+          `${c.filteredBy ? `; the filters cut ${c.filteredBy}` : ''}`
         : '';
       const detail = health.detail ? `\n${health.detail}` : '';
       return view(

@@ -100,6 +100,10 @@ export interface CompletionInfo {
   healing?: 'off' | 'heal' | 'exact';
   /** False when the model's tokens are not the tokenizer's own encoding of their text. */
   canonical?: boolean;
+  /** The filter that cut the model's text (a loop, an echo, …), if one did. */
+  filteredBy?: string;
+  /** With show 'head': the probability of the head kept. */
+  headProbability?: number;
 }
 
 export const completionInfoNotification = new NotificationType<CompletionInfo>('tessera/completionInfo');

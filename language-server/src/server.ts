@@ -155,6 +155,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         reason: r.reason,
         healing: r.healing,
         canonical: r.canonical,
+        ...(r.filteredBy ? { filteredBy: r.filteredBy } : {}),
+        ...(r.headProbability !== undefined ? { headProbability: Math.round(r.headProbability * 1000) / 1000 } : {}),
       });
       logger.debug(
         `completion ${r.shown ? 'shown' : `held back (${r.reason})`}: ${r.tokens} tokens, ${r.prefillTokens} run / ${r.reusedTokens} reused, ${r.latencyMs.toFixed(1)} ms, confidence ${r.confidence.toFixed(2)}`,

@@ -31,8 +31,14 @@ export interface ModelSettings {
 export interface CompletionSettings {
   enabled: boolean;
   maxTokens: number;
-  /** Completions whose confidence (geometric mean token probability) is below this are not shown. */
+  /** What is shown: the longest head the model is sure of ('head'), or all of it if its mean confidence passes ('whole'). */
+  show: 'head' | 'whole';
+  /** 'head': the shown head's probability (the product of its tokens') is at least this. */
+  minHeadProbability: number;
+  /** 'whole': completions whose confidence (geometric mean token probability) is below this are not shown. */
   minConfidence: number;
+  /** Cut loops, repeated lines, echoes of the code around the cursor and re-typed suffixes (completion/filters.ts). */
+  filters: boolean;
   /** 'auto' (detected from the tokenizer) or a family name (prompt/fim.ts). */
   fimTemplate: string;
   fimOrder: 'auto' | 'psm' | 'spm';
@@ -55,7 +61,10 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
   completion: {
     enabled: true,
     maxTokens: 64,
+    show: 'head',
+    minHeadProbability: 0.4,
     minConfidence: 0.4,
+    filters: true,
     fimTemplate: 'auto',
     fimOrder: 'auto',
     prefixTokens: 320,
@@ -72,6 +81,7 @@ function healingMode(mode: unknown, legacy: unknown, dflt: HealingMode): Healing
   return legacy === false ? 'off' : dflt;
 }
 
+const unit = (v: unknown): number | undefined => (typeof v === 'number' && v >= 0 && v <= 1 ? v : undefined);
 const positive = (v: unknown): number | undefined => (typeof v === 'number' && v > 0 ? v : undefined);
 
 /** `~/models/x` as users write it in settings. */
@@ -105,6 +115,9 @@ export function readSettings(raw: unknown): TesseraSettings {
     completion: {
       enabled: bool(c.enabled, dc.enabled),
       maxTokens: Math.min(512, Math.round(positive(c.maxTokens) ?? dc.maxTokens)),
+      show: c.show === 'whole' || c.show === 'head' ? c.show : dc.show,
+      minHeadProbability: unit(c.minHeadProbability) ?? dc.minHeadProbability,
+      filters: bool(c.filters, dc.filters),
       minConfidence:
         typeof c.minConfidence === 'number' && c.minConfidence >= 0 && c.minConfidence <= 1 ? c.minConfidence : dc.minConfidence,
       fimTemplate: typeof c.fimTemplate === 'string' && c.fimTemplate ? c.fimTemplate : dc.fimTemplate,

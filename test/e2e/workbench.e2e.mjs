@@ -58,7 +58,7 @@ before(async () => {
     'tessera.tokenizerDirectories': [tokenizers],
     'tessera.tokenizer': 'qwen2.5-coder',
     'tessera.server.logLevel': 'debug',
-    'tessera.completion.minConfidence': 0,
+    'tessera.completion.minHeadProbability': 0,
   });
   installExtension(tools, profile, vsix);
   workspace = join(profile.root, 'workspace');
@@ -255,6 +255,48 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
       assert.match(title ?? '', /^p = [01]\.\d{3}(\nalternatives:\n.+)?/s);
       await report.locator('#detail h4').first().scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(results, 'fim-report-sample.png') });
+    });
+  });
+
+  test('where the model loops, the ghost text does not', async () => {
+    // A file where the model, asked at line 28 after typing "e", writes "r, text: string, text: string, …".
+    const file = 'anchors.ts';
+    const typed = readFileSync(join(root, 'test', 'fixtures', 'loops', 'anchors.ts.txt'), 'utf8');
+    writeFileSync(join(workspace, file), typed);
+    const after = typed.split('\n');
+    after[27] += 'e';
+    const probe = join(profile.root, 'probe.ts');
+    writeFileSync(probe, after.join('\n'));
+    const cli = (...extra) =>
+      JSON.parse(
+        execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'complete', probe, '--at', '28:51', '--json', ...extra], {
+          encoding: 'utf8',
+        }),
+      );
+    // Without the filters (and the old whole-completion gate) the loop would be shown: the case is real.
+    const unfiltered = cli('--show', 'whole', '--filters', 'off');
+    assert.ok(unfiltered.shown && /(, text: string){3}/.test(unfiltered.completion), JSON.stringify(unfiltered));
+    assert.equal(cli().filteredBy, 'a line that repeats itself');
+    await withPage('loop', `${server.url}/?folder=${encodeURIComponent(workspace)}`, async (page) => {
+      await tesseraItem(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).dblclick();
+      const editor = page.locator('.monaco-editor').first();
+      await editor.locator('.view-lines', { hasText: 'context(uri: string' }).waitFor();
+      await editor.locator('.view-lines').click();
+      await page.keyboard.press('Control+G');
+      await page.keyboard.type('28:50');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('End');
+      await page.keyboard.type('e');
+      // The completion ran (the status bar shows its latency); what ghost text there is does not loop.
+      await page
+        .locator(`${STATUS} .statusbar-item`, { hasText: /tessera-tiny \d+ ms/ })
+        .first()
+        .waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(500);
+      const ghost = (await editor.locator('.ghost-text-decoration, .ghost-text').allInnerTexts()).join('').replace(/\u00a0/g, ' ');
+      assert.doesNotMatch(ghost, /(, text: string){2}/, `ghost text: ${JSON.stringify(ghost)}`);
+      await page.screenshot({ path: join(results, 'loop-filtered.png') });
     });
   });
 

@@ -52,13 +52,13 @@ const ask = (s: ServerUnderTest, uri: string, line: number, character: number) =
   }) as Promise<Items>;
 
 test('the default model completes at the cursor; typing on reuses the cache', async () => {
-  const { server, ready, infos } = await start({ completion: { minConfidence: 0 } });
+  const { server, ready, infos } = await start({ completion: { minHeadProbability: 0 } });
   const health = await ready;
   assert.equal(health.state, 'ok', health.message);
   assert.match(health.message, /^Ready: tessera-tiny/);
   assert.match(health.detail ?? '', /llama, 6 layers.*FIM: tessera \(SPM\)/);
   const uri = 'file:///work/src/fields.ts';
-  // Code that repeats itself: the model has something to say here (minConfidence 0 shows it).
+  // Code that repeats itself: the model has something to say here (a head threshold of 0 shows all it writes).
   const body = Array.from({ length: 6 }, (_, i) => `  readonly field${i}: number = compute(${i}, this.options);\n`).join('');
   const text = `export class Fields {\n${body}  readonly field6: number = compute(\n}\n`;
   const line = 7;
@@ -88,7 +88,7 @@ test('the default model completes at the cursor; typing on reuses the cache', as
 });
 
 test('a newer request supersedes the one in flight (null), and $/cancelRequest is honoured', async () => {
-  const { server, ready } = await start({ completion: { minConfidence: 0, maxTokens: 200 } });
+  const { server, ready } = await start({ completion: { minHeadProbability: 0, maxTokens: 200 } });
   await ready;
   const uri = 'file:///work/tools/files.py';
   const text =
@@ -133,7 +133,7 @@ test('a folder that is not a model: completions off with the reason, the lens st
 });
 
 test('a 3 MB file: completions come from a window around the cursor, and typing still reuses the cache', async () => {
-  const { server, ready, infos } = await start({ completion: { minConfidence: 0 } });
+  const { server, ready, infos } = await start({ completion: { minHeadProbability: 0 } });
   await ready;
   const uri = 'file:///work/big.py';
   const body = Array.from({ length: 60_000 }, (_, i) => `value_${i} = compute(${i}, "text")`).join('\n');

@@ -15,7 +15,7 @@ const workerFile = join(repoRoot, 'dist', 'worker.js');
 const tiny = join(repoRoot, 'models', 'tessera-tiny');
 const settings = (path = tiny, completion: Partial<typeof DEFAULT_SETTINGS.completion> = {}) => ({
   model: { ...DEFAULT_SETTINGS.model, path },
-  completion: { ...DEFAULT_SETTINGS.completion, minConfidence: 0, ...completion },
+  completion: { ...DEFAULT_SETTINGS.completion, minConfidence: 0, minHeadProbability: 0, ...completion },
 });
 const registry = new TokenizerRegistry({ name: 'tessera-tiny', path: join(tiny, 'tokenizer.json') });
 const services: CompletionService[] = [];

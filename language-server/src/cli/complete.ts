@@ -32,11 +32,16 @@ export const completeCommand: Command = {
   name: 'complete',
   summary: 'Complete a file at a position with the local model, as the editor would',
   usage:
-    'tessera complete FILE --at LINE:COL [--model DIR] [--precision fp32|quantized] [--max-tokens N] [--json]\n' +
-    '  LINE and COL are 1-based. Without --model, the embedded default model.\n' +
+    'tessera complete FILE --at LINE:COL [--model DIR] [--precision fp32|quantized] [--max-tokens N]\n' +
+    '                 [--healing off|heal|exact] [--show head|whole] [--filters on|off] [--json]\n' +
+    '  LINE and COL are 1-based. Without --model, the embedded default model; the other options as the\n' +
+    "  settings of the same names (default: the settings' defaults).\n" +
     '  JSON: {completion, tokens, confidence, prefillTokens, latencyMs, shown, reason?, model}.',
   async run(args, io) {
-    const { flags, options, positionals } = parseArgs(args, { flags: ['json'], options: ['at', 'model', 'precision', 'max-tokens'] });
+    const { flags, options, positionals } = parseArgs(args, {
+      flags: ['json'],
+      options: ['at', 'model', 'precision', 'max-tokens', 'healing', 'show', 'filters'],
+    });
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `one FILE, not ${positionals.length}` : 'which FILE?');
     const at = options.get('at');
     if (!at) throw new UsageError('where? --at LINE:COL');
@@ -51,13 +56,27 @@ export const completeCommand: Command = {
     const precision = options.get('precision') ?? DEFAULT_SETTINGS.model.precision;
     if (precision !== 'fp32' && precision !== 'quantized') throw new UsageError('--precision is fp32 or quantized');
     const maxTokens = Number(options.get('max-tokens') ?? DEFAULT_SETTINGS.completion.maxTokens);
+    const choice = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
+      const v = options.get(name);
+      if (v !== undefined && !allowed.includes(v as T)) throw new UsageError(`--${name} is ${allowed.join(' or ')}`);
+      return v as T | undefined;
+    };
+    const healing = choice('healing', ['off', 'heal', 'exact'] as const);
+    const show = choice('show', ['head', 'whole'] as const);
+    const filters = choice('filters', ['on', 'off'] as const);
     const settings = {
       model: {
         ...DEFAULT_SETTINGS.model,
         path: options.get('model') ? resolve(options.get('model')!) : '',
         precision: precision as 'fp32' | 'quantized',
       },
-      completion: { ...DEFAULT_SETTINGS.completion, maxTokens },
+      completion: {
+        ...DEFAULT_SETTINGS.completion,
+        maxTokens,
+        ...(healing ? { healing } : {}),
+        ...(show ? { show } : {}),
+        ...(filters ? { filters: filters === 'on' } : {}),
+      },
     };
     const service = new CompletionService(settings, new TokenizerRegistry(DEFAULT_TOKENIZER), undefined, join(__dirname, 'worker.js'));
     try {
@@ -78,7 +97,9 @@ export const completeCommand: Command = {
             prefillTokens: r.prefillTokens,
             latencyMs: round(r.latencyMs, 1),
             shown: r.shown,
-            ...(r.reason ? { reason: r.reason, raw: r.raw } : {}),
+            ...(r.reason ? { reason: r.reason } : {}),
+            raw: r.raw,
+            ...(r.filteredBy ? { filteredBy: r.filteredBy } : {}),
             model: service.status.name,
           })}\n`,
         );

@@ -33,6 +33,13 @@ export function postProcess(raw: string, shape: CompletionShape, window: TextWin
   return text.trim() ? { text } : { text: '', reason: 'nothing to insert' };
 }
 
+/** With a confident head: nothing when a filter left nothing or the model was not sure of the start either. */
+export function headGate(shown: Shown, head: { text: string }, filtered: { text: string; by?: string }, minProbability: number): Shown {
+  if (!filtered.text.trim() && filtered.by) return { text: '', reason: `cut by the filters: ${filtered.by}` };
+  if (!head.text.trim()) return { text: '', reason: `no start with probability ${minProbability} or more` };
+  return shown;
+}
+
 /** The confidence gate: no ghost text beats junk ghost text. */
 export function gate(shown: Shown, confidence: number, minConfidence: number): Shown {
   if (shown.reason || confidence >= minConfidence) return shown;

@@ -1,8 +1,9 @@
 // Inline completion, from a document and a cursor to the text to show, in named steps:
 //   window (the part of the document read) → context (prefix and suffix within token budgets)
 //   → prompt (the family's FIM template, and how to complete from inside the last word) → generate
-//   (the inference worker: model, decoding loop, stop rules) → post-process (syntax cut, suffix
-//   overlap, indentation) → gate (confidence).
+//   (the inference worker: model, decoding loop, stop rules) → filters (loops, echoes, re-typed
+//   suffixes) → confident head (as much as the model is sure of) → post-process (syntax cut, suffix
+//   overlap, indentation) → gate.
 // Editor-agnostic: the LSP handler and the CLI both call complete().
 import { basename } from 'node:path';
 import { DEFAULT_MODEL } from '../defaultModel';
@@ -21,7 +22,9 @@ import { packTokenTable } from '../tokenizer/tokenTable';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { vocabIndexOf } from '../tokenizer/vocabIndex';
 import { type CursorContext, PrefixAnchors } from './context';
-import { type DocumentSyntax, gate, postProcess } from './postProcess';
+import { confidentHead } from './confidentHead';
+import { applyFilters, aroundCursor } from './filters';
+import { type DocumentSyntax, gate, headGate, postProcess } from './postProcess';
 import { type CompletionShape, completionShape } from './shape';
 import { completionWindow, type DocumentText, type TextWindow } from './window';
 
@@ -49,6 +52,8 @@ export interface CompleteOptions {
   ungated?: boolean;
   /** Each token's probability and this many alternatives (CompletionResult.explained). */
   explain?: number;
+  /** Another head threshold than the setting's (the acceptance benchmark moves it). */
+  minHeadProbability?: number;
 }
 
 export interface CompletionResult {
@@ -75,6 +80,10 @@ export interface CompletionResult {
   accepted: number;
   /** How the completion started inside the cursor's word ('off' when it did not need to). */
   healing: HealingMode;
+  /** With show 'head': the probability of the head kept (before post-processing). */
+  headProbability?: number;
+  /** The filter that last cut the model's text, if one did. */
+  filteredBy?: string;
   /** The model's tokens, and whether they are the tokenizer's own encoding of their text. */
   ids: number[];
   canonical: boolean;
@@ -154,8 +163,11 @@ export class CompletionService {
     const generated = await this.generate(model, prompt, healing, shape, options);
     if (!generated) return null;
     const g = generated.generation;
-    const processed = postProcess(g.text, shape, window, input.syntax);
-    const gated = gate(processed, g.confidence, c.minConfidence);
+    const filtered = c.filters ? applyFilters(g.text, aroundCursor(window.text, window.offset), shape.multiline) : { text: g.text };
+    const minHead = options.minHeadProbability ?? c.minHeadProbability;
+    const head = c.show === 'head' && !options.ungated ? confidentHead(filtered.text, g.trace, minHead, shape.multiline) : undefined;
+    const processed = postProcess(head?.text ?? filtered.text, shape, window, input.syntax);
+    const gated = head ? headGate(processed, head, filtered, minHead) : gate(processed, g.confidence, c.minConfidence);
     const shown = options.ungated && !processed.reason ? { text: processed.text, reason: gated.reason } : gated;
     const latencyMs = performance.now() - t0;
     this.status = { ...this.status, lastLatencyMs: latencyMs };
@@ -177,6 +189,8 @@ export class CompletionService {
       drafted: g.drafted,
       accepted: g.accepted,
       healing: healing?.mode ?? 'off',
+      ...(head ? { headProbability: head.probability } : {}),
+      ...(filtered.by ? { filteredBy: filtered.by } : {}),
       ids: g.tokens,
       canonical: checkCanonical(model.tokenizer, g.tokens)?.canonical !== false,
       ...(g.explained ? { explained: g.explained } : {}),

@@ -72,6 +72,17 @@ export interface Generation {
   stoppedBy: 'stop-token' | 'rule' | 'max-tokens' | 'cancelled' | 'no-token';
   /** With `explain`: each token's probability and alternatives (a lead's tokens share its probability). */
   explained?: ExplainedToken[];
+  /**
+   * Per token: its log-probability and the length of `text` once it was added (a lead's tokens: its
+   * log-probability on the last of them; healed bytes add no text). The completion's confident head is
+   * cut from these.
+   */
+  trace: TokenTrace[];
+}
+
+export interface TokenTrace {
+  logProb: number;
+  end: number;
 }
 
 export async function generate(model: SequenceModel, tok: TokenTable, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
@@ -90,6 +101,7 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
   let accepted = 0;
   let stoppedBy: Generation['stoppedBy'] | undefined;
   const explained: ExplainedToken[] | undefined = o.explain ? [] : undefined;
+  const trace: TokenTrace[] = [];
 
   /** The token the chain picks from `row`, or -1 when every token is forbidden. */
   const choose = (row: Float32Array): number => {
@@ -122,6 +134,7 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
       bytesToSkip -= skip;
     }
     text += detokenizer.pushBytes(bytes);
+    trace.push({ logProb: lp, end: text.length });
     const cut = o.stop?.(text);
     if (cut !== null && cut !== undefined) {
       text = text.slice(0, cut);
@@ -138,6 +151,9 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
     logSum += o.lead.logProb;
     for (const id of o.lead.tokens) explained?.push({ id, logProb: o.lead.logProb, alternatives: [] });
     text += detokenizer.pushBytes(o.lead.bytes);
+    o.lead.tokens.forEach((_, k) => {
+      trace.push({ logProb: k === o.lead!.tokens.length - 1 ? o.lead!.logProb : 0, end: text.length });
+    });
     const cut = o.stop?.(text);
     if (cut !== null && cut !== undefined) {
       text = text.slice(0, cut);
@@ -194,5 +210,6 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
     accepted,
     stoppedBy: stoppedBy ?? 'max-tokens',
     ...(explained ? { explained } : {}),
+    trace,
   };
 }

@@ -127,5 +127,6 @@ function cancelledGeneration(): Generation {
     drafted: 0,
     accepted: 0,
     stoppedBy: 'cancelled',
+    trace: [],
   };
 }
