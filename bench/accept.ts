@@ -11,10 +11,8 @@
 // whole completion gated by its mean confidence, no filters, token healing) and the new one (filters,
 // the confident head, exact prompting) run on the same cursors in one run.
 //   npm run bench -- accept [--files N] [--json]
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { basename, join, relative } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { basename, join } from 'node:path';
 import { type CompleteOptions, CompletionService } from '../language-server/src/completion/service';
 import { documentOf } from '../language-server/src/completion/window';
 import { seededRandom } from '../language-server/src/generation/processors';
@@ -23,6 +21,7 @@ import { grammarFor } from '../language-server/src/syntax/languages';
 import { SyntaxService } from '../language-server/src/syntax/parser';
 import { TokenizerRegistry } from '../language-server/src/tokenizer/registry';
 import { repoRoot } from '../scripts/lib/repoRoot';
+import { heldOutSources, type Source } from './heldOut';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,55 +42,6 @@ interface Cursor {
   offset: number;
   /** What the file really continues with from the cursor. */
   continuation: string;
-}
-
-interface Source {
-  path: string;
-  text: string;
-}
-
-function filesUnder(dir: string, pattern: RegExp): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (pattern.test(name) && !name.endsWith('.d.ts') && statSync(p).size > 1500) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
-
-/** `n` files of each held-out source, the same in every run. */
-function sources(n: number): Source[] {
-  const random = seededRandom(SEED);
-  const pick = (paths: string[], k: number) => {
-    const pool = [...paths];
-    const out: string[] = [];
-    while (out.length < k && pool.length) out.push(pool.splice(Math.floor(random() * pool.length), 1)[0]!);
-    return out;
-  };
-  const nm = join(repoRoot, 'node_modules');
-  const read = (p: string): Source => ({ path: relative(nm, p), text: readFileSync(p, 'utf8') });
-  const ts = pick(
-    [...filesUnder(join(nm, '@azure', 'msal-common', 'src'), /\.ts$/), ...filesUnder(join(nm, 'ajv', 'lib'), /\.ts$/)],
-    n,
-  ).map(read);
-  const js = pick(filesUnder(join(nm, 'vscode-jsonrpc', 'lib'), /\.js$/), n).map(read);
-  // HumanEval's programs (prompt and solution), one per task.
-  const tasks = gunzipSync(readFileSync(join(repoRoot, 'bench', 'data', 'human-eval-infilling', 'HumanEval-SingleLineInfilling.jsonl.gz')))
-    .toString('utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { task_id: string; prompt: string; suffix: string; canonical_solution: string });
-  const programs = new Map<string, string>();
-  for (const t of tasks) {
-    const id = t.task_id.split('/').slice(1, 3).join('_');
-    if (!programs.has(id)) programs.set(id, t.prompt + t.canonical_solution + t.suffix);
-  }
-  const py = pick([...programs.keys()], n).map((id) => ({ path: `${id}.py`, text: programs.get(id)! }));
-  return [...ts, ...js, ...py];
 }
 
 /** Lines of a file with their offsets. */
@@ -228,10 +178,10 @@ async function main(): Promise<void> {
     if (s.status.state !== 'ready') throw new Error(s.status.error ?? 'model not loaded');
     return s;
   };
-  const today = await service({ show: 'whole', minConfidence: 0.4, filters: false, healing: 'heal' });
+  const today = await service({ show: 'whole', minConfidence: 0.4, filters: false, healing: 'heal', localMemory: false });
   const ours = await service({});
   const random = seededRandom(SEED);
-  const cursors = sources(FILES).flatMap((src) => cursorsOf(src, random));
+  const cursors = heldOutSources(FILES, SEED).flatMap((src) => cursorsOf(src, random));
   const ask = async (s: CompletionService, c: Cursor, k: number, options: CompleteOptions = {}) => {
     const grammar = grammarFor('', c.file);
     const parser = grammar ? await syntax.parser(grammar).catch(() => undefined) : undefined;

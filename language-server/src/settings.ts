@@ -39,6 +39,8 @@ export interface CompletionSettings {
   minConfidence: number;
   /** Cut loops, repeated lines, echoes of the code around the cursor and re-typed suffixes (completion/filters.ts). */
   filters: boolean;
+  /** Mix an n-gram cache of the prompt into the model's distribution (generation/ngramCache.ts); off: it did not raise acceptance (bench/accept). */
+  localMemory: boolean;
   /** 'auto' (detected from the tokenizer) or a family name (prompt/fim.ts). */
   fimTemplate: string;
   fimOrder: 'auto' | 'psm' | 'spm';
@@ -65,6 +67,7 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
     minHeadProbability: 0.4,
     minConfidence: 0.4,
     filters: true,
+    localMemory: false,
     fimTemplate: 'auto',
     fimOrder: 'auto',
     prefixTokens: 320,
@@ -118,6 +121,7 @@ export function readSettings(raw: unknown): TesseraSettings {
       show: c.show === 'whole' || c.show === 'head' ? c.show : dc.show,
       minHeadProbability: unit(c.minHeadProbability) ?? dc.minHeadProbability,
       filters: bool(c.filters, dc.filters),
+      localMemory: bool(c.localMemory, dc.localMemory),
       minConfidence:
         typeof c.minConfidence === 'number' && c.minConfidence >= 0 && c.minConfidence <= 1 ? c.minConfidence : dc.minConfidence,
       fimTemplate: typeof c.fimTemplate === 'string' && c.fimTemplate ? c.fimTemplate : dc.fimTemplate,

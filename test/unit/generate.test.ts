@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { generate, type SequenceModel } from '../../language-server/src/generation/generate';
+import { withNgramCache } from '../../language-server/src/generation/ngramCache';
 import { CachedSession } from '../../language-server/src/inference/cachedSession';
 import { openModelFolder } from '../../language-server/src/model/folder';
 import { openDecoder } from '../../language-server/src/model/openDecoder';
@@ -57,3 +58,23 @@ for (const engine of ['auto', 'binding'] as const) {
     await decoder.release();
   });
 }
+
+test('with local memory mixed in, drafts still leave greedy output unchanged (the cache never sees what a row predicts)', async () => {
+  const folder = openModelFolder(tiny);
+  const tok = Tokenizer.fromFile(folder.tokenizerPath);
+  const { decoder } = await openDecoder(folder.onnxPath, folder.config, { threads: 1 });
+  const body = Array.from({ length: 6 }, (_, i) => `  readonly field${i}: number = compute(${i}, this.options);\n`).join('');
+  const prompt = [4, ...tok.encodeIds(`src/fields.ts\nexport class Fields {\n${body}  readonly field6: number = compute(`)];
+  const opts = { maxTokens: 40, stopIds: new Set([0]), processors: [] };
+  const session = new CachedSession(decoder).withoutReuse();
+  const plain = await generate(withNgramCache(session, [], 8), tok, prompt, opts);
+  const drafted = await generate(withNgramCache(session, [], 8), tok, prompt, { ...opts, maxDraft: 8 });
+  assert.deepEqual(drafted.tokens, plain.tokens);
+  assert.ok(drafted.accepted > 0 && drafted.accepted < drafted.drafted, `${drafted.accepted} of ${drafted.drafted}`);
+  const without = await generate(session, tok, prompt, opts);
+  assert.ok(
+    plain.confidence >= without.confidence,
+    `memory makes the repeated pattern surer: ${plain.confidence} vs ${without.confidence}`,
+  );
+  await decoder.release();
+});

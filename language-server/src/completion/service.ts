@@ -101,6 +101,9 @@ interface LoadedModel {
   name: string;
 }
 
+/** The n-gram cache's weight β: the best held-out bits per byte of those tried (bench/memory.ts). */
+const MEMORY_BETA = 8;
+
 export class CompletionService {
   private readonly host: ModelHost;
   private loaded: LoadedModel | undefined;
@@ -251,6 +254,7 @@ export class CompletionService {
       reuseCache: options.reuseCache ?? true,
       maxDraft: this.maxDraft,
       ...(options.explain ? { explain: options.explain } : {}),
+      ...(c.localMemory ? { memory: { beta: MEMORY_BETA, ids: [] } } : {}),
     });
     options.onCancel?.(() => this.host.cancel(id));
     return result;

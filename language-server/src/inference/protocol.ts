@@ -41,6 +41,8 @@ export interface GenerateRequest {
   reuseCache: boolean;
   /** Record each token's probability and this many alternatives. */
   explain?: number;
+  /** Local memory: mix an n-gram cache of the prompt (and these tokens) into the model, weight β. */
+  memory?: { beta: number; ids: number[] };
 }
 
 export interface GenerateMessage {

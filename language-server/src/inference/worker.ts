@@ -4,6 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import { buildChain } from '../generation/chain';
 import { exactStart } from '../generation/exact';
 import { type Generation, generate } from '../generation/generate';
+import { withNgramCache } from '../generation/ngramCache';
 import { seededRandom } from '../generation/processors';
 import { shapeStop } from '../generation/stops';
 import { openDecoder } from '../model/openDecoder';
@@ -24,7 +25,8 @@ const send = (m: FromWorker) => port.postMessage(m);
 async function run(id: number, r: GenerateRequest): Promise<void> {
   const m = loaded!;
   const t0 = performance.now();
-  const model = r.reuseCache ? m.cached : m.cached.withoutReuse();
+  const session = r.reuseCache ? m.cached : m.cached.withoutReuse();
+  const model = r.memory ? withNgramCache(session, r.memory.ids, r.memory.beta) : session;
   const healing = r.healing;
   // The word the cursor is in leaves the prompt; the text must start with its bytes.
   const prompt = healing ? [...r.prompt.slice(0, r.prefixEnd - healing.backOff), ...r.prompt.slice(r.prefixEnd)] : r.prompt;
