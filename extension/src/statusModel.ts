@@ -76,14 +76,16 @@ export function renderStatus(input: StatusInput): StatusView {
       }
       const c = input.lastCompletion;
       const latency = c ? ` ${c.model} ${Math.round(c.latencyMs)} ms` : '';
-      const last = c
-        ? `\nLast completion: ${c.latencyMs.toFixed(0)} ms, ${c.tokens} tokens (${c.prefillTokens} prompt tokens run, ${c.reusedTokens} from the cache), ` +
-          `confidence ${c.confidence.toFixed(2)}${c.shown ? '' : `, not shown: ${c.reason ?? '?'}`}` +
-          `${c.healing && c.healing !== 'off' ? `; started inside a word (${c.healing === 'exact' ? 'exact byte-level prompting' : 'token healing'})` : ''}` +
-          `${c.canonical === false ? '; its tokens are not the canonical encoding of its text' : ''}` +
-          `${c.headProbability !== undefined ? `; shown: the head with probability ${c.headProbability.toFixed(2)}` : ''}` +
-          `${c.filteredBy ? `; the filters cut ${c.filteredBy}` : ''}`
-        : '';
+      const last = c?.typedThrough
+        ? `\nLast completion: the rest of the one before, which you are typing (no model run)`
+        : c
+          ? `\nLast completion: ${c.latencyMs.toFixed(0)} ms, ${c.tokens} tokens (${c.prefillTokens} prompt tokens run, ${c.reusedTokens} from the cache), ` +
+            `confidence ${c.confidence.toFixed(2)}${c.shown ? '' : `, not shown: ${c.reason ?? '?'}`}` +
+            `${c.healing && c.healing !== 'off' ? `; started inside a word (${c.healing === 'exact' ? 'exact byte-level prompting' : 'token healing'})` : ''}` +
+            `${c.canonical === false ? '; its tokens are not the canonical encoding of its text' : ''}` +
+            `${c.headProbability !== undefined ? `; shown: the head with probability ${c.headProbability.toFixed(2)}` : ''}` +
+            `${c.filteredBy ? `; the filters cut ${c.filteredBy}` : ''}`
+          : '';
       const detail = health.detail ? `\n${health.detail}` : '';
       return view(
         `$(check) Tessera${latency}${suffix}`,

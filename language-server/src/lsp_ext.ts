@@ -104,6 +104,8 @@ export interface CompletionInfo {
   filteredBy?: string;
   /** With show 'head': the probability of the head kept. */
   headProbability?: number;
+  /** The rest of the completion shown before, which the user has been typing (no model run). */
+  typedThrough?: boolean;
 }
 
 export const completionInfoNotification = new NotificationType<CompletionInfo>('tessera/completionInfo');

@@ -156,6 +156,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         healing: r.healing,
         canonical: r.canonical,
         ...(r.filteredBy ? { filteredBy: r.filteredBy } : {}),
+        ...(r.typedThrough ? { typedThrough: true } : {}),
         ...(r.headProbability !== undefined ? { headProbability: Math.round(r.headProbability * 1000) / 1000 } : {}),
       });
       logger.debug(

@@ -108,3 +108,29 @@ test('exact byte-level prompting completes from inside the word, and says how th
   assert.ok(r.raw.length > 0 && spelled.slice(word.length).startsWith(r.raw), JSON.stringify(r.raw));
   assert.equal(typeof r.canonical, 'boolean');
 });
+
+test('typing through a shown completion: its rest comes back with no model run', async () => {
+  const s = service(settings(tiny, { healing: 'off' }));
+  await s.configure(settings(tiny, { healing: 'off' }));
+  const doc = 'export class Fields {\n  readonly a: number = compute(1, this.options);\n  readonly b: number = compute(\n}\n';
+  const at = doc.indexOf('compute(\n') + 'compute('.length;
+  const first = (await s.complete({ ...input, uri: 'file:///fields.ts', document: documentOf(doc), offset: at }))!;
+  assert.ok(first.shown && first.text.length >= 2, JSON.stringify(first.text));
+  const typed = first.text.slice(0, 1);
+  const next = (await s.complete({
+    ...input,
+    uri: 'file:///fields.ts',
+    document: documentOf(doc.slice(0, at) + typed + doc.slice(at)),
+    offset: at + 1,
+  }))!;
+  assert.equal(next.typedThrough, true);
+  assert.equal(next.text, first.text.slice(1));
+  assert.equal(next.prefillTokens + next.tokens, 0, 'no model run');
+  const other = (await s.complete({
+    ...input,
+    uri: 'file:///fields.ts',
+    document: documentOf(`${doc.slice(0, at)}@${doc.slice(at)}`),
+    offset: at + 1,
+  }))!;
+  assert.notEqual(other.typedThrough, true);
+});

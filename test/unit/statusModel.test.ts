@@ -86,3 +86,19 @@ test('after a completion the status bar names the model and its latency; the too
   });
   assert.match(held.tooltip, /not shown: confidence 0\.12 below 0\.2/);
 });
+
+test('typing through a completion: the tooltip says the rest came with no model run', () => {
+  const info = {
+    uri: 'file:///a.ts',
+    model: 'tessera-tiny',
+    latencyMs: 0.2,
+    tokens: 0,
+    prefillTokens: 0,
+    reusedTokens: 0,
+    confidence: 1,
+    shown: true,
+    typedThrough: true,
+  };
+  const v = renderStatus({ phase: 'running', health: { state: 'ok', message: 'Ready' }, lastCompletion: info, now: 0 });
+  assert.match(v.tooltip, /the rest of the one before, which you are typing \(no model run\)/);
+});

@@ -26,6 +26,7 @@ import { confidentHead } from './confidentHead';
 import { applyFilters, aroundCursor } from './filters';
 import { type DocumentSyntax, gate, headGate, postProcess } from './postProcess';
 import { type CompletionShape, completionShape } from './shape';
+import { TypedThrough } from './typedThrough';
 import { completionWindow, type DocumentText, type TextWindow } from './window';
 
 export interface CompletionInput {
@@ -84,6 +85,8 @@ export interface CompletionResult {
   headProbability?: number;
   /** The filter that last cut the model's text, if one did. */
   filteredBy?: string;
+  /** The rest of the completion shown before, which the user has been typing (no model run). */
+  typedThrough?: boolean;
   /** The model's tokens, and whether they are the tokenizer's own encoding of their text. */
   ids: number[];
   canonical: boolean;
@@ -110,6 +113,7 @@ export class CompletionService {
   private loading: Promise<void> | undefined;
   private modelKey = '';
   private readonly anchors = new PrefixAnchors();
+  private readonly typedThrough = new TypedThrough();
   status: ModelStatus = { state: 'off' };
   /** Prompt-lookup drafts per pass (0: off); the typing benchmark compares both. */
   maxDraft = 8;
@@ -142,6 +146,7 @@ export class CompletionService {
 
   forget(uri: string): void {
     this.anchors.forget(uri);
+    this.typedThrough.forget(uri);
   }
 
   /** The completion at `input.offset`, or null when superseded/cancelled or completions are off. */
@@ -151,6 +156,8 @@ export class CompletionService {
     const t0 = performance.now();
     // Read now, with the syntax tree the caller copied: the document may change during the awaits.
     const window = completionWindow(input.document, input.offset);
+    const rest = window.whole && !options.ungated ? this.typedThrough.rest(input.uri, window.text, window.offset) : undefined;
+    if (rest !== undefined) return this.typedThroughResult(rest, t0);
     const model = await this.model();
     if (!model) return null; // the health already says why
     const context = this.context(model, input.uri, window, options.maxTokens ?? c.maxTokens);
@@ -174,6 +181,7 @@ export class CompletionService {
     const shown = options.ungated && !processed.reason ? { text: processed.text, reason: gated.reason } : gated;
     const latencyMs = performance.now() - t0;
     this.status = { ...this.status, lastLatencyMs: latencyMs };
+    if (window.whole && !options.ungated) this.typedThrough.remember(input.uri, window.text, window.offset, gated.reason ? '' : shown.text);
     return {
       text: shown.text,
       shown: !gated.reason,
@@ -197,6 +205,32 @@ export class CompletionService {
       ids: g.tokens,
       canonical: checkCanonical(model.tokenizer, g.tokens)?.canonical !== false,
       ...(g.explained ? { explained: g.explained } : {}),
+    };
+  }
+
+  /** The rest of a completion the user is typing through: shown again, no model run. */
+  private typedThroughResult(rest: string, t0: number): CompletionResult {
+    const latencyMs = performance.now() - t0;
+    return {
+      text: rest,
+      shown: true,
+      confidence: 1,
+      tokens: 0,
+      prefillTokens: 0,
+      reusedTokens: 0,
+      latencyMs,
+      multiline: rest.includes('\n'),
+      raw: rest,
+      prompt: [],
+      prefillMs: 0,
+      decodeMs: 0,
+      passes: 0,
+      drafted: 0,
+      accepted: 0,
+      healing: 'off',
+      ids: [],
+      canonical: true,
+      typedThrough: true,
     };
   }
 
