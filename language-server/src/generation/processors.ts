@@ -65,16 +65,7 @@ export function softmax(logits: Float32Array): Float32Array {
 
 /** log-probability of `id` under logits (natural log). */
 export function logProb(logits: Float32Array, id: number): number {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
-  // Every decoded token pays this sum over the vocabulary, so it uses expNonPositive (2x Math.exp's
-  // speed); terms below e^-40 cannot move a float sum of at least 1.
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const x = logits[i]! - max;
-    if (x > -40) sum += expNonPositive(x);
-  }
-  return logits[id]! - max - Math.log(sum);
+  return logSoftmaxOf(logits, false)(id);
 }
 
 /**
@@ -85,6 +76,8 @@ export function logSoftmaxOf(row: Float32Array, normalized: boolean): (id: numbe
   if (normalized) return (id) => row[id]!;
   let max = -Infinity;
   for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
+  // Every decoded token pays this sum over the vocabulary, so it uses expNonPositive (2x Math.exp's
+  // speed); terms below e^-40 cannot move a float sum of at least 1.
   let sum = 0;
   for (let i = 0; i < row.length; i++) {
     const x = row[i]! - max;
