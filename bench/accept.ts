@@ -6,7 +6,8 @@
 //   line-start   after the indentation of a line whose text is not typed yet;
 //   block        on the empty first line of a block body (after a line ending in `{` or `:`), the
 //                body not typed yet.
-// Each cursor asks the full editor pipeline, as `tessera complete` does. A shown completion is accepted
+// Each cursor asks the full editor pipeline, as `tessera complete` does, with the other held-out files
+// of its package open beside it (for snippets). A shown completion is accepted
 // when the file's real continuation starts with it (trailing whitespace aside). Today's pipeline (the
 // whole completion gated by its mean confidence, no filters, token healing) and the new one (filters,
 // the confident head, exact prompting) run on the same cursors in one run.
@@ -180,20 +181,35 @@ async function main(): Promise<void> {
   };
   const today = await service({ show: 'whole', minConfidence: 0.4, filters: false, healing: 'heal', localMemory: false });
   const ours = await service({});
+  const withSnippets = await service({ snippetTokens: 128 });
   const random = seededRandom(SEED);
-  const cursors = heldOutSources(FILES, SEED).flatMap((src) => cursorsOf(src, random));
+  const sources = heldOutSources(FILES, SEED);
+  const cursors = sources.flatMap((src) => cursorsOf(src, random));
+  // The editor's other open files: the other held-out files of the same package (its neighbours).
+  const packageOf = (path: string) => (path.startsWith('@') ? path.split('/').slice(0, 2).join('/') : path.split('/')[0]!);
+  const neighboursOf = (file: string) =>
+    sources
+      .filter((s) => s.path !== file && packageOf(s.path) === packageOf(file) && s.path.split('.').pop() === file.split('.').pop())
+      .map((s) => ({ uri: `file:///accept/${s.path}`, path: s.path, languageId: '', text: s.text }));
   const ask = async (s: CompletionService, c: Cursor, k: number, options: CompleteOptions = {}) => {
     const grammar = grammarFor('', c.file);
     const parser = grammar ? await syntax.parser(grammar).catch(() => undefined) : undefined;
     const uri = `file:///accept/${k}/${c.file}`;
     const r = await s.complete(
-      { uri, path: c.file, document: documentOf(c.document), offset: c.offset, syntax: parser && { parser } },
+      {
+        uri,
+        path: c.file,
+        document: documentOf(c.document),
+        offset: c.offset,
+        syntax: parser && { parser },
+        neighbours: neighboursOf(c.file),
+      },
       options,
     );
     s.forget(uri);
     return r;
   };
-  const outcomes = { today: [] as Outcome[], ours: [] as Outcome[] };
+  const outcomes = { today: [] as Outcome[], ours: [] as Outcome[], withSnippets: [] as Outcome[] };
   const thresholds = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
   const curve = new Map<number, Outcome[]>(thresholds.map((t) => [t, []]));
   for (const [k, c] of cursors.entries()) {
@@ -201,6 +217,8 @@ async function main(): Promise<void> {
     outcomes.today.push(judge(c, a?.shown ? a.text : undefined, a?.confidence ?? 0));
     const b = await ask(ours, c, k);
     outcomes.ours.push(judge(c, b?.shown ? b.text : undefined, b?.headProbability ?? 0));
+    const n = await ask(withSnippets, c, k);
+    outcomes.withSnippets.push(judge(c, n?.shown ? n.text : undefined, n?.headProbability ?? 0));
     for (const t of thresholds) {
       const r = await ask(ours, c, k, { minHeadProbability: t });
       curve.get(t)!.push(judge(c, r?.shown ? r.text : undefined, r?.headProbability ?? 0));
@@ -208,6 +226,7 @@ async function main(): Promise<void> {
   }
   await today.dispose();
   await ours.dispose();
+  await withSnippets.dispose();
 
   const out: string[] = [];
   const say = (line = '') => {
@@ -223,6 +242,7 @@ async function main(): Promise<void> {
   const both = [
     ['today: whole, mean ≥ 0.4', outcomes.today],
     [`new: head ≥ ${DEFAULT_SETTINGS.completion.minHeadProbability}, filters`, outcomes.ours],
+    ['new + snippets (128 tok)', outcomes.withSnippets],
   ] as const;
   for (const [label, list] of both) {
     say(row(label, summarize(list)));

@@ -84,7 +84,8 @@ export function renderStatus(input: StatusInput): StatusView {
             `${c.healing && c.healing !== 'off' ? `; started inside a word (${c.healing === 'exact' ? 'exact byte-level prompting' : 'token healing'})` : ''}` +
             `${c.canonical === false ? '; its tokens are not the canonical encoding of its text' : ''}` +
             `${c.headProbability !== undefined ? `; shown: the head with probability ${c.headProbability.toFixed(2)}` : ''}` +
-            `${c.filteredBy ? `; the filters cut ${c.filteredBy}` : ''}`
+            `${c.filteredBy ? `; the filters cut ${c.filteredBy}` : ''}` +
+            `${c.snippets?.length ? `; context from ${c.snippets.join(', ')}` : ''}`
           : '';
       const detail = health.detail ? `\n${health.detail}` : '';
       return view(

@@ -106,6 +106,8 @@ export interface CompletionInfo {
   headProbability?: number;
   /** The rest of the completion shown before, which the user has been typing (no model run). */
   typedThrough?: boolean;
+  /** The other open documents whose snippets were in the prompt. */
+  snippets?: string[];
 }
 
 export const completionInfoNotification = new NotificationType<CompletionInfo>('tessera/completionInfo');

@@ -120,6 +120,12 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
   });
 
+  /** The open documents, as sources of snippets for completions (the largest are left out). */
+  const neighbours = () =>
+    [...documents.all()]
+      .filter((d) => d.length <= 512 * 1024)
+      .map((d) => ({ uri: d.uri, path: displayPath(d.uri, workspaceFolders), languageId: d.languageId, text: d.getText() }));
+
   connection.languages.inlineCompletion.on(async (params, token) => {
     const doc = documents.get(params.textDocument.uri);
     if (!doc || !onnxruntime.available) return null;
@@ -138,6 +144,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
           document: doc,
           offset: doc.offsetAt(params.position),
           syntax: parser && { parser, tree },
+          neighbours: neighbours(),
         },
         { onCancel: (f) => token.onCancellationRequested(f) },
       );
@@ -157,6 +164,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         canonical: r.canonical,
         ...(r.filteredBy ? { filteredBy: r.filteredBy } : {}),
         ...(r.typedThrough ? { typedThrough: true } : {}),
+        ...(r.snippets ? { snippets: r.snippets } : {}),
         ...(r.headProbability !== undefined ? { headProbability: Math.round(r.headProbability * 1000) / 1000 } : {}),
       });
       logger.debug(

@@ -59,6 +59,7 @@ before(async () => {
     'tessera.tokenizer': 'qwen2.5-coder',
     'tessera.server.logLevel': 'debug',
     'tessera.completion.minHeadProbability': 0,
+    'tessera.completion.snippetTokens': 128,
   });
   installExtension(tools, profile, vsix);
   workspace = join(profile.root, 'workspace');
@@ -255,6 +256,34 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
       assert.match(title ?? '', /^p = [01]\.\d{3}(\nalternatives:\n.+)?/s);
       await report.locator('#detail h4').first().scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(results, 'fim-report-sample.png') });
+    });
+  });
+
+  test('a snippet of another open file joins the prompt, and the status bar tooltip names it', async () => {
+    writeFileSync(
+      join(workspace, 'helpers.ts'),
+      'export interface Order {\n  items: Item[];\n  destination: string;\n}\n\n' +
+        'export function computeShippingCost(order: Order, rate: number): number {\n  return order.items.length * rate;\n}\n',
+    );
+    writeFileSync(
+      join(workspace, 'checkout.ts'),
+      'import { type Order } from "./helpers";\n\nexport function checkout(order: Order, rate: number): number {\n  const cost = ',
+    );
+    await withPage('snippets', `${server.url}/?folder=${encodeURIComponent(workspace)}`, async (page) => {
+      await tesseraItem(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'helpers.ts' }).dblclick();
+      await page.locator('.monaco-editor .view-lines', { hasText: 'computeShippingCost' }).waitFor();
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'checkout.ts' }).dblclick();
+      const editor = page.locator('.monaco-editor', { hasText: 'const cost' }).first();
+      await editor.locator('.view-lines').click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.type('o', { delay: 60 });
+      const item = page.locator(`${STATUS} .statusbar-item`, { hasText: /tessera-tiny \d+ ms/ }).first();
+      await item.waitFor({ timeout: 30_000 });
+      await item.hover();
+      const hover = page.locator('.monaco-hover, .workbench-hover, .custom-hover', { hasText: 'context from helpers.ts' }).first();
+      await hover.waitFor({ timeout: 15_000 });
+      await page.screenshot({ path: join(results, 'snippets-tooltip.png') });
     });
   });
 

@@ -26,6 +26,7 @@ import { confidentHead } from './confidentHead';
 import { applyFilters, aroundCursor } from './filters';
 import { type DocumentSyntax, gate, headGate, postProcess } from './postProcess';
 import { type CompletionShape, completionShape } from './shape';
+import { type Neighbour, type Snippet, SnippetPicker } from './snippets';
 import { TypedThrough } from './typedThrough';
 import { completionWindow, type DocumentText, type TextWindow } from './window';
 
@@ -37,6 +38,8 @@ export interface CompletionInput {
   offset: number;
   /** The document's syntax, for the check of multi-line completions (whole files only). */
   syntax?: DocumentSyntax;
+  /** Other open documents: snippets of those of the same language join the prompt. */
+  neighbours?: readonly Neighbour[];
 }
 
 /** How one request departs from the settings (the FIM check and the benchmarks ask for these). */
@@ -87,6 +90,8 @@ export interface CompletionResult {
   filteredBy?: string;
   /** The rest of the completion shown before, which the user has been typing (no model run). */
   typedThrough?: boolean;
+  /** The other documents whose snippets were in the prompt. */
+  snippets?: string[];
   /** The model's tokens, and whether they are the tokenizer's own encoding of their text. */
   ids: number[];
   canonical: boolean;
@@ -114,6 +119,7 @@ export class CompletionService {
   private modelKey = '';
   private readonly anchors = new PrefixAnchors();
   private readonly typedThrough = new TypedThrough();
+  private readonly picker = new SnippetPicker();
   status: ModelStatus = { state: 'off' };
   /** Prompt-lookup drafts per pass (0: off); the typing benchmark compares both. */
   maxDraft = 8;
@@ -147,6 +153,7 @@ export class CompletionService {
   forget(uri: string): void {
     this.anchors.forget(uri);
     this.typedThrough.forget(uri);
+    this.picker.forget(uri);
   }
 
   /** The completion at `input.offset`, or null when superseded/cancelled or completions are off. */
@@ -160,9 +167,10 @@ export class CompletionService {
     if (rest !== undefined) return this.typedThroughResult(rest, t0);
     const model = await this.model();
     if (!model) return null; // the health already says why
-    const context = this.context(model, input.uri, window, options.maxTokens ?? c.maxTokens);
+    const snippets = this.snippets(model, input, window);
+    const context = this.context(model, input.uri, window, (options.maxTokens ?? c.maxTokens) + snippets.tokens);
     const shape = completionShape(window.text, window.offset, options.shape);
-    const prompt = this.prompt(model, input.path, context);
+    const prompt = this.prompt(model, input.path, context, snippets.chosen);
     const healing = planHealing(
       options.healing ?? c.healing,
       model.tokenizer,
@@ -200,6 +208,7 @@ export class CompletionService {
       drafted: g.drafted,
       accepted: g.accepted,
       healing: healing?.mode ?? 'off',
+      ...(snippets.chosen.length ? { snippets: snippets.chosen.map((x) => x.path) } : {}),
       ...(head ? { headProbability: head.probability } : {}),
       ...(filtered.by ? { filteredBy: filtered.by } : {}),
       ids: g.tokens,
@@ -241,10 +250,27 @@ export class CompletionService {
   }
 
   /** Prefix and suffix around the cursor within the token budgets the model's context leaves. */
-  private context(model: LoadedModel, uri: string, window: TextWindow, maxTokens: number): CursorContext {
+  /** Snippets of the other open documents of this one's language, within their token budget. */
+  private snippets(model: LoadedModel, input: CompletionInput, window: TextWindow): { chosen: Snippet[]; tokens: number } {
+    const budget = this.settings.completion.snippetTokens;
+    if (!budget || !model.template?.fileSep || !input.neighbours?.length) return { chosen: [], tokens: 0 };
+    const language = input.neighbours.find((n) => n.uri === input.uri)?.languageId;
+    const others = input.neighbours.filter((n) => n.uri !== input.uri && (!language || n.languageId === language));
+    const chosen: Snippet[] = [];
+    let tokens = 0;
+    for (const s of this.picker.pick(input.uri, window.text, window.offset, others)) {
+      const n = model.tokenizer.countTokens(`${s.path}\n${s.text}\n`) + 1;
+      if (tokens + n > budget) continue;
+      chosen.push(s);
+      tokens += n;
+    }
+    return { chosen, tokens };
+  }
+
+  /** Room (after the prompt) for `reserved` tokens: the completion, exact prompting's cover, the snippets. */
+  private context(model: LoadedModel, uri: string, window: TextWindow, reserved: number): CursorContext {
     const c = this.settings.completion;
-    // Room for the completion (and exact prompting's cover tokens) after the prompt.
-    const room = Math.min(model.info.config.maxPositions, model.info.contextLimit) - maxTokens - 24;
+    const room = Math.min(model.info.config.maxPositions, model.info.contextLimit) - reserved - 24;
     const suffixTokens = model.template ? Math.min(c.suffixTokens, Math.floor(room / 4)) : 0;
     return this.anchors.context(uri, window.text, window.offset, model.tokenizer, {
       prefixTokens: Math.max(16, Math.min(c.prefixTokens, room - suffixTokens)),
@@ -253,12 +279,12 @@ export class CompletionService {
   }
 
   /** The prompt in the model family's FIM format (the prefix alone for a model without one). */
-  private prompt(model: LoadedModel, path: string, ctx: CursorContext): FimPrompt {
+  private prompt(model: LoadedModel, path: string, ctx: CursorContext, snippets: readonly Snippet[]): FimPrompt {
     if (model.template) {
       return buildFimPrompt(
         model.template,
         model.tokenizer,
-        { path, prefix: ctx.prefix, prefixIds: ctx.prefixIds, suffix: ctx.suffix },
+        { path, snippets, prefix: ctx.prefix, prefixIds: ctx.prefixIds, suffix: ctx.suffix },
         model.order,
       );
     }

@@ -36,6 +36,11 @@ export class DocumentStore {
     return this.docs.size;
   }
 
+  /** Every open document. */
+  all(): IterableIterator<TextBuffer> {
+    return this.docs.values();
+  }
+
   open({ textDocument: t }: DidOpenTextDocumentParams): void {
     const doc = new TextBuffer(t.uri, t.languageId, t.version, t.text);
     this.docs.set(t.uri, doc);

@@ -75,6 +75,8 @@ export function detectFimTemplate(tok: Tokenizer, family?: string): FimTemplate 
 export interface FimParts {
   /** Workspace-relative path, written as a header where the family has a file separator. */
   path?: string;
+  /** Other files' snippets, each as a file of its own before this one (families with a file separator). */
+  snippets?: ReadonlyArray<{ path: string; text: string }>;
   prefix: string;
   /** The prefix's tokens when the caller has them already (they must be `encodeIds(prefix)`). */
   prefixIds?: readonly number[];
@@ -102,6 +104,7 @@ export function buildFimPrompt(t: FimTemplate, tok: Tokenizer, parts: FimParts, 
   };
   const ids: number[] = [];
   if (t.bos && tok.id(t.bos) !== undefined) ids.push(id(t.bos));
+  if (t.fileSep) for (const s of parts.snippets ?? []) ids.push(id(t.fileSep), ...tok.encodeIds(`${s.path}\n${s.text}\n`));
   if (t.fileSep && parts.path) ids.push(id(t.fileSep), ...tok.encodeIds(`${parts.path}\n`));
   const prefix = parts.prefixIds ?? tok.encodeIds(parts.prefix);
   const suffix = t.style === 'codellama' || t.style === 'codestral' ? tok.encodeFragment(parts.suffix) : tok.encodeIds(parts.suffix);
