@@ -85,7 +85,8 @@ export function renderStatus(input: StatusInput): StatusView {
             `${c.canonical === false ? '; its tokens are not the canonical encoding of its text' : ''}` +
             `${c.headProbability !== undefined ? `; shown: the head with probability ${c.headProbability.toFixed(2)}` : ''}` +
             `${c.filteredBy ? `; the filters cut ${c.filteredBy}` : ''}` +
-            `${c.snippets?.length ? `; context from ${c.snippets.join(', ')}` : ''}`
+            `${c.snippets?.length ? `; context from ${c.snippets.join(', ')}` : ''}` +
+            `${c.computedAhead ? '; computed ahead, while the one you accepted was shown' : ''}`
           : '';
       const detail = health.detail ? `\n${health.detail}` : '';
       return view(

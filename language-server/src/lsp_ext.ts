@@ -108,6 +108,8 @@ export interface CompletionInfo {
   typedThrough?: boolean;
   /** The other open documents whose snippets were in the prompt. */
   snippets?: string[];
+  /** Computed ahead while the completion before it was shown (it was accepted). */
+  computedAhead?: boolean;
 }
 
 export const completionInfoNotification = new NotificationType<CompletionInfo>('tessera/completionInfo');

@@ -165,6 +165,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         ...(r.filteredBy ? { filteredBy: r.filteredBy } : {}),
         ...(r.typedThrough ? { typedThrough: true } : {}),
         ...(r.snippets ? { snippets: r.snippets } : {}),
+        ...(r.computedAhead ? { computedAhead: true } : {}),
         ...(r.headProbability !== undefined ? { headProbability: Math.round(r.headProbability * 1000) / 1000 } : {}),
       });
       logger.debug(

@@ -39,6 +39,8 @@ export interface CompletionSettings {
   minConfidence: number;
   /** Cut loops, repeated lines, echoes of the code around the cursor and re-typed suffixes (completion/filters.ts). */
   filters: boolean;
+  /** After a completion is shown, compute the one that follows it once accepted (completion/ahead.ts). */
+  completeAhead: boolean;
   /** Tokens of the prompt for snippets of other open documents of the same language (0: none; the default model does worse with them, bench/accept). */
   snippetTokens: number;
   /** Mix an n-gram cache of the prompt into the model's distribution (generation/ngramCache.ts); off: it did not raise acceptance (bench/accept). */
@@ -69,6 +71,7 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
     minHeadProbability: 0.4,
     minConfidence: 0.4,
     filters: true,
+    completeAhead: true,
     snippetTokens: 0,
     localMemory: false,
     fimTemplate: 'auto',
@@ -125,6 +128,7 @@ export function readSettings(raw: unknown): TesseraSettings {
       minHeadProbability: unit(c.minHeadProbability) ?? dc.minHeadProbability,
       filters: bool(c.filters, dc.filters),
       localMemory: bool(c.localMemory, dc.localMemory),
+      completeAhead: bool(c.completeAhead, dc.completeAhead),
       snippetTokens: Math.round(
         typeof c.snippetTokens === 'number' && c.snippetTokens >= 0 ? Math.min(c.snippetTokens, 1024) : dc.snippetTokens,
       ),

@@ -134,3 +134,27 @@ test('typing through a shown completion: its rest comes back with no model run',
   }))!;
   assert.notEqual(other.typedThrough, true);
 });
+
+test('accepting a completion: the next one was computed ahead while it was shown', async () => {
+  const s = service(settings(tiny, { healing: 'off' }));
+  await s.configure(settings(tiny, { healing: 'off' }));
+  const doc = 'export class Fields {\n  readonly a: number = compute(1, this.options);\n  readonly b: number = compute(\n}\n';
+  const at = doc.indexOf('compute(\n') + 'compute('.length;
+  const first = (await s.complete({ ...input, uri: 'file:///ahead.ts', document: documentOf(doc), offset: at }))!;
+  assert.ok(first.shown && first.text, JSON.stringify(first));
+  // The user presses Tab: the document now holds the completion, the cursor after it.
+  const accepted = doc.slice(0, at) + first.text + doc.slice(at);
+  const next = (await s.complete({ ...input, uri: 'file:///ahead.ts', document: documentOf(accepted), offset: at + first.text.length }))!;
+  assert.equal(next.computedAhead, true);
+  // The same as computing it now.
+  const fresh = service(settings(tiny, { healing: 'off', completeAhead: false }));
+  await fresh.configure(settings(tiny, { healing: 'off', completeAhead: false }));
+  const again = (await fresh.complete({
+    ...input,
+    uri: 'file:///ahead.ts',
+    document: documentOf(accepted),
+    offset: at + first.text.length,
+  }))!;
+  assert.equal(next.text, again.text);
+  assert.notEqual(again.computedAhead, true);
+});

@@ -25,7 +25,8 @@ export class PrefixAnchors {
     this.anchors.delete(uri);
   }
 
-  context(uri: string, text: string, offset: number, tok: Tokenizer, budget: Budget): CursorContext {
+  /** `remember` false: the anchor is read, not moved (a completion computed ahead must not shift the user's). */
+  context(uri: string, text: string, offset: number, tok: Tokenizer, budget: Budget, remember = true): CursorContext {
     let start = this.anchors.get(uri) ?? 0;
     if (start > offset || (start > 0 && text[start - 1] !== '\n')) start = 0;
     // Rough first cut by characters (code averages 3-4 characters a token), then exact by tokens.
@@ -40,7 +41,7 @@ export class PrefixAnchors {
       start = fitFromEnd(text, 0, offset, tok, budget.prefixTokens);
       prefixIds = tok.encodeIds(text.slice(start, offset));
     }
-    this.anchors.set(uri, start);
+    if (remember) this.anchors.set(uri, start);
     const suffixEnd = fitSuffix(text, offset, tok, budget.suffixTokens);
     return { prefix: text.slice(start, offset), prefixIds, suffix: text.slice(offset, suffixEnd), prefixStart: start };
   }

@@ -21,6 +21,7 @@ import type { TokenizerRegistry } from '../tokenizer/registry';
 import { packTokenTable } from '../tokenizer/tokenTable';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { vocabIndexOf } from '../tokenizer/vocabIndex';
+import { CompletedAhead } from './ahead';
 import { type CursorContext, PrefixAnchors } from './context';
 import { confidentHead } from './confidentHead';
 import { applyFilters, aroundCursor } from './filters';
@@ -28,7 +29,7 @@ import { type DocumentSyntax, gate, headGate, postProcess } from './postProcess'
 import { type CompletionShape, completionShape } from './shape';
 import { type Neighbour, type Snippet, SnippetPicker } from './snippets';
 import { TypedThrough } from './typedThrough';
-import { completionWindow, type DocumentText, type TextWindow } from './window';
+import { completionWindow, type DocumentText, documentOf, type TextWindow } from './window';
 
 export interface CompletionInput {
   uri: string;
@@ -58,6 +59,8 @@ export interface CompleteOptions {
   explain?: number;
   /** Another head threshold than the setting's (the acceptance benchmark moves it). */
   minHeadProbability?: number;
+  /** A completion computed ahead: it computes none ahead itself, and types through nothing. */
+  speculative?: boolean;
 }
 
 export interface CompletionResult {
@@ -92,6 +95,8 @@ export interface CompletionResult {
   typedThrough?: boolean;
   /** The other documents whose snippets were in the prompt. */
   snippets?: string[];
+  /** Computed ahead, while the completion before it was shown (it was accepted). */
+  computedAhead?: boolean;
   /** The model's tokens, and whether they are the tokenizer's own encoding of their text. */
   ids: number[];
   canonical: boolean;
@@ -120,6 +125,7 @@ export class CompletionService {
   private readonly anchors = new PrefixAnchors();
   private readonly typedThrough = new TypedThrough();
   private readonly picker = new SnippetPicker();
+  private readonly ahead = new CompletedAhead<CompletionResult>();
   status: ModelStatus = { state: 'off' };
   /** Prompt-lookup drafts per pass (0: off); the typing benchmark compares both. */
   maxDraft = 8;
@@ -154,6 +160,7 @@ export class CompletionService {
     this.anchors.forget(uri);
     this.typedThrough.forget(uri);
     this.picker.forget(uri);
+    this.ahead.forget(uri);
   }
 
   /** The completion at `input.offset`, or null when superseded/cancelled or completions are off. */
@@ -163,12 +170,18 @@ export class CompletionService {
     const t0 = performance.now();
     // Read now, with the syntax tree the caller copied: the document may change during the awaits.
     const window = completionWindow(input.document, input.offset);
-    const rest = window.whole && !options.ungated ? this.typedThrough.rest(input.uri, window.text, window.offset) : undefined;
+    const interactive = window.whole && !options.ungated && !options.speculative;
+    const rest = interactive ? this.typedThrough.rest(input.uri, window.text, window.offset) : undefined;
     if (rest !== undefined) return this.typedThroughResult(rest, t0);
+    const ready = interactive ? await this.ahead.take(input.uri, window.text, window.offset) : undefined;
+    if (ready) {
+      if (ready.shown) this.typedThrough.remember(input.uri, window.text, window.offset, ready.text);
+      return { ...ready, latencyMs: performance.now() - t0, computedAhead: true };
+    }
     const model = await this.model();
     if (!model) return null; // the health already says why
     const snippets = this.snippets(model, input, window);
-    const context = this.context(model, input.uri, window, (options.maxTokens ?? c.maxTokens) + snippets.tokens);
+    const context = this.context(model, input.uri, window, (options.maxTokens ?? c.maxTokens) + snippets.tokens, !options.speculative);
     const shape = completionShape(window.text, window.offset, options.shape);
     const prompt = this.prompt(model, input.path, context, snippets.chosen);
     const healing = planHealing(
@@ -189,7 +202,10 @@ export class CompletionService {
     const shown = options.ungated && !processed.reason ? { text: processed.text, reason: gated.reason } : gated;
     const latencyMs = performance.now() - t0;
     this.status = { ...this.status, lastLatencyMs: latencyMs };
-    if (window.whole && !options.ungated) this.typedThrough.remember(input.uri, window.text, window.offset, gated.reason ? '' : shown.text);
+    if (interactive) {
+      this.typedThrough.remember(input.uri, window.text, window.offset, gated.reason ? '' : shown.text);
+      if (!gated.reason && c.completeAhead) this.completeAhead(input, window, shown.text);
+    }
     return {
       text: shown.text,
       shown: !gated.reason,
@@ -215,6 +231,22 @@ export class CompletionService {
       canonical: checkCanonical(model.tokenizer, g.tokens)?.canonical !== false,
       ...(g.explained ? { explained: g.explained } : {}),
     };
+  }
+
+  /** Starts computing the completion that follows `shown` once accepted (not awaited). */
+  private completeAhead(input: CompletionInput, window: TextWindow, shown: string): void {
+    const text = window.text.slice(0, window.offset) + shown + window.text.slice(window.offset);
+    const offset = window.offset + shown.length;
+    const next = this.complete(
+      { ...input, document: documentOf(text), offset, syntax: input.syntax && { parser: input.syntax.parser } },
+      { speculative: true },
+    );
+    this.ahead.store(
+      input.uri,
+      text,
+      offset,
+      next.catch(() => null),
+    );
   }
 
   /** The rest of a completion the user is typing through: shown again, no model run. */
@@ -268,14 +300,21 @@ export class CompletionService {
   }
 
   /** Room (after the prompt) for `reserved` tokens: the completion, exact prompting's cover, the snippets. */
-  private context(model: LoadedModel, uri: string, window: TextWindow, reserved: number): CursorContext {
+  private context(model: LoadedModel, uri: string, window: TextWindow, reserved: number, remember: boolean): CursorContext {
     const c = this.settings.completion;
     const room = Math.min(model.info.config.maxPositions, model.info.contextLimit) - reserved - 24;
     const suffixTokens = model.template ? Math.min(c.suffixTokens, Math.floor(room / 4)) : 0;
-    return this.anchors.context(uri, window.text, window.offset, model.tokenizer, {
-      prefixTokens: Math.max(16, Math.min(c.prefixTokens, room - suffixTokens)),
-      suffixTokens,
-    });
+    return this.anchors.context(
+      uri,
+      window.text,
+      window.offset,
+      model.tokenizer,
+      {
+        prefixTokens: Math.max(16, Math.min(c.prefixTokens, room - suffixTokens)),
+        suffixTokens,
+      },
+      remember,
+    );
   }
 
   /** The prompt in the model family's FIM format (the prefix alone for a model without one). */
