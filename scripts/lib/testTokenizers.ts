@@ -8,7 +8,7 @@
 //     added Latin-1 letters, CodeLlama's FIM pieces), written once per process to a temporary folder.
 // The real tokenizers in ../shared/tokenizers (or $TESSERA_TOKENIZERS) are extra coverage when present:
 // `sharedTokenizers()` lists them, or says why there are none so a test can say it skipped them.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './repoRoot';
@@ -123,6 +123,7 @@ let built: string | undefined;
 export function tokenizerDir(): string {
   if (built) return built;
   const dir = mkdtempSync(join(tmpdir(), 'tessera-tokenizers-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   // tokenizer_config.json beside each, for transformers.js (the tokenizer benchmark compares it).
   const write = (name: string, json: unknown, config: string) => {
     mkdirSync(join(dir, name));
