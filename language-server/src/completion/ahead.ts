@@ -21,4 +21,8 @@ export class CompletedAhead<R> {
   forget(uri: string): void {
     this.ahead.delete(uri);
   }
+
+  clear(): void {
+    this.ahead.clear();
+  }
 }

@@ -373,6 +373,9 @@ export class CompletionService {
     if (key === this.modelKey) return this.loading ?? Promise.resolve();
     this.modelKey = key;
     this.loaded = undefined;
+    // What the last model showed or computed ahead is not the new one's.
+    this.typedThrough.clear();
+    this.ahead.clear();
     const loading = this.load(m.path || DEFAULT_MODEL.dir, m, key).finally(() => {
       if (this.loading === loading) this.loading = undefined;
     });

@@ -21,6 +21,10 @@ export class TypedThrough {
     this.shown.delete(uri);
   }
 
+  clear(): void {
+    this.shown.clear();
+  }
+
   /** The rest of the last completion, if `text` is the remembered document with a head of it typed at its place. */
   rest(uri: string, text: string, offset: number): string | undefined {
     const s = this.shown.get(uri);
