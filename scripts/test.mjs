@@ -5,13 +5,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDebianPackages } from './lib/debianPackages.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const all = ['unit', 'protocol', 'e2e'];
+// `soak` (npm run test:soak) is not in the default run: the fuzz, load and soak tests, long.
+const known = [...all, 'soak'];
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : all;
 for (const s of wanted) {
-  if (!all.includes(s)) {
-    console.error(`test: unknown stage '${s}'; stages: ${all.join(', ')}`);
+  if (!known.includes(s)) {
+    console.error(`test: unknown stage '${s}'; stages: ${known.join(', ')}`);
     process.exit(2);
   }
 }
@@ -35,10 +38,18 @@ const stages = {
   unit: () => files('out/test/unit', /\.test\.js$/),
   protocol: () => files('out/test/protocol', /\.test\.js$/),
   e2e: () => files('test/e2e', /\.e2e\.mjs$/),
+  soak: () => files('out/test/protocol', /^(fuzz|load|soak)\.test\.js$/),
 };
+if (wanted.includes('soak')) {
+  process.env.TESSERA_FUZZ_OPS ??= '20000';
+  process.env.TESSERA_BURST ??= '20000';
+  process.env.TESSERA_SOAK_KEYSTROKES ??= '20000';
+}
 
 const tapDir = join(root, 'test-results', 'tap');
 mkdirSync(tapDir, { recursive: true });
+// The network test traces the server's system calls.
+ensureDebianPackages([{ pkg: 'strace', provides: '/usr/bin/strace' }], 'The tests');
 let ok = step('type-check', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
 ok = step('lint', process.execPath, [join(root, 'node_modules/@biomejs/biome/bin/biome'), 'check', '--error-on-warnings']) && ok;
 ok = step('layers', process.execPath, ['scripts/checkLayers.mjs']) && ok;

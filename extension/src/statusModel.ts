@@ -86,7 +86,8 @@ export function renderStatus(input: StatusInput): StatusView {
             `${c.headProbability !== undefined ? `; shown: the head with probability ${c.headProbability.toFixed(2)}` : ''}` +
             `${c.filteredBy ? `; the filters cut ${c.filteredBy}` : ''}` +
             `${c.snippets?.length ? `; context from ${c.snippets.join(', ')}` : ''}` +
-            `${c.computedAhead ? '; computed ahead, while the one you accepted was shown' : ''}`
+            `${c.computedAhead ? '; computed ahead, while the one you accepted was shown' : ''}` +
+            `${c.timeLimitMs ? `; decoding stopped at the time limit (${c.timeLimitMs} ms)` : ''}`
           : '';
       const detail = health.detail ? `\n${health.detail}` : '';
       return view(

@@ -47,6 +47,13 @@ export interface ServerInfo {
   openDocuments: number;
   tokenizer: TokenizerStatus;
   model: ModelStatus;
+  inference: InferenceLoad;
+}
+
+/** Inference threads and the requests they hold: what a burst or a crash may leave behind. */
+export interface InferenceLoad {
+  workers: number;
+  pendingRequests: number;
 }
 
 /** The completion model as the server holds it. */
@@ -110,6 +117,8 @@ export interface CompletionInfo {
   snippets?: string[];
   /** Computed ahead while the completion before it was shown (it was accepted). */
   computedAhead?: boolean;
+  /** Decoding stopped at tessera.completion.timeLimitMs (this many ms); what it had written is what was shown. */
+  timeLimitMs?: number;
 }
 
 export const completionInfoNotification = new NotificationType<CompletionInfo>('tessera/completionInfo');

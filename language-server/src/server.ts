@@ -166,6 +166,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
         ...(r.typedThrough ? { typedThrough: true } : {}),
         ...(r.snippets ? { snippets: r.snippets } : {}),
         ...(r.computedAhead ? { computedAhead: true } : {}),
+        ...(r.timeLimitMs ? { timeLimitMs: r.timeLimitMs } : {}),
         ...(r.headProbability !== undefined ? { headProbability: Math.round(r.headProbability * 1000) / 1000 } : {}),
       });
       logger.debug(
@@ -196,6 +197,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     openDocuments: documents.size,
     tokenizer: lens.tokenizerStatus(),
     model: completion.status,
+    inference: completion.inference,
   }));
 
   connection.onRequest(documentStatsRequest, ({ uri }) => {

@@ -55,6 +55,8 @@ export interface CompletionSettings {
   topP: number;
   /** Completing from inside a word: off, token healing, or exact byte-level prompting (prompt/healing.ts). */
   healing: HealingMode;
+  /** Decoding stops after this many ms and shows what it has; a pass that hangs far past it restarts the model. */
+  timeLimitMs: number;
 }
 
 export const DEFAULT_SETTINGS: TesseraSettings = {
@@ -81,6 +83,7 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
     temperature: 0,
     topP: 0.95,
     healing: 'exact',
+    timeLimitMs: 2000,
   },
 };
 
@@ -141,6 +144,7 @@ export function readSettings(raw: unknown): TesseraSettings {
       temperature: typeof c.temperature === 'number' && c.temperature >= 0 ? c.temperature : dc.temperature,
       topP: typeof c.topP === 'number' && c.topP > 0 && c.topP <= 1 ? c.topP : dc.topP,
       healing: healingMode(c.healing, c.tokenHealing, dc.healing),
+      timeLimitMs: Math.round(typeof c.timeLimitMs === 'number' && c.timeLimitMs >= 100 ? Math.min(c.timeLimitMs, 60_000) : dc.timeLimitMs),
     },
   };
 }

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { ensureDebianPackages } from './debianPackages.mjs';
+
 /** code-server 4.100.3 is VS Code 1.100.3, the newest that installs on Node 20. */
 export const TOOL_VERSIONS = { 'code-server': '4.100.3', 'playwright-core': '1.65.1' };
 const RIPGREP = { pkg: '1.15.11', tag: 'v13.0.0-10' };
@@ -28,7 +30,7 @@ const log = (msg) => process.stderr.write(`[vscode-tools] ${msg}\n`);
 
 /** Installs what is missing (idempotent) and returns where the tools are. */
 export async function ensureTools() {
-  ensureDebianPackages();
+  ensureDebianPackages(DEBIAN_PACKAGES, 'The real-VS-Code tools');
   const dir = toolsDir();
   const stampFile = join(dir, 'installed.json');
   const stamp = JSON.stringify(TOOL_VERSIONS);
@@ -44,19 +46,6 @@ export async function ensureTools() {
     codeServer: join(dir, 'node_modules', 'code-server', 'out', 'node', 'entry.js'),
     playwright: join(dir, 'node_modules', 'playwright-core', 'index.js'),
   };
-}
-
-function ensureDebianPackages() {
-  const missing = DEBIAN_PACKAGES.filter((p) => !existsSync(p.provides)).map((p) => p.pkg);
-  if (missing.length === 0) return;
-  const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`The real-VS-Code tools need Debian packages that are missing. Run as root:\n  ${command}`);
-  }
-  log(`installing Debian packages: ${missing.join(' ')}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
 }
 
 function installNpmTools(dir) {

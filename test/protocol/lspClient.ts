@@ -17,8 +17,10 @@ export interface ServerUnderTest {
   logs: string[];
 }
 
-export function spawnServer(): ServerUnderTest {
-  const proc = spawn(process.execPath, [serverJs, '--stdio'], { stdio: 'pipe' });
+/** Starts the built server; `wrapper` is a command that runs it (e.g. strace and its options). */
+export function spawnServer(wrapper: string[] = []): ServerUnderTest {
+  const command = [...wrapper, process.execPath, serverJs, '--stdio'];
+  const proc = spawn(command[0]!, command.slice(1), { stdio: 'pipe' });
   let stderr = '';
   proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type WorkerModel, ModelHost } from '../../language-server/src/inference/host';
+import { hungAfterMs, ModelHost, type WorkerModel } from '../../language-server/src/inference/host';
 import type { GenerateRequest } from '../../language-server/src/inference/protocol';
 import { openModelFolder } from '../../language-server/src/model/folder';
 import { packTokenTable } from '../../language-server/src/tokenizer/tokenTable';
@@ -22,6 +22,7 @@ const request = (prompt: number[], maxTokens = 8): GenerateRequest => ({
   temperature: 0,
   topP: 1,
   reuseCache: true,
+  timeLimitMs: 2000,
   maxDraft: 0,
   stop: { multiline: true, maxLines: 100, blockIndent: '', nextLine: '' },
 });
@@ -76,5 +77,46 @@ test('a config whose vocabulary does not fit the decoder is refused at load, wit
     );
   } finally {
     await host.dispose();
+  }
+});
+
+test('decoding stops at its time limit with what it has; a worker hung in a pass is stopped, and the next load serves again', async () => {
+  const host = new ModelHost(join(repoRoot, 'dist', 'worker.js'));
+  try {
+    await host.load(workerModel(fixture('tiny-gqa-qwen2')), 1);
+    const cut = (await host.generate({ ...request([4, 300, 301], 200), timeLimitMs: 0 }).result)!;
+    assert.equal(cut.generation.stoppedBy, 'time');
+    assert.equal(cut.generation.tokens.length, 1, 'the first token is kept: its logits were computed');
+    const whole = (await host.generate(request([4, 300, 301], 20)).result)!;
+    assert.equal(whole.generation.stoppedBy, 'max-tokens');
+  } finally {
+    await host.dispose();
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-worker-'));
+  try {
+    // A worker whose model pass never returns (a native deadlock, a model far too large for the machine).
+    const file = join(dir, 'hangs.js');
+    writeFileSync(
+      file,
+      "const { parentPort } = require('node:worker_threads');\n" +
+        "parentPort.on('message', (m) => { if (m.type === 'load') parentPort.postMessage({ type: 'loaded', info: { config: m.config } }); else for (;;); });\n",
+    );
+    const crashes: string[] = [];
+    const hung = new ModelHost(file, (m) => crashes.push(m));
+    await hung.load(workerModel(fixture('tiny-gqa-qwen2')), 1);
+    const started = Date.now();
+    await assert.rejects(
+      hung.generate({ ...request([1, 2]), timeLimitMs: 100 }).result,
+      /a model pass ran over 10 s \(the completion time limit is 100 ms\): the model was stopped/,
+    );
+    assert.ok(Date.now() - started >= hungAfterMs(100) - 50);
+    assert.equal(crashes.length, 1);
+    assert.equal(hung.ready, false);
+    // The next load replaces the stopped worker (the service loads again on the next completion).
+    await hung.load(workerModel(fixture('tiny-gqa-qwen2')), 1);
+    assert.equal(hung.ready, true);
+    await hung.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -8,6 +8,7 @@
 import { basename } from 'node:path';
 import { DEFAULT_MODEL } from '../defaultModel';
 import { ModelHost } from '../inference/host';
+import type { InferenceLoad } from '../lsp_ext';
 import type { ModelInfo } from '../inference/protocol';
 import type { ExplainedToken } from '../generation/generate';
 import type { ModelStatus } from '../lsp_ext';
@@ -97,6 +98,8 @@ export interface CompletionResult {
   snippets?: string[];
   /** Computed ahead, while the completion before it was shown (it was accepted). */
   computedAhead?: boolean;
+  /** Decoding stopped at the time limit (this many ms). */
+  timeLimitMs?: number;
   /** The model's tokens, and whether they are the tokenizer's own encoding of their text. */
   ids: number[];
   canonical: boolean;
@@ -227,6 +230,7 @@ export class CompletionService {
       ...(snippets.chosen.length ? { snippets: snippets.chosen.map((x) => x.path) } : {}),
       ...(head ? { headProbability: head.probability } : {}),
       ...(filtered.by ? { filteredBy: filtered.by } : {}),
+      ...(g.stoppedBy === 'time' ? { timeLimitMs: c.timeLimitMs } : {}),
       ids: g.tokens,
       canonical: checkCanonical(model.tokenizer, g.tokens)?.canonical !== false,
       ...(g.explained ? { explained: g.explained } : {}),
@@ -351,6 +355,7 @@ export class CompletionService {
       temperature: c.temperature,
       topP: c.topP,
       reuseCache: options.reuseCache ?? true,
+      timeLimitMs: c.timeLimitMs,
       maxDraft: this.maxDraft,
       ...(options.explain ? { explain: options.explain } : {}),
       ...(c.localMemory ? { memory: { beta: MEMORY_BETA, ids: [] } } : {}),
@@ -436,6 +441,10 @@ export class CompletionService {
   private setStatus(s: ModelStatus): void {
     this.status = { ...s, lastLatencyMs: this.status.lastLatencyMs };
     this.onStatus(this.status);
+  }
+
+  get inference(): InferenceLoad {
+    return this.host.inFlight;
   }
 
   get modelName(): string {

@@ -42,6 +42,8 @@ export interface GenerateOptions {
   maxDraft?: number;
   /** Checked between steps: true abandons the request. */
   cancelled?: () => boolean;
+  /** performance.now() after which no further step starts; the text so far is the result. */
+  deadline?: number;
   /** Record each token's probability and this many likeliest alternatives (for the FIM check's report). */
   explain?: number;
 }
@@ -69,7 +71,8 @@ export interface Generation {
   passes: number;
   drafted: number;
   accepted: number;
-  stoppedBy: 'stop-token' | 'rule' | 'max-tokens' | 'cancelled' | 'no-token';
+  /** 'time': the deadline passed (what was written by then is kept). */
+  stoppedBy: 'stop-token' | 'rule' | 'max-tokens' | 'cancelled' | 'no-token' | 'time';
   /** With `explain`: each token's probability and alternatives (a lead's tokens share its probability). */
   explained?: ExplainedToken[];
   /**
@@ -163,6 +166,10 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
   while (!stoppedBy) {
     if (o.cancelled?.()) {
       stoppedBy = 'cancelled';
+      break;
+    }
+    if (o.deadline !== undefined && tokens.length > 0 && performance.now() >= o.deadline) {
+      stoppedBy = 'time';
       break;
     }
     const id = choose(row);

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Generation } from '../generation/generate';
+import type { InferenceLoad } from '../lsp_ext';
 import type { ModelConfig } from '../model/config';
 import type { Engine } from '../model/decoder';
 import type { PackedTokenTable } from '../tokenizer/tokenTable';
@@ -25,11 +26,24 @@ export interface WorkerModel {
   vocabulary: PackedTokenTable;
 }
 
+interface Pending {
+  resolve: (r: HostResult | null) => void;
+  reject: (e: Error) => void;
+  /** Fires when the worker has said nothing about this request far past its time limit. */
+  watchdog: NodeJS.Timeout;
+}
+
+/**
+ * How long a request may go unanswered before its worker counts as hung: decoding stops itself at
+ * the time limit, so only one model pass that never returns (or a native deadlock) gets this far.
+ */
+export const hungAfterMs = (timeLimitMs: number): number => Math.max(10_000, 5 * timeLimitMs);
+
 export class ModelHost {
   private worker: Worker | undefined;
   private readonly latest = new Int32Array(new SharedArrayBuffer(4));
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: HostResult | null) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, Pending>();
   private loading: { resolve: (i: ModelInfo) => void; reject: (e: Error) => void } | undefined;
   info: ModelInfo | undefined;
 
@@ -53,6 +67,11 @@ export class ModelHost {
     return info;
   }
 
+  /** What the host holds now: whether a worker runs, and requests not yet answered by it. */
+  get inFlight(): InferenceLoad {
+    return { workers: this.worker ? 1 : 0, pendingRequests: this.pending.size };
+  }
+
   get ready(): boolean {
     return this.worker !== undefined && this.info !== undefined;
   }
@@ -69,7 +88,8 @@ export class ModelHost {
         reject(new Error('no model loaded'));
         return;
       }
-      this.pending.set(id, { resolve, reject });
+      const watchdog = setTimeout(() => this.hung(id, request.timeLimitMs), hungAfterMs(request.timeLimitMs)).unref();
+      this.pending.set(id, { resolve, reject, watchdog });
       this.post({ type: 'generate', id, request });
     });
     return { id, result };
@@ -101,10 +121,22 @@ export class ModelHost {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         if (!p) return;
+        clearTimeout(p.watchdog);
         if (m.type === 'error') p.reject(new Error(m.message));
         else p.resolve(m.generation.stoppedBy === 'cancelled' ? null : { generation: m.generation, prompt: m.prompt, workerMs: m.ms });
       }
     }
+  }
+
+  /** Request `id` got no answer long past its time limit: the worker is stopped (it reloads on the next load). */
+  private hung(id: number, timeLimitMs: number): void {
+    const worker = this.worker;
+    if (!worker || !this.pending.has(id)) return;
+    this.fail(
+      worker,
+      `a model pass ran over ${hungAfterMs(timeLimitMs) / 1000} s (the completion time limit is ${timeLimitMs} ms): the model was stopped`,
+    );
+    void worker.terminate();
   }
 
   private fail(worker: Worker, message: string): void {
@@ -114,7 +146,10 @@ export class ModelHost {
     const err = new Error(message);
     this.loading?.reject(err);
     this.loading = undefined;
-    for (const p of this.pending.values()) p.reject(err);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.watchdog);
+      p.reject(err);
+    }
     this.pending.clear();
     this.onCrash(message);
   }
@@ -125,7 +160,10 @@ export class ModelHost {
     this.info = undefined;
     this.loading?.reject(new Error('the model load was superseded'));
     this.loading = undefined;
-    for (const p of this.pending.values()) p.resolve(null);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.watchdog);
+      p.resolve(null);
+    }
     this.pending.clear();
     if (!worker) return;
     // The worker frees the model's native memory itself (terminating it would leak that), after the

@@ -39,6 +39,8 @@ export interface GenerateRequest {
   maxDraft: number;
   /** Re-use the KV cache across requests (off only to measure what it saves). */
   reuseCache: boolean;
+  /** Decoding stops starting steps this many ms after the worker takes the request up. */
+  timeLimitMs: number;
   /** Record each token's probability and this many alternatives. */
   explain?: number;
   /** Local memory: mix an n-gram cache of the prompt (and these tokens) into the model, weight β. */

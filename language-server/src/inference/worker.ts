@@ -55,6 +55,7 @@ async function run(id: number, r: GenerateRequest): Promise<void> {
     maxDraft: r.maxDraft,
     random,
     cancelled,
+    deadline: t0 + r.timeLimitMs,
     ...(r.explain ? { explain: r.explain } : {}),
   });
   if (lead) {

@@ -15,6 +15,9 @@ export interface ModelConfig {
 
 export class ModelConfigError extends Error {}
 
+/** Larger than any released model's (Gemma's 256k); a bigger number is a broken config, not a model. */
+const MAX_VOCABULARY = 4_000_000;
+
 type Json = Record<string, unknown>;
 
 const num = (c: Json, ...keys: string[]): number | undefined => {
@@ -49,8 +52,23 @@ export function parseModelConfig(config: unknown, generation: unknown, source: s
   const multiQuery = c.multi_query === true;
   const kvHeads = multiQuery ? 1 : (num(c, 'num_key_value_heads', 'n_head_kv', 'num_kv_heads') ?? heads!);
   const headDim = num(c, 'head_dim') ?? hidden! / heads!;
-  if (!Number.isInteger(headDim)) throw new ModelConfigError(`${source}: hidden size ${hidden} is not a multiple of ${heads} heads`);
-  if (heads! % kvHeads !== 0) throw new ModelConfigError(`${source}: ${heads} heads do not divide into ${kvHeads} key/value heads`);
+  if (heads! >= 1 && !Number.isInteger(headDim))
+    throw new ModelConfigError(`${source}: hidden size ${hidden} is not a multiple of ${heads} heads`);
+  if (heads! >= 1 && kvHeads >= 1 && heads! % kvHeads !== 0)
+    throw new ModelConfigError(`${source}: ${heads} heads do not divide into ${kvHeads} key/value heads`);
+  const maxPositions = num(c, 'max_position_embeddings', 'n_positions', 'n_ctx', 'seq_length') ?? 2048;
+  const outOfRange = (
+    [
+      ['vocab_size', vocabSize!, MAX_VOCABULARY],
+      ['num_hidden_layers', layers!, 1024],
+      ['num_attention_heads', heads!, 1024],
+      ['num_key_value_heads', kvHeads, 1024],
+      ['head_dim (hidden size / heads)', headDim, 4096],
+      ['max_position_embeddings', maxPositions, 1 << 30],
+    ] as const
+  ).find(([, v, max]) => !(Number.isInteger(v) && v >= 1 && v <= max));
+  if (outOfRange)
+    throw new ModelConfigError(`${source}: ${outOfRange[0]} is ${outOfRange[1]}, not a whole number from 1 to ${outOfRange[2]}`);
   const gen = (typeof generation === 'object' && generation !== null ? generation : {}) as Json;
   const eos = ids(gen.eos_token_id).length ? ids(gen.eos_token_id) : ids(c.eos_token_id);
   return {
@@ -60,7 +78,7 @@ export function parseModelConfig(config: unknown, generation: unknown, source: s
     heads: heads!,
     kvHeads,
     headDim,
-    maxPositions: num(c, 'max_position_embeddings', 'n_positions', 'n_ctx', 'seq_length') ?? 2048,
+    maxPositions,
     eosTokenIds: eos,
   };
 }

@@ -1,7 +1,8 @@
 // Finds the parts of a model folder (Hugging Face / Optimum / onnx-community layouts) and says exactly
 // what is missing when it is not one.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { type ModelConfig, parseModelConfig } from './config';
 
 export interface ModelFolder {
@@ -33,6 +34,7 @@ export function openModelFolder(dir: string, precision: Precision = 'fp32'): Mod
   const onnx = decoderCandidates(precision).find((f) => existsSync(join(dir, f)));
   if (!onnx) problems.push('no decoder .onnx (looked for onnx/model.onnx, decoder_model_merged.onnx and their quantized variants)');
   if (problems.length) throw new ModelFolderError(`${dir} is not a usable model: ${problems.join('; ')}`);
+  checkSize(join(dir, onnx!));
   const config = parseModelConfig(readJson(configPath), optionalJson(join(dir, 'generation_config.json')), configPath);
   return { dir, tokenizerPath, onnxPath: join(dir, onnx!), config };
 }
@@ -47,4 +49,28 @@ function readJson(path: string): unknown {
 
 function optionalJson(path: string): unknown {
   return existsSync(path) ? readJson(path) : undefined;
+}
+
+/** One ONNX protobuf holds at most 2 GB; larger exports keep their weights in external data files. */
+const PROTOBUF_LIMIT = 2 ** 31;
+
+const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
+
+/**
+ * Refuses, before onnxruntime reads a byte, a decoder file no ONNX model can be, and weights that would
+ * not fit this machine's memory (loading them would swap the editor to a halt).
+ */
+export function checkSize(onnxPath: string, memory = totalmem()): void {
+  const size = statSync(onnxPath).size;
+  const name = basename(onnxPath);
+  if (size > PROTOBUF_LIMIT) {
+    throw new ModelFolderError(
+      `${name} is ${gb(size)}: one ONNX file cannot hold over 2 GB (protobuf's limit); exports this large keep their weights in ${name}_data beside it`,
+    );
+  }
+  const data = readdirSync(dirname(onnxPath)).filter((f) => f.startsWith(name) && f !== name && /(_data|\.data)$/.test(f));
+  const total = data.reduce((sum, f) => sum + statSync(join(dirname(onnxPath), f)).size, size);
+  if (total > 0.8 * memory) {
+    throw new ModelFolderError(`${name} and its weights take ${gb(total)}, more than this machine's memory allows (${gb(memory)} in all)`);
+  }
 }

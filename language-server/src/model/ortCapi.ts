@@ -2,7 +2,7 @@
 // onnxruntime-node binding copies every CPU input into onnxruntime and every output back out on each
 // run; for a decoder that means the whole KV cache crosses three times per token. Through the C API the
 // cache can stay in onnxruntime's memory and be updated in place (see nativeDecoder.ts).
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 type Koffi = typeof import('koffi');
@@ -69,19 +69,31 @@ export class OrtCapi {
       throw new OrtCapiError(`the FFI module koffi did not load (${(err as Error).message})`);
     }
     this.koffi = koffi;
-    const lib = koffi.load(libraryPath());
-    const base = lib.func('void* OrtGetApiBase()')() as Ptr;
-    const slot = (table: Ptr, i: number) => koffi.decode(table, i * koffi.sizeof('void*'), 'void*') as Ptr;
-    this.version = (koffi.decode(slot(base, 1), koffi.proto('const char* OrtGetVersionString()')) as Fn)() as string;
+    let base: Ptr;
+    try {
+      base = koffi.load(libraryPath()).func('void* OrtGetApiBase()')() as Ptr;
+    } catch (err) {
+      throw new OrtCapiError(`onnxruntime's library did not load through the FFI (${(err as Error).message})`);
+    }
+    if (!base) throw new OrtCapiError('onnxruntime gave no API base');
+    /** Entry `i` of a native table of function pointers; a null entry is a refusal, never a call. */
+    const slot = (table: Ptr, i: number, name: string) => {
+      const p = koffi.decode(table, i * koffi.sizeof('void*'), 'void*') as Ptr;
+      if (!p) throw new OrtCapiError(`onnxruntime ${this.version ?? ''} has no ${name} in its API table (entry ${i})`);
+      return p;
+    };
+    this.version = (koffi.decode(slot(base, 1, 'GetVersionString'), koffi.proto('const char* OrtGetVersionString()')) as Fn)() as string;
+    const refused = versionProblem(this.version, packageVersion());
+    if (refused) throw new OrtCapiError(refused);
     // Version 13 (onnxruntime 1.13) has every function used here; newer libraries still serve it.
-    const table = (koffi.decode(slot(base, 0), koffi.proto('void* OrtGetApi(uint32_t version)')) as Fn)(13) as Ptr;
+    const table = (koffi.decode(slot(base, 0, 'GetApi'), koffi.proto('void* OrtGetApi(uint32_t version)')) as Fn)(13) as Ptr;
     if (!table) throw new OrtCapiError(`onnxruntime ${this.version} does not serve C API version 13`);
     // onnxruntime takes paths as wchar_t on Windows.
     const pathType = process.platform === 'win32' ? 'const char16_t*' : 'const char*';
     const api = {} as Api;
     for (const [name, [index, signature]] of Object.entries(SIGNATURES)) {
       const proto = koffi.proto(signature.replace('(', ` Ort${name}(`).replace('PATH', pathType));
-      api[name as keyof Api] = koffi.decode(slot(table, index), proto) as Fn;
+      api[name as keyof Api] = koffi.decode(slot(table, index, name), proto) as Fn;
     }
     this.api = api;
     // onnxruntime keeps one environment per process: this returns the one onnxruntime-node made, if any.
@@ -174,6 +186,30 @@ export class OrtCapi {
 
   releaseSession(session: Ptr): void {
     if (session) this.api.ReleaseSession(session);
+  }
+}
+
+/**
+ * Why the C API of the library reporting `version` is not used, if it is not: the table indices and
+ * signatures above hold for onnxruntime 1.x from 1.13 on, and for the library the installed
+ * onnxruntime-node package was built with (another one beside it is a broken install).
+ */
+export function versionProblem(version: string, packageVersion: string | undefined): string | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (!m) return `onnxruntime reports the version "${version}", which is not one this build knows; its C API is not used`;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major !== 1 || minor < 13) return `onnxruntime ${version}: the C API calls are written for 1.13 to 1.x; they are not used`;
+  if (packageVersion && !version.startsWith(packageVersion)) {
+    return `onnxruntime's library is ${version} but onnxruntime-node is ${packageVersion}: a mixed install; its C API is not used`;
+  }
+  return undefined;
+}
+
+function packageVersion(): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(require.resolve('onnxruntime-node/package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
   }
 }
 

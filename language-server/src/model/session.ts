@@ -2,6 +2,7 @@
 // output names come from the session itself, never assumed.
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ModelConfig } from './config';
+import { explainLoadError } from './loadError';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -66,6 +67,34 @@ export function detectLayout(inputs: readonly string[], outputs: readonly string
   };
 }
 
+/**
+ * The export against config.json: one cache entry per layer (two where keys and values are split), and
+ * the cache's fixed dimensions equal to the config's heads and head size. A config that disagrees
+ * would feed the decoder wrong shapes, or stop at a cryptic runtime error mid-completion.
+ */
+export function checkLayoutFitsConfig(
+  layout: SessionLayout,
+  config: ModelConfig,
+  shapes: Map<string, ReadonlyArray<number | string>>,
+): void {
+  const perLayer = layout.cache === 'split' ? 2 : 1;
+  if (layout.past.length !== config.layers * perLayer) {
+    throw new ModelLayoutError(
+      `config.json says ${config.layers} layers but the decoder has a cache for ${layout.past.length / perLayer} (${layout.past.length} past inputs)`,
+    );
+  }
+  const shape = shapes.get(layout.past[0]!.input);
+  const expected =
+    layout.cache === 'split' ? [undefined, config.kvHeads, undefined, config.headDim] : [undefined, undefined, 2 * config.headDim];
+  const names = layout.cache === 'split' ? ['', 'key/value heads', '', 'head size'] : ['', '', 'twice the head size'];
+  expected.forEach((want, i) => {
+    const got = shape?.[i];
+    if (want !== undefined && typeof got === 'number' && got !== want) {
+      throw new ModelLayoutError(`config.json gives ${names[i]} ${want} but the decoder's cache (${layout.past[0]!.input}) has ${got}`);
+    }
+  });
+}
+
 export class DecoderSession {
   private constructor(
     private readonly ort: Ort,
@@ -82,11 +111,20 @@ export class DecoderSession {
       graphOptimizationLevel: 'all',
       // Confident models' softmax yields subnormal floats, which x86 computes on ~100x slower.
       extra: { session: { set_denormal_as_zero: '1' } },
+    }).catch((err: unknown) => {
+      throw explainLoadError(onnxPath, err);
     });
-    const types = new Map(
-      [...session.inputMetadata, ...session.outputMetadata].map((m) => [m.name, m.isTensor ? String(m.type) : 'non-tensor']),
-    );
-    return new DecoderSession(ort, session, config, detectLayout(session.inputNames, session.outputNames, types));
+    const metadata = [...session.inputMetadata, ...session.outputMetadata];
+    const types = new Map(metadata.map((m) => [m.name, m.isTensor ? String(m.type) : 'non-tensor']));
+    const shapes = new Map(metadata.map((m) => [m.name, m.isTensor ? m.shape : []]));
+    try {
+      const layout = detectLayout(session.inputNames, session.outputNames, types);
+      checkLayoutFitsConfig(layout, config, shapes);
+      return new DecoderSession(ort, session, config, layout);
+    } catch (err) {
+      await session.release();
+      throw err;
+    }
   }
 
   get tensorClass(): Ort['Tensor'] {

@@ -1,0 +1,96 @@
+// No network: the server, traced by strace through every system call of every thread, opens no internet
+// socket while it loads models (the default and another), completes, tokenizes, compares tokenizers and
+// runs a FIM check; nor does the command line. (Pipes and local sockets are not the network.)
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { Health } from '../../language-server/src/lsp_ext';
+import { tokenizerDir } from '../../scripts/lib/testTokenizers';
+import { cliJs, root, spawnServer } from './lspClient';
+
+const STRACE = '/usr/bin/strace';
+const dir = mkdtempSync(join(tmpdir(), 'tessera-network-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Network system calls in an strace log that reach beyond this machine's local sockets. */
+function internetCalls(log: string): string[] {
+  return log.split('\n').filter((l) => /\b(socket|connect|sendto|sendmsg|bind)\(/.test(l) && /AF_INET6?\b|AF_PACKET|AF_NETLINK/.test(l));
+}
+
+test('the language server opens no network socket while loading models, completing, tokenizing and checking FIM', async () => {
+  assert.ok(existsSync(STRACE), 'strace is installed by npm test (scripts/test.mjs)');
+  const trace = join(dir, 'server.strace');
+  const server = spawnServer([STRACE, '-f', '-qq', '-e', 'trace=network', '-o', trace]);
+  const healths: Health[] = [];
+  const ready = () =>
+    new Promise<void>((resolve) => {
+      const check = () => (healths.some((h) => /^(Ready:|Completions off)/.test(h.message)) ? resolve() : setTimeout(check, 20));
+      check();
+    });
+  server.connection.onNotification('tessera/health', (h: Health) => {
+    healths.push(h);
+  });
+  try {
+    await server.connection.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: {},
+      initializationOptions: { settings: { tokenizerDirectories: [tokenizerDir()], compareTokenizers: ['qwen2.5-coder', 'cl100k'] } },
+    });
+    await server.connection.sendNotification('initialized', {});
+    await ready();
+    const uri = 'file:///net/app.py';
+    const text = 'import os\n\ndef walk(root):\n    for dirpath, dirnames, filenames in os.walk(root):\n        \n';
+    await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+    const complete = () =>
+      server.connection.sendRequest('textDocument/inlineCompletion', {
+        textDocument: { uri },
+        position: { line: 4, character: 8 },
+        context: { triggerKind: 2 },
+      });
+    assert.ok(Array.isArray(await complete()));
+    await server.connection.sendRequest('tessera/tokens', { uri, ranges: [[0, text.length]] });
+    await server.connection.sendRequest('tessera/compareTokenizers', { uri });
+    await server.connection.sendRequest('tessera/fimCheck', { uri, n: 2, modes: ['off', 'exact'] });
+    // Another model folder, loaded on a settings change.
+    healths.length = 0;
+    await server.connection.sendNotification('workspace/didChangeConfiguration', {
+      settings: { tessera: { model: { path: join(root, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2') } } },
+    });
+    await ready();
+    assert.ok(Array.isArray(await complete()));
+    // A clean exit: strace ends with the server and its log is complete.
+    await server.connection.sendRequest('shutdown');
+    await server.connection.sendNotification('exit');
+    assert.equal((await server.exited).code, 0);
+  } finally {
+    server.connection.dispose();
+    server.proc.kill('SIGKILL');
+  }
+  const log = readFileSync(trace, 'utf8');
+  assert.deepEqual(internetCalls(log), [], 'no internet socket');
+});
+
+test('the command line opens no network socket while completing and counting', () => {
+  const file = join(dir, 'a.ts');
+  writeFileSync(file, 'export function add(a: number, b: number) {\n  return a\n}\n');
+  for (const args of [
+    ['complete', file, '--at', '2:11', '--json'],
+    ['tokens', file, '--json'],
+  ]) {
+    const trace = join(dir, `cli-${args[0]}.strace`);
+    const r = spawnSync(STRACE, ['-f', '-qq', '-e', 'trace=network', '-o', trace, process.execPath, cliJs, ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(internetCalls(readFileSync(trace, 'utf8')), [], args[0]);
+  }
+});
+
+test('the check itself sees an internet socket when one is opened', () => {
+  const trace = join(dir, 'control.strace');
+  const script = "require('node:net').connect(9, '127.0.0.1').on('error', () => {});";
+  spawnSync(STRACE, ['-f', '-qq', '-e', 'trace=network', '-o', trace, process.execPath, '-e', script]);
+  assert.ok(internetCalls(readFileSync(trace, 'utf8')).length > 0);
+});
