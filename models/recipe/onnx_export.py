@@ -56,24 +56,36 @@ def kv_axes(names, seq_axis, seq_name):
 
 
 def quantize_matmul_weights(model: onnx.ModelProto, min_elements=1024) -> onnx.ModelProto:
-    """MatMul(x, W) with W a float initializer becomes
-    DynamicQuantizeLinear(x) → MatMulInteger(x_u8, W_s8) → Cast → Mul(x_scale * w_scale[col]).
-    Weights are symmetric int8 per output column; activations uint8 per tensor, computed at run time."""
+    """MatMul(x, W) with W a float initializer becomes an integer product whose result depends on each
+    row of x alone, so a sequence gives the same numbers however it is cut into runs:
+        s = max(|x|, over the row) / 127            one scale per token (per-row), at run time
+        x_u8 = round(x / s) + 128                   symmetric, shifted into uint8
+        y = MatMulInteger(x_u8, W_u8, 128, 128) * s * w_scale[col]
+    W is symmetric int8 per output column, stored shifted as uint8 (zero point 128). uint8 × uint8
+    because onnxruntime's AVX2 kernel for uint8 × int8 (without VNNI) adds pairs of products in 16 bits,
+    which can saturate; its uint8 × uint8 kernel widens first and is exact on every x86-64 CPU."""
     graph = model.graph
     inits = {i.name: i for i in graph.initializer}
     consumers = {}
     for node in graph.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    new_nodes, drop = [], set()
+    shared = [
+        numpy_helper.from_array(np.array(128, dtype=np.uint8), 'q_zero_point'),
+        numpy_helper.from_array(np.array(127.0, dtype=np.float32), 'q_levels'),
+        numpy_helper.from_array(np.array(128.0, dtype=np.float32), 'q_shift'),
+        numpy_helper.from_array(np.array(1e-30, dtype=np.float32), 'q_tiny'),
+    ]
+    new_nodes, drop, used = [], set(), False
     for node in graph.node:
         w = inits.get(node.input[1]) if node.op_type == 'MatMul' and len(node.input) == 2 else None
         if w is None or w.data_type != TensorProto.FLOAT or len(w.dims) != 2 or np.prod(w.dims) < min_elements:
             new_nodes.append(node)
             continue
+        used = True
         weights = numpy_helper.to_array(w)
         scale = np.maximum(np.abs(weights).max(axis=0), 1e-8) / 127.0
-        q = np.clip(np.round(weights / scale), -127, 127).astype(np.int8)
+        q = (np.clip(np.round(weights / scale), -127, 127) + 128).astype(np.uint8)
         base = node.name or node.output[0]
         qname, sname = f'{w.name}_quantized', f'{w.name}_scale'
         if len(consumers.get(w.name, [])) == 1:
@@ -82,18 +94,26 @@ def quantize_matmul_weights(model: onnx.ModelProto, min_elements=1024) -> onnx.M
             graph.initializer.extend([numpy_helper.from_array(q, qname), numpy_helper.from_array(scale.astype(np.float32), sname)])
             inits[qname] = True
         x, y = node.input[0], node.output[0]
+        n = lambda suffix: f'{base}_{suffix}'
         new_nodes += [
-            helper.make_node('DynamicQuantizeLinear', [x], [f'{base}_xq', f'{base}_xs', f'{base}_xz'], name=f'{base}_quant'),
-            helper.make_node('MatMulInteger', [f'{base}_xq', qname, f'{base}_xz'], [f'{base}_i32'], name=f'{base}_matmul_int'),
-            helper.make_node('Cast', [f'{base}_i32'], [f'{base}_f32'], to=TensorProto.FLOAT, name=f'{base}_cast'),
-            helper.make_node('Mul', [f'{base}_xs', sname], [f'{base}_scale'], name=f'{base}_scale_mul'),
-            helper.make_node('Mul', [f'{base}_f32', f'{base}_scale'], [y], name=f'{base}_rescale'),
+            helper.make_node('Abs', [x], [n('abs')], name=n('abs')),
+            helper.make_node('ReduceMax', [n('abs')], [n('absmax')], axes=[-1], keepdims=1, name=n('absmax')),
+            helper.make_node('Max', [n('absmax'), 'q_tiny'], [n('absmax_pos')], name=n('absmax_pos')),
+            helper.make_node('Div', [n('absmax_pos'), 'q_levels'], [n('xs')], name=n('xs')),
+            helper.make_node('Div', [x, n('xs')], [n('xdiv')], name=n('xdiv')),
+            helper.make_node('Round', [n('xdiv')], [n('xround')], name=n('xround')),
+            helper.make_node('Add', [n('xround'), 'q_shift'], [n('xshift')], name=n('xshift')),
+            helper.make_node('Cast', [n('xshift')], [n('xq')], to=TensorProto.UINT8, name=n('xq')),
+            helper.make_node('MatMulInteger', [n('xq'), qname, 'q_zero_point', 'q_zero_point'], [n('i32')], name=n('matmul_int')),
+            helper.make_node('Cast', [n('i32')], [n('f32')], to=TensorProto.FLOAT, name=n('cast')),
+            helper.make_node('Mul', [n('f32'), n('xs')], [n('rows')], name=n('row_scale')),
+            helper.make_node('Mul', [n('rows'), sname], [y], name=n('rescale')),
         ]
     del graph.node[:]
     graph.node.extend(new_nodes)
     kept = [i for i in graph.initializer if i.name not in drop]
     del graph.initializer[:]
-    graph.initializer.extend(kept)
+    graph.initializer.extend(kept + (shared if used else []))
     check(model)
     return model
 

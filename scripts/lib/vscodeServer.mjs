@@ -180,7 +180,7 @@ export function installExtension(tools, profile, vsix) {
  * Starts code-server on 127.0.0.1 and resolves once it answers /healthz.
  * Returns { url, port, process, stop() }.
  */
-export async function startCodeServer(tools, profile, { folder, port, env = {}, logFile } = {}) {
+export async function startCodeServer(tools, profile, { folder, port, env = {}, logFile, workspaceTrust = false } = {}) {
   port ??= await freePort();
   const args = [
     tools.codeServer,
@@ -190,7 +190,7 @@ export async function startCodeServer(tools, profile, { folder, port, env = {}, 
     'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--user-data-dir',
     profile.userDataDir,

@@ -158,6 +158,75 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
     });
   });
 
+  test('an untrusted workspace cannot point Tessera at a tokenizer or a model; trusted, its tokenizer applies', async () => {
+    // A folder whose settings name another tokenizer and a model folder that does not exist.
+    const folder = join(profile.root, 'untrusted-workspace');
+    mkdirSync(join(folder, '.vscode'), { recursive: true });
+    const file = join(folder, 'app.ts');
+    writeFileSync(file, 'export const answer = 42; // the answer\n');
+    writeFileSync(
+      join(folder, '.vscode', 'settings.json'),
+      JSON.stringify({
+        'tessera.model.path': join(folder, 'no-such-model'),
+        'tessera.tokenizer': 'cl100k',
+        'tessera.tokenizerDirectories': [tokenizers],
+      }),
+    );
+    const count = (...tokenizer) =>
+      JSON.parse(
+        execFileSync(process.execPath, [join(root, 'dist', 'cli.js'), 'tokens', file, '--json', ...tokenizer], { encoding: 'utf8' }),
+      ).count;
+    const cl100k = count('--tokenizer', 'cl100k', '--tokenizer-dir', tokenizers);
+    const tiny = count();
+    assert.notEqual(cl100k, tiny, 'the two tokenizers count the file differently');
+    const openApp = async (page) => {
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'app.ts' }).dblclick();
+      await page.locator('.monaco-editor .view-lines', { hasText: 'export const answer' }).waitFor();
+    };
+    const countShown = (page, n) =>
+      page.locator(`${STATUS} .statusbar-item-label[aria-label^="Tessera: ${n} tokens,"]`).waitFor({ timeout: 30_000 });
+    const modelInfo = async (page) => {
+      await runCommand(page, 'Tessera: Show Server Info');
+      const toast = page.locator('.notification-toast', { hasText: 'Tessera server' });
+      await toast.waitFor({ timeout: 30_000 });
+      return toast.innerText();
+    };
+    // Trusted (this suite's VS Code runs with workspace trust off): the folder's tokenizer applies; its
+    // model path never does (tessera.model.path is a user setting only).
+    await withPage('trusted-settings', `${server.url}/?folder=${encodeURIComponent(folder)}`, async (page) => {
+      await tesseraItem(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
+      await openApp(page);
+      await countShown(page, cl100k);
+      assert.match(await modelInfo(page), /Model tessera-tiny/);
+    });
+    // Untrusted: a VS Code with workspace trust on opens the folder in Restricted Mode.
+    const restricted = createProfile(tempRoot('e2e-untrusted'), {
+      'security.workspace.trust.enabled': true,
+      'security.workspace.trust.startupPrompt': 'never',
+      'security.workspace.trust.banner': 'always',
+    });
+    installExtension(tools, restricted, vsix);
+    const untrusted = await startCodeServer(tools, restricted, {
+      folder,
+      workspaceTrust: true,
+      logFile: join(results, 'code-server-untrusted.log'),
+    });
+    try {
+      await withPage('untrusted-settings', `${untrusted.url}/?folder=${encodeURIComponent(folder)}`, async (page) => {
+        await page.locator('.monaco-workbench', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 60_000 });
+        await tesseraItem(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
+        await openApp(page);
+        await countShown(page, tiny); // the default tokenizer, not the folder's cl100k
+        const info = await modelInfo(page);
+        assert.match(info, /Model tessera-tiny/);
+        assert.doesNotMatch(info, /no-such-model/);
+      });
+    } finally {
+      await untrusted.stop();
+      rmSync(restricted.root, { recursive: true, force: true });
+    }
+  });
+
   test('token lens: decorations, hover with the token id, and the status bar count equal to the CLI', async () => {
     const file = join(workspace, 'src', 'greet.ts');
     const cli = JSON.parse(

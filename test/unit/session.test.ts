@@ -91,19 +91,17 @@ for (const [name, dir, cache] of FOLDERS) {
   });
 }
 
-test('default model, int8: loads and agrees with fp32 on whole windows', async (t) => {
-  // Activations are quantized per run (one scale for the whole tensor), so what int8 gives step by step
-  // depends on how the sequence is cut into runs and on the CPU's integer kernels: on an AVX-512 VNNI
-  // machine 16 of 16 greedy tokens matched the whole-window run, on an AVX2-only one 2 of 16. Only what
-  // holds on every CPU is asserted here (whether int8 is right on such CPUs is the reliability issue's);
-  // the step-by-step agreement is reported.
+test('default model, int8: greedy output does not depend on how the sequence is cut into runs; agrees with fp32', async () => {
+  // Activations are quantized per row (per token) and multiplied uint8 × uint8, which onnxruntime's
+  // kernels compute exactly on every x86-64 CPU: a token's numbers do not depend on the other tokens of
+  // its run, so step-by-step decoding through the cache gives the tokens of whole-window runs. (The
+  // per-tensor scheme before it gave 16/16 with AVX-512 VNNI, 13/16 under Haswell, 2/16 on an AVX2 EPYC.)
   const ref = readReference(defaultModel);
   const { folder, session } = await openSession(defaultModel, 'quantized');
   assert.match(folder.onnxPath, /model_quantized\.onnx$/);
   const cached = await greedyWithCache(session, ref.prompt, 16);
   const whole = await greedyWithoutCache(session, ref.prompt, 16);
-  assert.equal(cached[0], whole[0], 'the first token comes from the same single pass over the prompt');
-  t.diagnostic(`int8 step by step vs whole windows: ${cached.filter((x, i) => x === whole[i]).length}/16 greedy tokens equal`);
+  assert.deepEqual(cached, whole, 'step by step through the cache = whole windows');
   const vocab = session.config.vocabSize;
   const { logits } = await session.run(ref.prompt);
   assert.ok(logits.every(Number.isFinite), 'finite logits');
