@@ -398,6 +398,38 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
     });
   });
 
+  test('the server killed while the user types: restarted, ghost text comes back, no error notifications', async () => {
+    const { text, typed } = GHOST_CASES[0];
+    writeFileSync(join(workspace, 'killed.ts'), text);
+    await withPage('killed-mid-completion', `${server.url}/?folder=${encodeURIComponent(workspace)}`, async (page) => {
+      await tesseraItem(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
+      await runCommand(page, 'Tessera: Show Server Info');
+      const toast = page.locator('.notification-toast', { hasText: 'Tessera server' }).last();
+      await toast.waitFor({ timeout: 30_000 });
+      const pid = Number(/pid (\d+)/.exec(await toast.innerText())[1]);
+      await page.keyboard.press('Escape');
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'killed.ts' }).dblclick();
+      const editor = page.locator('.monaco-editor').first();
+      await editor.locator('.view-lines').click();
+      await page.keyboard.press('Control+End');
+      // Every keystroke asks for a completion; the server dies right after the last key.
+      await page.keyboard.type(typed.slice(0, -1), { delay: 40 });
+      await page.keyboard.type(typed.slice(-1));
+      process.kill(pid, 'SIGKILL');
+      await tesseraItem(page, 'Tessera: ready (restarted)').waitFor({ timeout: 30_000 });
+      // A key and its undo at the same place: the new server completes there, as the first one did.
+      await page.keyboard.press('Escape');
+      await page.keyboard.type(' ', { delay: 100 });
+      await page.keyboard.press('Backspace');
+      await editor.locator('.ghost-text-decoration, .ghost-text').first().waitFor({ timeout: 30_000 });
+      assert.match(await tesseraItem(page, 'Tessera: ready (restarted)').innerText(), /Tessera tessera-tiny \d+ ms \(restarted\)/);
+      await page.screenshot({ path: join(results, 'killed-mid-completion-ghost.png') });
+      const errors = await page.locator('.notification-toast .codicon-error, .notifications-center .codicon-error').count();
+      assert.equal(errors, 0, 'no error notifications');
+      await runCommand(page, 'File: Revert File');
+    });
+  });
+
   test('inline completion: typing shows ghost text from the embedded model, Tab inserts it (TypeScript, Python)', async () => {
     for (const { file, text, typed, shot } of GHOST_CASES) {
       // Files of its own, so the other tests' files never carry its edits.

@@ -123,3 +123,30 @@ test('tessera fim-check: spans of each kind filled in each mode, scored, determi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a file that is not valid UTF-8: read as the editor shows it (U+FFFD), with a warning naming the first bad byte', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-utf8-'));
+  try {
+    const file = join(dir, 'latin1.py');
+    const bytes = Buffer.concat([
+      Buffer.from('def f():\n    s = "caf'),
+      Buffer.from([0xe9, 0x22, 0x0a, 0xed, 0xa0, 0x80]),
+      Buffer.from('\n    return s\n'),
+    ]);
+    writeFileSync(file, bytes);
+    const tokens = spawnSync(cliJs, ['tokens', file, '--json'], { encoding: 'utf8' });
+    assert.equal(tokens.status, 0, tokens.stderr);
+    assert.match(tokens.stderr, /latin1\.py: not valid UTF-8 \(first at byte 21\); invalid bytes are read as U\+FFFD/);
+    const decoded = new TextDecoder().decode(bytes);
+    const out = JSON.parse(tokens.stdout) as { tokens: Array<{ end: number }> };
+    assert.equal(out.tokens.at(-1)!.end, decoded.length, 'the tokens cover the text as decoded');
+    const complete = spawnSync(cliJs, ['complete', file, '--at', '4:13', '--json'], { encoding: 'utf8' });
+    assert.equal(complete.status, 0, complete.stderr);
+    assert.ok('completion' in (JSON.parse(complete.stdout) as object));
+    // Valid UTF-8 says nothing.
+    writeFileSync(file, 'ok = "café"\n');
+    assert.equal(spawnSync(cliJs, ['tokens', file], { encoding: 'utf8' }).stderr, '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,7 +3,7 @@
 // runs a FIM check; nor does the command line. (Pipes and local sockets are not the network.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -93,4 +93,17 @@ test('the check itself sees an internet socket when one is opened', () => {
   const script = "require('node:net').connect(9, '127.0.0.1').on('error', () => {});";
   spawnSync(STRACE, ['-f', '-qq', '-e', 'trace=network', '-o', trace, process.execPath, '-e', script]);
   assert.ok(internetCalls(readFileSync(trace, 'utf8')).length > 0);
+});
+
+test('no module of the extension or the server imports a network API (the extension host cannot be traced alone)', () => {
+  const sources = (dir: string): string[] =>
+    readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? sources(join(dir, e.name)) : /\.(ts|mts|js)$/.test(e.name) ? [join(dir, e.name)] : [],
+    );
+  const files = [...sources('extension/src'), ...sources('language-server/src')];
+  assert.ok(files.length > 50);
+  const network =
+    /from ['"](node:)?(net|http|https|http2|tls|dgram|dns|undici)['"]|require\(['"](node:)?(net|http|https|http2|tls|dgram|dns)['"]\)|\bfetch\(|\bWebSocket\b|XMLHttpRequest/;
+  const offenders = files.filter((f) => network.test(readFileSync(join(root, f), 'utf8')));
+  assert.deepEqual(offenders, []);
 });

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CompletionService } from '../completion/service';
 import { documentOf } from '../completion/window';
@@ -8,6 +7,7 @@ import { grammarFor } from '../syntax/languages';
 import { SyntaxService } from '../syntax/parser';
 import { TokenizerRegistry } from '../tokenizer/registry';
 import { type Command, parseArgs, UsageError } from './command';
+import { readSourceFile } from './sourceFile';
 
 /** LINE:COL, both 1-based, COL in UTF-16 code units as editors count them. */
 export function offsetOf(text: string, at: string): number {
@@ -46,12 +46,7 @@ export const completeCommand: Command = {
     const at = options.get('at');
     if (!at) throw new UsageError('where? --at LINE:COL');
     const file = positionals[0]!;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      throw new Error(`${file}: cannot read it`);
-    }
+    const text = readSourceFile(file, io);
     const offset = offsetOf(text, at);
     const precision = options.get('precision') ?? DEFAULT_SETTINGS.model.precision;
     if (precision !== 'fp32' && precision !== 'quantized') throw new UsageError('--precision is fp32 or quantized');

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { CompletionService } from '../completion/service';
 import { DEFAULT_TOKENIZER } from '../defaultModel';
@@ -9,6 +8,7 @@ import { DEFAULT_SETTINGS, type HealingMode } from '../settings';
 import { SyntaxService } from '../syntax/parser';
 import { TokenizerRegistry } from '../tokenizer/registry';
 import { type Command, parseArgs, UsageError } from './command';
+import { readSourceFile } from './sourceFile';
 
 const MODES: readonly HealingMode[] = ['off', 'heal', 'exact'];
 
@@ -47,13 +47,10 @@ export const fimCheckCommand: Command = {
     const modes = list<HealingMode>(options.get('modes'), MODES, 'modes');
     const n = integer(options.get('n'), 10, 'n');
     const seed = integer(options.get('seed'), 1, 'seed');
-    const files: FimFile[] = positionals.map((file) => {
-      try {
-        return { path: relative(process.cwd(), resolve(file)) || file, text: readFileSync(file, 'utf8') };
-      } catch {
-        throw new Error(`${file}: cannot read it`);
-      }
-    });
+    const files: FimFile[] = positionals.map((file) => ({
+      path: relative(process.cwd(), resolve(file)) || file,
+      text: readSourceFile(file, io),
+    }));
     const settings = {
       model: { ...DEFAULT_SETTINGS.model, path: options.get('model') ? resolve(options.get('model')!) : '' },
       completion: DEFAULT_SETTINGS.completion,

@@ -1,21 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
 import { escapeToken } from '../lens/tokenText';
 import { DEFAULT_TOKENIZER } from '../defaultModel';
 import { TokenizerRegistry } from '../tokenizer/registry';
 import { type Command, parseArgs, UsageError } from './command';
-
-const MAX_FILE_BYTES = 256 * 1024 * 1024;
-
-function readSource(file: string): string {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    throw new Error(`${file}: no such file`);
-  }
-  if (size > MAX_FILE_BYTES) throw new Error(`${file}: ${(size / 1e6).toFixed(0)} MB is more than this command reads (256 MB)`);
-  return readFileSync(file, 'utf8');
-}
+import { readSourceFile } from './sourceFile';
 
 export const tokensCommand: Command = {
   name: 'tokens',
@@ -33,7 +20,7 @@ export const tokensCommand: Command = {
     const registry = new TokenizerRegistry(DEFAULT_TOKENIZER);
     const tokenizer = registry.load(registry.resolve(spec, dirs));
     const file = positionals[0]!;
-    const text = file === '-' ? readFileSync(0, 'utf8') : readSource(file);
+    const text = readSourceFile(file, io);
     const enc = tokenizer.encode(text);
     if (flags.has('json')) {
       const tokens = Array.from(enc.ids, (id, i) => ({
