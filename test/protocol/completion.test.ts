@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import type { CompletionInfo, FimReport, Health } from '../../language-server/src/lsp_ext';
-import { type ServerUnderTest, spawnServer } from './lspClient';
+import { initialize, modelHealth, type ServerUnderTest, spawnServer } from './lspClient';
 
 const servers: ServerUnderTest[] = [];
 after(() => {
@@ -27,18 +27,8 @@ async function start(
   server.connection.onNotification('tessera/completionInfo', (i: CompletionInfo) => {
     infos.push(i);
   });
-  const ready = new Promise<Health>((resolve) =>
-    server.connection.onNotification('tessera/health', (h: Health) => {
-      if (/^(Ready:|Completions off)/.test(h.message)) resolve(h);
-    }),
-  );
-  await server.connection.sendRequest('initialize', {
-    processId: process.pid,
-    rootUri: null,
-    capabilities: {},
-    initializationOptions: { settings },
-  });
-  await server.connection.sendNotification('initialized', {});
+  const ready = modelHealth(server);
+  await initialize(server, settings);
   return { server, ready, infos };
 }
 

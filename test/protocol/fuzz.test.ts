@@ -12,10 +12,10 @@ import { after, test } from 'node:test';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { seededRandom } from '../../language-server/src/generation/processors';
-import type { DocumentStats, Health, TokensResult } from '../../language-server/src/lsp_ext';
+import type { DocumentStats, TokensResult } from '../../language-server/src/lsp_ext';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
 import { repoRoot } from '../../scripts/lib/repoRoot';
-import { type ServerUnderTest, spawnServer } from './lspClient';
+import { readyServer, stopAll } from './lspClient';
 
 const seed = Number(process.env.TESSERA_FUZZ_SEED ?? 20261202);
 const operations = Number(process.env.TESSERA_FUZZ_OPS ?? 600);
@@ -67,35 +67,15 @@ function randomText(maxLength: number): string {
   return s.slice(0, maxLength);
 }
 
-const servers: ServerUnderTest[] = [];
-after(() => {
-  for (const s of servers) {
-    s.connection.dispose();
-    s.proc.kill('SIGKILL');
-  }
-});
+after(stopAll);
 
 test(`fuzz over LSP: ${operations} random edits and requests (seed ${seed}); every request answered, tokens exact`, async (t) => {
   t.diagnostic(`seed ${seed}, ${operations} operations`);
-  const server = spawnServer();
-  servers.push(server);
+  const server = await readyServer({ completion: { minHeadProbability: 0 } });
   let exited = false;
   void server.exited.then(() => {
     exited = true;
   });
-  const ready = new Promise<Health>((resolve) =>
-    server.connection.onNotification('tessera/health', (h: Health) => {
-      if (/^(Ready:|Completions off)/.test(h.message)) resolve(h);
-    }),
-  );
-  await server.connection.sendRequest('initialize', {
-    processId: process.pid,
-    rootUri: null,
-    capabilities: {},
-    initializationOptions: { settings: { completion: { minHeadProbability: 0 } } },
-  });
-  await server.connection.sendNotification('initialized', {});
-  assert.equal((await ready).state, 'ok', 'the default model loads');
 
   const docs = new Map<string, TextDocument>();
   const open = (i: number) => {
@@ -218,15 +198,7 @@ test(`fuzz over LSP: ${operations} random edits and requests (seed ${seed}); eve
 });
 
 test('hostile documents: deep nesting, binary, NULs, lone surrogates, CR only, bidi, no grammar; every request answered', async (t) => {
-  const server = spawnServer();
-  servers.push(server);
-  await server.connection.sendRequest('initialize', {
-    processId: process.pid,
-    rootUri: null,
-    capabilities: {},
-    initializationOptions: { settings: {} },
-  });
-  await server.connection.sendNotification('initialized', {});
+  const server = await readyServer();
   const binary = Array.from({ length: 200_000 }, (_, i) => String.fromCharCode((i * 7919) % 256)).join('');
   const cases: Array<[string, string, string]> = [
     ['nested.ts', 'typescript', `const x = ${'('.repeat(50_000)}1${')'.repeat(50_000)};\n`],

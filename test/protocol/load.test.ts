@@ -7,17 +7,11 @@ import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import { seededRandom } from '../../language-server/src/generation/processors';
-import type { Health, ServerInfo } from '../../language-server/src/lsp_ext';
-import { type ServerUnderTest, spawnServer } from './lspClient';
+import type { ServerInfo } from '../../language-server/src/lsp_ext';
+import { readyServer, stopAll } from './lspClient';
 
 const burst = Number(process.env.TESSERA_BURST ?? 1000);
-const servers: ServerUnderTest[] = [];
-after(() => {
-  for (const s of servers) {
-    s.connection.dispose();
-    s.proc.kill('SIGKILL');
-  }
-});
+after(stopAll);
 
 /** Resident memory (MB) and thread count of a process, from /proc. */
 function processUse(pid: number): { rssMB: number; threads: number } {
@@ -27,21 +21,7 @@ function processUse(pid: number): { rssMB: number; threads: number } {
 }
 
 test(`a burst of ${burst} completion requests with cancellations and typing: each answered or cancelled, nothing leaks`, async (t) => {
-  const server = spawnServer();
-  servers.push(server);
-  const ready = new Promise<Health>((resolve) =>
-    server.connection.onNotification('tessera/health', (h: Health) => {
-      if (/^(Ready:|Completions off)/.test(h.message)) resolve(h);
-    }),
-  );
-  await server.connection.sendRequest('initialize', {
-    processId: process.pid,
-    rootUri: null,
-    capabilities: {},
-    initializationOptions: { settings: {} },
-  });
-  await server.connection.sendNotification('initialized', {});
-  assert.equal((await ready).state, 'ok');
+  const server = await readyServer();
 
   const uri = 'file:///load/app.ts';
   const lines = [

@@ -3,6 +3,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createMessageConnection, type MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import type { Health } from '../../language-server/src/lsp_ext';
 
 export const root = join(__dirname, '..', '..', '..');
 export const serverJs = join(root, 'dist', 'server.js');
@@ -33,4 +34,44 @@ export function spawnServer(wrapper: string[] = []): ServerUnderTest {
   });
   connection.listen();
   return { proc, connection, stderr: () => stderr, exited, logs };
+}
+
+/** Resolves with the first health that says whether completions are on (the model loaded, or why not). */
+export function modelHealth(server: ServerUnderTest): Promise<Health> {
+  return new Promise((resolve) =>
+    server.connection.onNotification('tessera/health', (h: Health) => {
+      if (/^(Ready:|Completions off)/.test(h.message)) resolve(h);
+    }),
+  );
+}
+
+/** The LSP handshake, with `settings` as the client sends them at start. */
+export async function initialize(server: ServerUnderTest, settings: Record<string, unknown> = {}): Promise<void> {
+  await server.connection.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: null,
+    capabilities: {},
+    initializationOptions: { settings },
+  });
+  await server.connection.sendNotification('initialized', {});
+}
+
+/** A started, initialized server whose model is ready; killed by `stopAll` (call it in after()). */
+export async function readyServer(settings: Record<string, unknown> = {}): Promise<ServerUnderTest> {
+  const server = spawnServer();
+  started.push(server);
+  const health = modelHealth(server);
+  await initialize(server, settings);
+  const h = await health;
+  if (h.state !== 'ok') throw new Error(`the model did not load: ${h.message}`);
+  return server;
+}
+
+const started: ServerUnderTest[] = [];
+
+export function stopAll(): void {
+  for (const s of started.splice(0)) {
+    s.connection.dispose();
+    s.proc.kill('SIGKILL');
+  }
 }

@@ -7,38 +7,18 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { Health, TokensResult } from '../../language-server/src/lsp_ext';
+import type { TokensResult } from '../../language-server/src/lsp_ext';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
 import { repoRoot } from '../../scripts/lib/repoRoot';
-import { type ServerUnderTest, spawnServer } from './lspClient';
+import { readyServer, stopAll } from './lspClient';
 
 const keystrokes = Number(process.env.TESSERA_SOAK_KEYSTROKES ?? 400);
-const servers: ServerUnderTest[] = [];
-after(() => {
-  for (const s of servers) {
-    s.connection.dispose();
-    s.proc.kill('SIGKILL');
-  }
-});
+after(stopAll);
 
 const rssMB = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 test(`soak: ${keystrokes} keystrokes typed with completions and the lens on; memory flat, tokens exact`, async (t) => {
-  const server = spawnServer();
-  servers.push(server);
-  const ready = new Promise<Health>((resolve) =>
-    server.connection.onNotification('tessera/health', (h: Health) => {
-      if (/^(Ready:|Completions off)/.test(h.message)) resolve(h);
-    }),
-  );
-  await server.connection.sendRequest('initialize', {
-    processId: process.pid,
-    rootUri: null,
-    capabilities: {},
-    initializationOptions: { settings: {} },
-  });
-  await server.connection.sendNotification('initialized', {});
-  assert.equal((await ready).state, 'ok');
+  const server = await readyServer();
 
   // The text to type: real code, as long as needed (the file again from the top when it runs out).
   const source = readFileSync(join(repoRoot, 'language-server', 'src', 'completion', 'service.ts'), 'utf8');
