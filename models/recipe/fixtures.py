@@ -6,6 +6,9 @@ each without downloading anything (each folder < 2 MB, with the default tokenize
                                                     [batch, past, 2*head_dim] (GPT-BigCode, StarCoder)
     tiny-merged-llama/onnx/decoder_model_merged.onnx  one graph, an If on use_cache_branch choosing the
                                                     no-past or the with-past decoder (Optimum's merge)
+    tiny-gqa-qwen2-external/onnx/model.onnx + model.onnx_data
+                                                    the GQA model with its weights in an external data
+                                                    file, as exports over protobuf's 2 GB keep them
 
     /usr/bin/python3 models/recipe/fixtures.py --out test/fixtures/models --tokenizer models/tessera-tiny
 """
@@ -240,6 +243,12 @@ def main():
             shutil.copy(os.path.join(args.tokenizer, f), os.path.join(out, f))
         size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)
         print(f'{name}: {size / 1e6:.2f} MB')
+    external = os.path.join(args.out, 'tiny-gqa-qwen2-external')
+    shutil.rmtree(external, ignore_errors=True)
+    shutil.copytree(os.path.join(args.out, 'tiny-gqa-qwen2'), external)
+    path = os.path.join(external, 'onnx', 'model.onnx')
+    onnx.save_model(onnx.load(path), path, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location='model.onnx_data', size_threshold=1024)
     shutil.rmtree(tmp)
 
 

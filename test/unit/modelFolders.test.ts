@@ -14,7 +14,8 @@ import { DEFAULT_SETTINGS } from '../../language-server/src/settings';
 import { TokenizerRegistry } from '../../language-server/src/tokenizer/registry';
 import { repoRoot } from '../../scripts/lib/repoRoot';
 
-const fixture = join(repoRoot, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2');
+const fixtures = join(repoRoot, 'test', 'fixtures', 'models');
+const fixture = join(fixtures, 'tiny-gqa-qwen2');
 const tiny = join(repoRoot, 'models', 'tessera-tiny');
 const workDir = mkdtempSync(join(tmpdir(), 'tessera-broken-models-'));
 const settings = (path: string) => ({
@@ -118,6 +119,13 @@ const cases: Array<[string, (dir: string, onnx: string) => void, RegExp]> = [
     'a tokenizer that does not fit the model',
     (dir) => cpSync(join(repoRoot, 'node_modules', '@lenml', 'tokenizer-llama2', 'models', 'tokenizer.json'), join(dir, 'tokenizer.json')),
     /tokenizer\.json has 32000 tokens but config\.json says vocab_size 8192/,
+  ],
+  [
+    'external weights missing beside the .onnx',
+    (dir) => {
+      cpSync(join(fixtures, 'tiny-gqa-qwen2-external', 'onnx', 'model.onnx'), join(dir, 'onnx', 'model.onnx'));
+    },
+    /onnx\/model\.onnx: its external weights could not be read; keep the \.onnx_data file beside it/,
   ],
   ['no decoder at all', (_, onnx) => rmSync(onnx), /is not a usable model: no decoder \.onnx/],
 ];

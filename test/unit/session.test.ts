@@ -14,6 +14,8 @@ const FOLDERS: Array<[string, string, string]> = [
   ['GQA with q/k/v biases (Qwen2)', join(fixtures, 'tiny-gqa-qwen2'), 'split'],
   ['MQA with fused key_value (GPT-BigCode)', join(fixtures, 'tiny-mqa-bigcode'), 'fused'],
   ['merged decoder with use_cache_branch', join(fixtures, 'tiny-merged-llama'), 'split'],
+  // Exports over protobuf's 2 GB keep their weights in model.onnx_data beside model.onnx.
+  ['weights in an external data file (model.onnx_data)', join(fixtures, 'tiny-gqa-qwen2-external'), 'split'],
 ];
 
 function logsumexp(row: Float32Array, offset: number, n: number): number {
