@@ -20,10 +20,17 @@ export interface TesseraSettings {
   completion: CompletionSettings;
 }
 
+/**
+ * Which decoder file of a model folder runs: the fp32 export, any quantized one, or one of the variants
+ * onnx-community publishes beside model.onnx, by its name (model_q4.onnx for q4, …).
+ */
+export const PRECISIONS = ['fp32', 'quantized', 'int8', 'uint8', 'q4', 'fp16', 'q4f16', 'bnb4'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
 export interface ModelSettings {
   /** A model folder (tokenizer.json, config.json, an ONNX decoder); empty: the embedded default. */
   path: string;
-  precision: 'fp32' | 'quantized';
+  precision: Precision;
   /** onnxruntime intra-op threads. */
   threads: number;
 }
@@ -121,7 +128,7 @@ export function readSettings(raw: unknown): TesseraSettings {
     },
     model: {
       path: typeof m.path === 'string' ? expandHome(m.path.trim()) : '',
-      precision: m.precision === 'quantized' ? 'quantized' : m.precision === 'fp32' ? 'fp32' : DEFAULT_SETTINGS.model.precision,
+      precision: PRECISIONS.includes(m.precision as Precision) ? (m.precision as Precision) : DEFAULT_SETTINGS.model.precision,
       threads: Math.min(16, Math.round(positive(m.threads) ?? DEFAULT_SETTINGS.model.threads)),
     },
     completion: {

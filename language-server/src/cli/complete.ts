@@ -2,7 +2,7 @@ import { basename, join, resolve } from 'node:path';
 import { CompletionService } from '../completion/service';
 import { documentOf } from '../completion/window';
 import { DEFAULT_TOKENIZER } from '../defaultModel';
-import { DEFAULT_SETTINGS } from '../settings';
+import { DEFAULT_SETTINGS, PRECISIONS, type Precision } from '../settings';
 import { grammarFor } from '../syntax/languages';
 import { SyntaxService } from '../syntax/parser';
 import { TokenizerRegistry } from '../tokenizer/registry';
@@ -32,7 +32,7 @@ export const completeCommand: Command = {
   name: 'complete',
   summary: 'Complete a file at a position with the local model, as the editor would',
   usage:
-    'tessera complete FILE --at LINE:COL [--model DIR] [--precision fp32|quantized] [--max-tokens N]\n' +
+    'tessera complete FILE --at LINE:COL [--model DIR] [--precision fp32|quantized|int8|q4|…] [--max-tokens N]\n' +
     '                 [--healing off|heal|exact] [--show head|whole] [--filters on|off] [--json]\n' +
     '  LINE and COL are 1-based. Without --model, the embedded default model; the other options as the\n' +
     "  settings of the same names (default: the settings' defaults).\n" +
@@ -49,7 +49,7 @@ export const completeCommand: Command = {
     const text = readSourceFile(file, io);
     const offset = offsetOf(text, at);
     const precision = options.get('precision') ?? DEFAULT_SETTINGS.model.precision;
-    if (precision !== 'fp32' && precision !== 'quantized') throw new UsageError('--precision is fp32 or quantized');
+    if (!PRECISIONS.includes(precision as Precision)) throw new UsageError(`--precision is one of ${PRECISIONS.join(', ')}`);
     const maxTokens = Number(options.get('max-tokens') ?? DEFAULT_SETTINGS.completion.maxTokens);
     const choice = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
       const v = options.get(name);
@@ -63,7 +63,7 @@ export const completeCommand: Command = {
       model: {
         ...DEFAULT_SETTINGS.model,
         path: options.get('model') ? resolve(options.get('model')!) : '',
-        precision: precision as 'fp32' | 'quantized',
+        precision: precision as Precision,
       },
       completion: {
         ...DEFAULT_SETTINGS.completion,

@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import type { Precision } from '../settings';
 import { type ModelConfig, parseModelConfig } from './config';
 
 export interface ModelFolder {
@@ -14,14 +15,34 @@ export interface ModelFolder {
 
 export class ModelFolderError extends Error {}
 
-export type Precision = 'fp32' | 'quantized';
+export type { Precision };
 
-/** Decoder files in the order they are tried; a merged decoder serves both the first call and later ones. */
+/**
+ * Decoder files in the order they are tried; a merged decoder serves both the first call and later ones.
+ * fp32 and quantized fall back on each other; a variant named by its precision (q4, int8, …) is that file
+ * or nothing, so what runs is what was asked for.
+ */
 export function decoderCandidates(precision: Precision): string[] {
   const plain = ['model.onnx', 'decoder_model_merged.onnx', 'decoder_with_past_model.onnx'];
-  const quantized = ['model_quantized.onnx', 'model_int8.onnx', 'model_q4.onnx', 'decoder_model_merged_quantized.onnx'];
-  const names = precision === 'quantized' ? [...quantized, ...plain] : [...plain, ...quantized];
+  const quantized = ['model_quantized.onnx', 'model_int8.onnx', 'model_uint8.onnx', 'model_q4.onnx', 'decoder_model_merged_quantized.onnx'];
+  const names =
+    precision === 'quantized'
+      ? [...quantized, ...plain]
+      : precision === 'fp32'
+        ? [...plain, ...quantized]
+        : [`model_${precision}.onnx`, `decoder_model_merged_${precision}.onnx`];
   return names.flatMap((n) => [join('onnx', n), n]);
+}
+
+/** The .onnx files a folder has (and its onnx/ subfolder), for messages. */
+function onnxFiles(dir: string): string[] {
+  const list = (d: string) =>
+    existsSync(join(dir, d))
+      ? readdirSync(join(dir, d))
+          .filter((f) => f.endsWith('.onnx'))
+          .map((f) => join(d, f))
+      : [];
+  return [...list('onnx'), ...list('.')].map((f) => f.replace(/^\.\//, ''));
 }
 
 export function openModelFolder(dir: string, precision: Precision = 'fp32'): ModelFolder {
@@ -32,7 +53,14 @@ export function openModelFolder(dir: string, precision: Precision = 'fp32'): Mod
   const configPath = join(dir, 'config.json');
   if (!existsSync(configPath)) problems.push('no config.json');
   const onnx = decoderCandidates(precision).find((f) => existsSync(join(dir, f)));
-  if (!onnx) problems.push('no decoder .onnx (looked for onnx/model.onnx, decoder_model_merged.onnx and their quantized variants)');
+  if (!onnx) {
+    const has = onnxFiles(dir);
+    problems.push(
+      precision === 'fp32' || precision === 'quantized'
+        ? 'no decoder .onnx (looked for onnx/model.onnx, decoder_model_merged.onnx and their quantized variants)'
+        : `no decoder for precision ${precision} (looked for onnx/model_${precision}.onnx, decoder_model_merged_${precision}.onnx)${has.length ? `; it has ${has.join(', ')}` : ''}`,
+    );
+  }
   if (problems.length) throw new ModelFolderError(`${dir} is not a usable model: ${problems.join('; ')}`);
   checkSize(join(dir, onnx!));
   const config = parseModelConfig(readJson(configPath), optionalJson(join(dir, 'generation_config.json')), configPath);
