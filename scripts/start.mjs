@@ -56,12 +56,10 @@ const vsix = join(root, 'out', `tessera-${process.platform}-${process.arch}-${ve
 
 const tools = await ensureTools();
 mkdirSync(profileRoot, { recursive: true });
-// The shared tokenizers beside the repository, when there (a developer's checkout), light up the
-// token lens at once; elsewhere the user picks one with tessera.tokenizer.
-const sharedTokenizers = resolve(root, '..', 'shared', 'tokenizers');
-const settings = existsSync(join(sharedTokenizers, 'starcoder2', 'tokenizer.json'))
-  ? { 'tessera.tokenizerDirectories': [sharedTokenizers], 'tessera.tokenizer': 'starcoder2' }
-  : {};
+// A folder of tokenizer folders named in $TESSERA_TOKENIZERS is listed by the lens from the start;
+// otherwise the lens uses the default model's tokenizer and the user picks others in the settings.
+const tokenizerFolders = process.env.TESSERA_TOKENIZERS;
+const settings = tokenizerFolders && existsSync(tokenizerFolders) ? { 'tessera.tokenizerDirectories': [resolve(tokenizerFolders)] } : {};
 const profile = createProfile(profileRoot, settings);
 installExtension(tools, profile, vsix);
 const server = await startCodeServer(tools, profile, { folder, port: await choosePort() });

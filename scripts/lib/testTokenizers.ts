@@ -6,8 +6,9 @@
 //   - variants of tessera-tiny's vocabulary under other families' pre-tokenizers and special tokens
 //     (GPT-2's ByteLevel regex, StarCoder's Digits + ByteLevel, DeepSeek-Coder's Split chain and its
 //     added Latin-1 letters, CodeLlama's FIM pieces), written once per process to a temporary folder.
-// The real tokenizers in ../shared/tokenizers (or $TESSERA_TOKENIZERS) are extra coverage when present:
-// `sharedTokenizers()` lists them, or says why there are none so a test can say it skipped them.
+// More real tokenizers are extra coverage where a developer names a folder of tokenizer folders in
+// $TESSERA_TOKENIZERS: `extraTokenizers()` lists them, or says why there are none so a test can say it
+// skipped them. Nothing outside the repository is looked for otherwise.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,16 +199,17 @@ function variantOf(base: Json, v: Variant): Json {
   };
 }
 
-export interface SharedTokenizers {
+export interface ExtraTokenizers {
   dir?: string;
   names: string[];
   /** Why there are none: shown as the skip reason. */
   skip?: string;
 }
 
-/** The real tokenizers beside the repository ($TESSERA_TOKENIZERS, else ../shared/tokenizers), if any. */
-export function sharedTokenizers(): SharedTokenizers {
-  const dir = process.env.TESSERA_TOKENIZERS ?? join(repoRoot, '..', 'shared', 'tokenizers');
+/** The tokenizer folders of $TESSERA_TOKENIZERS, if it is set and holds any. */
+export function extraTokenizers(): ExtraTokenizers {
+  const dir = process.env.TESSERA_TOKENIZERS;
+  if (!dir) return { names: [], skip: 'extra coverage: TESSERA_TOKENIZERS (a folder of tokenizer folders) is not set' };
   const names = existsSync(dir)
     ? readdirSync(dir)
         .filter((n) => existsSync(join(dir, n, 'tokenizer.json')))
@@ -218,8 +220,8 @@ export function sharedTokenizers(): SharedTokenizers {
     : { names, skip: `extra coverage: no tokenizers in ${dir} (set TESSERA_TOKENIZERS to a folder of tokenizer folders)` };
 }
 
-/** FIM family of the real tokenizers of ../shared/tokenizers, by their folder names. */
-export const SHARED_FAMILY: Record<string, string | undefined> = {
+/** FIM family of extra tokenizers, by the folder names such a collection gives them. */
+export const EXTRA_FAMILY: Record<string, string | undefined> = {
   starcoder2: 'starcoder2',
   refact: 'starcoder',
   'deepseek-coder': 'deepseek-coder',

@@ -1,12 +1,12 @@
 // FIM prompts in each family's own format, detected from the tokenizers the repository brings (and from
-// the real ones of ../shared/tokenizers when present).
+// the real ones of $TESSERA_TOKENIZERS when it is set).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildFimPrompt, detectFimTemplate, FIM_TEMPLATES } from '../../language-server/src/prompt/fim';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
 import { repoRoot } from '../../scripts/lib/repoRoot';
-import { EXPECTED_FAMILY, SHARED_FAMILY, sharedTokenizers, tokenizerPath } from '../../scripts/lib/testTokenizers';
+import { EXPECTED_FAMILY, EXTRA_FAMILY, extraTokenizers, tokenizerPath } from '../../scripts/lib/testTokenizers';
 
 const parts = { path: 'src/app.ts', prefix: 'function add(a, b) {\n  return ', suffix: ';\n}\n' };
 
@@ -16,10 +16,10 @@ test("each tokenizer gets its family's template, or none where it has no FIM tok
   }
 });
 
-const shared = sharedTokenizers();
-test("each real tokenizer of ../shared/tokenizers gets its family's template", { skip: shared.skip }, () => {
-  for (const name of shared.names.filter((n) => n in SHARED_FAMILY)) {
-    assert.equal(detectFimTemplate(Tokenizer.fromFile(join(shared.dir!, name)))?.family, SHARED_FAMILY[name], name);
+const extra = extraTokenizers();
+test("each tokenizer of $TESSERA_TOKENIZERS gets its family's template", { skip: extra.skip }, () => {
+  for (const name of extra.names.filter((n) => n in EXTRA_FAMILY)) {
+    assert.equal(detectFimTemplate(Tokenizer.fromFile(join(extra.dir!, name)))?.family, EXTRA_FAMILY[name], name);
   }
 });
 

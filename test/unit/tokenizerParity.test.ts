@@ -1,14 +1,14 @@
 // Ids identical to Hugging Face's own library (the Rust `tokenizers`, used only here) on every
 // tokenizer the repository brings (test/support/tokenizers.ts), over ~5 MB of real code and a stress
 // set; offsets consistent with its offsets (which are code points: converted to UTF-16 units here).
-// The real tokenizers in ../shared/tokenizers (or $TESSERA_TOKENIZERS) are checked too when present.
+// The tokenizer folders of $TESSERA_TOKENIZERS are checked too when it is set.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Tokenizer as Reference } from 'tokenizers';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
 import { loadCorpus, namesControlToken, STRESS_TEXTS, wellFormed } from '../../scripts/lib/corpus';
 import { join } from 'node:path';
-import { sharedTokenizers, TOKENIZER_NAMES, tokenizerPath } from '../../scripts/lib/testTokenizers';
+import { extraTokenizers, TOKENIZER_NAMES, tokenizerPath } from '../../scripts/lib/testTokenizers';
 
 const corpus = loadCorpus();
 const stress = Object.entries(STRESS_TEXTS);
@@ -32,12 +32,12 @@ function codePointToUnit(text: string): Uint32Array {
   return Uint32Array.from(map);
 }
 
-const shared = sharedTokenizers();
+const extra = extraTokenizers();
 const cases = [
   ...TOKENIZER_NAMES.map((name) => ({ label: name, path: tokenizerPath(name) })),
-  ...shared.names.map((name) => ({ label: `${name} (shared)`, path: join(shared.dir!, name, 'tokenizer.json') })),
+  ...extra.names.map((name) => ({ label: `${name} (extra)`, path: join(extra.dir!, name, 'tokenizer.json') })),
 ];
-if (shared.skip) test('real tokenizers of ../shared/tokenizers', { skip: shared.skip }, () => undefined);
+if (extra.skip) test('the tokenizers of $TESSERA_TOKENIZERS', { skip: extra.skip }, () => undefined);
 
 for (const { label: name, path } of cases) {
   describe(`${name} matches Hugging Face tokenizers`, () => {
