@@ -172,7 +172,8 @@ async function main(): Promise<void> {
   const service = async (completion: Partial<CompletionSettings>) => {
     const settings = {
       model: { ...DEFAULT_SETTINGS.model, path: modelDir },
-      completion: { ...DEFAULT_SETTINGS.completion, ...completion },
+      // Nothing here accepts a completion: one computed ahead would only be thrown away.
+      completion: { ...DEFAULT_SETTINGS.completion, completeAhead: false, ...completion },
     };
     const s = new CompletionService(settings, registry, undefined, join(repoRoot, 'dist', 'worker.js'));
     await s.configure(settings);
@@ -202,7 +203,7 @@ async function main(): Promise<void> {
         document: documentOf(c.document),
         offset: c.offset,
         syntax: parser && { parser },
-        neighbours: neighboursOf(c.file),
+        neighbours: () => neighboursOf(c.file),
       },
       options,
     );

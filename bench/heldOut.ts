@@ -56,3 +56,16 @@ export function heldOutSources(n: number, seed: number): Source[] {
   const py = pick([...programs.keys()], n).map((id) => ({ path: `${id}.py`, text: programs.get(id)! }));
   return [...ts, ...js, ...py];
 }
+
+/**
+ * The windows the quality benchmarks score held-out code in: `window` tokens every window/2, each with
+ * the first position it scores, so that every token is scored exactly once and with at least window/2
+ * tokens of context before it (near a file's start, all there are).
+ */
+export function* scoringWindows(ids: readonly number[], window: number): Generator<{ w: number[]; scoredFrom: number }> {
+  const stride = window / 2;
+  for (let start = 0; start < ids.length - 1; start += stride) {
+    yield { w: ids.slice(start, start + window), scoredFrom: start === 0 ? 1 : window - stride };
+    if (start + window >= ids.length) return;
+  }
+}

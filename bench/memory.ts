@@ -1,7 +1,7 @@
 // Local memory's worth in held-out bits per byte: the default model alone against the model mixed with
 // an n-gram cache of the code before each token (generation/ngramCache.ts), for several weights β, on
 // code the model never trained on (bench/heldOut.ts). Windows of the model's context, each token
-// predicted from the window before it; the first quarter of each window is context only.
+// predicted from the window before it (bench/heldOut.ts: scoringWindows).
 //   npm run bench -- memory [--files N]
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { openModelFolder } from '../language-server/src/model/folder';
 import { openDecoder } from '../language-server/src/model/openDecoder';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { repoRoot } from '../scripts/lib/repoRoot';
-import { heldOutSources } from './heldOut';
+import { heldOutSources, scoringWindows } from './heldOut';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,8 +35,7 @@ async function main(): Promise<void> {
     const acc = byLanguage.get(lang) ?? { model: 0, mixed: BETAS.map(() => 0), bytes: 0 };
     byLanguage.set(lang, acc);
     const ids = tok.encodeIds(src.text);
-    for (let start = 0; start < ids.length - 32; start += window / 2) {
-      const w = ids.slice(start, start + window);
+    for (const { w, scoredFrom } of scoringWindows(ids, window)) {
       // Rows for every position, run in pieces (the in-place decoder returns at most 64 rows a run).
       const vocab = folder.config.vocabSize;
       const rows = new Float32Array(w.length * vocab);
@@ -45,7 +44,6 @@ async function main(): Promise<void> {
         rows.set(await decoder.run(piece, k, piece.length), k * vocab);
       }
       const index = new NgramIndex();
-      const scoredFrom = start === 0 ? 1 : window / 4;
       for (let i = 1; i < w.length; i++) {
         index.add(w[i - 1]!);
         if (i < scoredFrom) continue;

@@ -12,7 +12,7 @@ import { openDecoder } from '../language-server/src/model/openDecoder';
 import { DecoderSession } from '../language-server/src/model/session';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { repoRoot } from '../scripts/lib/repoRoot';
-import { heldOutSources } from './heldOut';
+import { heldOutSources, scoringWindows } from './heldOut';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,16 +28,15 @@ const folder = openModelFolder(dir);
 const tok = Tokenizer.fromFile(folder.tokenizerPath);
 const vocab = folder.config.vocabSize;
 
-/** Held-out bits per byte: windows of 512 every 256 tokens, each token after the first quarter scored once. */
+/** Held-out bits per byte over the windows of scoringWindows (each token scored once). */
 async function bitsPerByte(session: DecoderSession, texts: string[]): Promise<number> {
   let bits = 0;
   let bytes = 0;
   for (const text of texts) {
     const ids = tok.encodeIds(text);
-    for (let start = 0; start < ids.length - 32; start += WINDOW / 2) {
-      const w = ids.slice(start, start + WINDOW);
+    for (const { w, scoredFrom } of scoringWindows(ids, WINDOW)) {
       const { logits } = await session.run(w);
-      for (let i = start === 0 ? 1 : WINDOW / 2; i < w.length; i++) {
+      for (let i = scoredFrom; i < w.length; i++) {
         bits -= logSoftmaxOf(logits.subarray((i - 1) * vocab, i * vocab), false)(w[i]!) / Math.LN2;
         bytes += tok.tokenBytes(w[i]!).length;
       }
