@@ -104,7 +104,7 @@ export interface CompletionInfo {
   shown: boolean;
   reason?: string;
   /** How it started inside the cursor's word: 'off' (it did not), 'heal' or 'exact'. */
-  healing?: 'off' | 'heal' | 'exact';
+  healing?: HealingMode;
   /** False when the model's tokens are not the tokenizer's own encoding of their text. */
   canonical?: boolean;
   /** The filter that cut the model's text (a loop, an echo, …), if one did. */

@@ -144,7 +144,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
           document: doc,
           offset: doc.offsetAt(params.position),
           syntax: parser && { parser, tree },
-          neighbours: neighbours(),
+          neighbours,
         },
         { onCancel: (f) => token.onCancellationRequested(f) },
       );

@@ -15,11 +15,12 @@ export function confidentHead(text: string, trace: readonly TokenTrace[], minPro
   let logp = 0;
   let before = 0;
   let best: Head = { text: '', probability: 1 };
+  const firstNewline = text.indexOf('\n');
   for (const t of trace) {
     logp += t.logProb;
     if (logp < floor) break;
     const end = Math.min(t.end, text.length);
-    const firstLine = !text.slice(0, end).includes('\n');
+    const firstLine = firstNewline < 0 || end <= firstNewline;
     if (!multiline || firstLine) {
       if (end > best.text.length) best = { text: text.slice(0, end), probability: Math.exp(logp) };
     } else {

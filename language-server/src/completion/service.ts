@@ -8,10 +8,9 @@
 import { basename } from 'node:path';
 import { DEFAULT_MODEL } from '../defaultModel';
 import { ModelHost } from '../inference/host';
-import type { InferenceLoad } from '../lsp_ext';
 import type { ModelInfo } from '../inference/protocol';
 import type { ExplainedToken } from '../generation/generate';
-import type { ModelStatus } from '../lsp_ext';
+import type { InferenceLoad, ModelStatus } from '../lsp_ext';
 import type { Engine } from '../model/decoder';
 import { openModelFolder } from '../model/folder';
 import { buildFimPrompt, detectFimTemplate, type FimOrder, type FimPrompt, type FimTemplate } from '../prompt/fim';
@@ -40,8 +39,8 @@ export interface CompletionInput {
   offset: number;
   /** The document's syntax, for the check of multi-line completions (whole files only). */
   syntax?: DocumentSyntax;
-  /** Other open documents: snippets of those of the same language join the prompt. */
-  neighbours?: readonly Neighbour[];
+  /** Other open documents: snippets of those of the same language join the prompt (asked for only when snippets are on). */
+  neighbours?: () => readonly Neighbour[];
 }
 
 /** How one request departs from the settings (the FIM check and the benchmarks ask for these). */
@@ -285,13 +284,13 @@ export class CompletionService {
     return this.loaded;
   }
 
-  /** Prefix and suffix around the cursor within the token budgets the model's context leaves. */
   /** Snippets of the other open documents of this one's language, within their token budget. */
   private snippets(model: LoadedModel, input: CompletionInput, window: TextWindow): { chosen: Snippet[]; tokens: number } {
     const budget = this.settings.completion.snippetTokens;
-    if (!budget || !model.template?.fileSep || !input.neighbours?.length) return { chosen: [], tokens: 0 };
-    const language = input.neighbours.find((n) => n.uri === input.uri)?.languageId;
-    const others = input.neighbours.filter((n) => n.uri !== input.uri && (!language || n.languageId === language));
+    const neighbours = budget && model.template?.fileSep ? (input.neighbours?.() ?? []) : [];
+    if (!neighbours.length) return { chosen: [], tokens: 0 };
+    const language = neighbours.find((n) => n.uri === input.uri)?.languageId;
+    const others = neighbours.filter((n) => n.uri !== input.uri && (!language || n.languageId === language));
     const chosen: Snippet[] = [];
     let tokens = 0;
     for (const s of this.picker.pick(input.uri, window.text, window.offset, others)) {

@@ -51,11 +51,6 @@ export function parseModelConfig(config: unknown, generation: unknown, source: s
   if (missing.length) throw new ModelConfigError(`${source}: missing ${missing.join(', ')}`);
   const multiQuery = c.multi_query === true;
   const kvHeads = multiQuery ? 1 : (num(c, 'num_key_value_heads', 'n_head_kv', 'num_kv_heads') ?? heads!);
-  const headDim = num(c, 'head_dim') ?? hidden! / heads!;
-  if (heads! >= 1 && !Number.isInteger(headDim))
-    throw new ModelConfigError(`${source}: hidden size ${hidden} is not a multiple of ${heads} heads`);
-  if (heads! >= 1 && kvHeads >= 1 && heads! % kvHeads !== 0)
-    throw new ModelConfigError(`${source}: ${heads} heads do not divide into ${kvHeads} key/value heads`);
   const maxPositions = num(c, 'max_position_embeddings', 'n_positions', 'n_ctx', 'seq_length') ?? 2048;
   const outOfRange = (
     [
@@ -63,12 +58,18 @@ export function parseModelConfig(config: unknown, generation: unknown, source: s
       ['num_hidden_layers', layers!, 1024],
       ['num_attention_heads', heads!, 1024],
       ['num_key_value_heads', kvHeads, 1024],
-      ['head_dim (hidden size / heads)', headDim, 4096],
       ['max_position_embeddings', maxPositions, 1 << 30],
     ] as const
   ).find(([, v, max]) => !(Number.isInteger(v) && v >= 1 && v <= max));
   if (outOfRange)
     throw new ModelConfigError(`${source}: ${outOfRange[0]} is ${outOfRange[1]}, not a whole number from 1 to ${outOfRange[2]}`);
+  const explicitHeadDim = num(c, 'head_dim');
+  const headDim = explicitHeadDim ?? hidden! / heads!;
+  if (explicitHeadDim === undefined && !Number.isInteger(headDim))
+    throw new ModelConfigError(`${source}: hidden size ${hidden} is not a multiple of ${heads} heads`);
+  if (!(Number.isInteger(headDim) && headDim >= 1 && headDim <= 4096))
+    throw new ModelConfigError(`${source}: head_dim is ${headDim}, not a whole number from 1 to 4096`);
+  if (heads! % kvHeads !== 0) throw new ModelConfigError(`${source}: ${heads} heads do not divide into ${kvHeads} key/value heads`);
   const gen = (typeof generation === 'object' && generation !== null ? generation : {}) as Json;
   const eos = ids(gen.eos_token_id).length ? ids(gen.eos_token_id) : ids(c.eos_token_id);
   return {

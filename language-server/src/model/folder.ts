@@ -42,7 +42,7 @@ function onnxFiles(dir: string): string[] {
           .filter((f) => f.endsWith('.onnx'))
           .map((f) => join(d, f))
       : [];
-  return [...list('onnx'), ...list('.')].map((f) => f.replace(/^\.\//, ''));
+  return [...list('onnx'), ...list('.')];
 }
 
 export function openModelFolder(dir: string, precision: Precision = 'fp32'): ModelFolder {

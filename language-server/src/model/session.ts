@@ -83,16 +83,18 @@ export function checkLayoutFitsConfig(
       `config.json says ${config.layers} layers but the decoder has a cache for ${layout.past.length / perLayer} (${layout.past.length} past inputs)`,
     );
   }
-  const shape = shapes.get(layout.past[0]!.input);
-  const expected =
-    layout.cache === 'split' ? [undefined, config.kvHeads, undefined, config.headDim] : [undefined, undefined, 2 * config.headDim];
-  const names = layout.cache === 'split' ? ['', 'key/value heads', '', 'head size'] : ['', '', 'twice the head size'];
-  expected.forEach((want, i) => {
-    const got = shape?.[i];
-    if (want !== undefined && typeof got === 'number' && got !== want) {
-      throw new ModelLayoutError(`config.json gives ${names[i]} ${want} but the decoder's cache (${layout.past[0]!.input}) has ${got}`);
-    }
-  });
+  const input = layout.past[0]!.input;
+  const shape = shapes.get(input) ?? [];
+  /** A fixed dimension of the cache (a named one is dynamic) must be what config.json says. */
+  const check = (axis: number, want: number, what: string) => {
+    const got = shape[axis];
+    if (typeof got === 'number' && got !== want)
+      throw new ModelLayoutError(`config.json gives ${what} ${want} but the decoder's cache (${input}) has ${got}`);
+  };
+  if (layout.cache === 'split') {
+    check(1, config.kvHeads, 'key/value heads'); // [batch, kv_heads, past, head_dim]
+    check(3, config.headDim, 'head size');
+  } else check(2, 2 * config.headDim, 'twice the head size'); // [batch, past, 2 * head_dim]
 }
 
 export class DecoderSession {
