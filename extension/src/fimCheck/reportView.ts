@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { FimReport } from '../../../language-server/src/lsp_ext';
+import { webviewNonce } from '../webviewNonce';
 import { type ReportMessage, reportHtml } from './reportPage';
 
 /**
@@ -26,7 +27,7 @@ export class FimReportView implements vscode.Disposable {
       localResourceRoots: [],
       retainContextWhenHidden: true,
     });
-    this.panel.webview.html = reportHtml(nonce(), this.panel.webview.cspSource);
+    this.panel.webview.html = reportHtml(webviewNonce(), this.panel.webview.cspSource);
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((m: ReportMessage) => void this.onMessage(m)),
       this.panel.onDidDispose(() => {
@@ -78,10 +79,4 @@ export class FimReportView implements vscode.Disposable {
   dispose(): void {
     this.panel.dispose();
   }
-}
-
-function nonce(): string {
-  const bytes = new Uint8Array(18);
-  crypto.getRandomValues(bytes);
-  return Buffer.from(bytes).toString('base64');
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
 import type { CompareResult } from '../../../language-server/src/lsp_ext';
+import { webviewNonce } from '../webviewNonce';
 import { comparisonHtml } from './comparePage';
 
 /** The Compare Tokenizers table: one webview, re-used, no scripts. */
@@ -9,6 +9,6 @@ export function showComparison(result: CompareResult, title: string, existing?: 
     existing ??
     vscode.window.createWebviewPanel('tessera.compare', 'Compare Tokenizers', vscode.ViewColumn.Beside, { enableScripts: false });
   panel.title = `Tokens: ${title}`;
-  panel.webview.html = comparisonHtml(result, title, randomBytes(16).toString('base64'));
+  panel.webview.html = comparisonHtml(result, title, webviewNonce());
   return panel;
 }
