@@ -3,7 +3,7 @@
 // Each stage runs node's test runner; a TAP copy of its report is summed up at the end.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages } from './lib/debianPackages.mjs';
 
@@ -81,38 +81,39 @@ for (const stage of wanted) {
     failed++;
     continue;
   }
+  /** node with the reporters (the spec on screen, a TAP copy to count) and `args`, for one run. */
+  const reported = (tap, args) => [
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...args,
+  ];
   // Under qemu-user only the process it starts is emulated (node --test's children would run natively),
   // so each file of the older-CPU stage runs in a process of its own, the tests inside it.
+  const tapOf = (name) => join(tapDir, `${name}.tap`);
   const runs =
     stage === 'older-cpu'
-      ? stages[stage]().map((file) => ({
-          name: `${stage} tests (${file.split('/').pop()}, qemu Haswell)`,
-          tap: join(tapDir, `${stage}-${file.split('/').pop()}.tap`),
-          command: QEMU_HASWELL,
-          args: [process.execPath, file],
-        }))
+      ? stages[stage]().map((file) => {
+          const name = basename(file);
+          const tap = tapOf(`${stage}-${name}`);
+          return {
+            name: `${stage} tests (${name}, qemu Haswell)`,
+            tap,
+            argv: [...QEMU_HASWELL, process.execPath, ...reported(tap, [file])],
+          };
+        })
       : [
           {
             name: `${stage} tests`,
-            tap: join(tapDir, `${stage}.tap`),
-            command: process.execPath,
-            args: ['--test', '--test-concurrency=1', ...stages[stage]()],
+            tap: tapOf(stage),
+            argv: [process.execPath, ...reported(tapOf(stage), ['--test', '--test-concurrency=1', ...stages[stage]()])],
           },
         ];
   let stagePassed = 0;
   let stageFailed = 0;
   for (const run of runs) {
-    const [first, ...rest] = Array.isArray(run.command) ? [...run.command, ...run.args] : [run.command, ...run.args];
-    const flags = [
-      '--test-reporter=spec',
-      '--test-reporter-destination=stdout',
-      '--test-reporter=tap',
-      `--test-reporter-destination=${run.tap}`,
-    ];
-    // Reporter flags go to node, before the file (or --test).
-    const nodeAt = rest.indexOf(process.execPath);
-    const args = nodeAt >= 0 ? [...rest.slice(0, nodeAt + 1), ...flags, ...rest.slice(nodeAt + 1)] : [...flags, ...rest];
-    step(run.name, first, args);
+    step(run.name, run.argv[0], run.argv.slice(1));
     const report = existsSync(run.tap) ? readFileSync(run.tap, 'utf8') : '';
     const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(report)?.[1] ?? 0);
     stagePassed += count('pass');

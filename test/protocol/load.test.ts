@@ -3,22 +3,14 @@
 // behind, memory stays bounded, and the next request is answered at once.
 //   TESSERA_BURST=… sets the burst's size (default 1,000).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
 import { seededRandom } from '../../language-server/src/generation/processors';
 import type { ServerInfo } from '../../language-server/src/lsp_ext';
-import { readyServer, stopAll } from './lspClient';
+import { processUse, readyServer, stopAll } from './lspClient';
 
 const burst = Number(process.env.TESSERA_BURST ?? 1000);
 after(stopAll);
-
-/** Resident memory (MB) and thread count of a process, from /proc. */
-function processUse(pid: number): { rssMB: number; threads: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1]);
-  return { rssMB: field('VmRSS') / 1024, threads: field('Threads') };
-}
 
 test(`a burst of ${burst} completion requests with cancellations and typing: each answered or cancelled, nothing leaks`, async (t) => {
   const server = await readyServer();

@@ -1,6 +1,7 @@
 // A minimal LSP client for protocol tests: spawns the built `tessera-lsp --stdio` and speaks
 // JSON-RPC to it over its real stdin/stdout.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMessageConnection, type MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import type { Health } from '../../language-server/src/lsp_ext';
@@ -74,4 +75,11 @@ export function stopAll(): void {
     s.connection.dispose();
     s.proc.kill('SIGKILL');
   }
+}
+
+/** Resident memory (MB) and thread count of a process, from /proc (the load and soak tests watch both). */
+export function processUse(pid: number): { rssMB: number; threads: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1]);
+  return { rssMB: field('VmRSS') / 1024, threads: field('Threads') };
 }

@@ -7,9 +7,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { Health } from '../../language-server/src/lsp_ext';
 import { tokenizerDir } from '../../scripts/lib/testTokenizers';
-import { cliJs, root, spawnServer } from './lspClient';
+import { cliJs, initialize, modelHealth, root, spawnServer } from './lspClient';
 
 const STRACE = '/usr/bin/strace';
 const dir = mkdtempSync(join(tmpdir(), 'tessera-network-'));
@@ -24,24 +23,10 @@ test('the language server opens no network socket while loading models, completi
   assert.ok(existsSync(STRACE), 'strace is installed by npm test (scripts/test.mjs)');
   const trace = join(dir, 'server.strace');
   const server = spawnServer([STRACE, '-f', '-qq', '-e', 'trace=network', '-o', trace]);
-  const healths: Health[] = [];
-  const ready = () =>
-    new Promise<void>((resolve) => {
-      const check = () => (healths.some((h) => /^(Ready:|Completions off)/.test(h.message)) ? resolve() : setTimeout(check, 20));
-      check();
-    });
-  server.connection.onNotification('tessera/health', (h: Health) => {
-    healths.push(h);
-  });
   try {
-    await server.connection.sendRequest('initialize', {
-      processId: process.pid,
-      rootUri: null,
-      capabilities: {},
-      initializationOptions: { settings: { tokenizerDirectories: [tokenizerDir()], compareTokenizers: ['qwen2.5-coder', 'cl100k'] } },
-    });
-    await server.connection.sendNotification('initialized', {});
-    await ready();
+    const loaded = modelHealth(server);
+    await initialize(server, { tokenizerDirectories: [tokenizerDir()], compareTokenizers: ['qwen2.5-coder', 'cl100k'] });
+    assert.equal((await loaded).state, 'ok');
     const uri = 'file:///net/app.py';
     const text = 'import os\n\ndef walk(root):\n    for dirpath, dirnames, filenames in os.walk(root):\n        \n';
     await server.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
@@ -56,11 +41,11 @@ test('the language server opens no network socket while loading models, completi
     await server.connection.sendRequest('tessera/compareTokenizers', { uri });
     await server.connection.sendRequest('tessera/fimCheck', { uri, n: 2, modes: ['off', 'exact'] });
     // Another model folder, loaded on a settings change.
-    healths.length = 0;
+    const reloaded = modelHealth(server);
     await server.connection.sendNotification('workspace/didChangeConfiguration', {
       settings: { tessera: { model: { path: join(root, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2') } } },
     });
-    await ready();
+    assert.equal((await reloaded).state, 'ok');
     assert.ok(Array.isArray(await complete()));
     // A clean exit: strace ends with the server and its log is complete.
     await server.connection.sendRequest('shutdown');

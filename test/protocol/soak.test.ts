@@ -10,12 +10,10 @@ import { after, test } from 'node:test';
 import type { TokensResult } from '../../language-server/src/lsp_ext';
 import { Tokenizer } from '../../language-server/src/tokenizer/tokenizer';
 import { repoRoot } from '../../scripts/lib/repoRoot';
-import { readyServer, stopAll } from './lspClient';
+import { processUse, readyServer, stopAll } from './lspClient';
 
 const keystrokes = Number(process.env.TESSERA_SOAK_KEYSTROKES ?? 400);
 after(stopAll);
-
-const rssMB = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 test(`soak: ${keystrokes} keystrokes typed with completions and the lens on; memory flat, tokens exact`, async (t) => {
   const server = await readyServer();
@@ -57,7 +55,7 @@ test(`soak: ${keystrokes} keystrokes typed with completions and the lens on; mem
     if (items?.length) shown++;
     await server.connection.sendRequest('tessera/tokens', { uri, ranges: [[Math.max(0, text.length - 3000), text.length]] });
     if (k % 25 === 0) await server.connection.sendRequest('tessera/count', { uri });
-    if (k === 50 || k === Math.floor(keystrokes / 2) || k === keystrokes - 1) samples.push([k, rssMB(server.proc.pid!)]);
+    if (k === 50 || k === Math.floor(keystrokes / 2) || k === keystrokes - 1) samples.push([k, processUse(server.proc.pid!).rssMB]);
   }
   t.diagnostic(
     `${keystrokes} keystrokes, ${shown} completions shown; RSS ${samples.map(([k, mb]) => `${mb.toFixed(0)} MB at ${k}`).join(', ')}`,
