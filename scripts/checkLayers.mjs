@@ -24,6 +24,7 @@ const LAYERS = [
   { rank: 8, name: 'completion', paths: ['completion/'] },
   { rank: 8, name: 'lens', paths: ['lens/'] },
   { rank: 9, name: 'fimCheck', paths: ['fimCheck/'] },
+  { rank: 9, name: 'measure', paths: ['measure/'] },
   { rank: 10, name: 'server', paths: ['health.ts', 'server.ts', 'main.ts', 'cli/'] },
 ];
 

@@ -27,6 +27,10 @@ export interface TesseraSettings {
 export const PRECISIONS = ['fp32', 'quantized', 'int8', 'uint8', 'q4', 'fp16', 'q4f16', 'bnb4'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
+/** Token Recycling draft trees: measured per model and CPU ('auto'), always, or never (chains only). */
+export const DRAFT_TREES = ['auto', 'on', 'off'] as const;
+export type DraftTreesSetting = (typeof DRAFT_TREES)[number];
+
 export interface ModelSettings {
   /** A model folder (tokenizer.json, config.json, an ONNX decoder); empty: the embedded default. */
   path: string;
@@ -52,6 +56,8 @@ export interface CompletionSettings {
   snippetTokens: number;
   /** Mix an n-gram cache of the prompt into the model's distribution (generation/ngramCache.ts); off: it did not raise acceptance (bench/accept). */
   localMemory: boolean;
+  /** Greedy decoding's drafts: Token Recycling trees or prompt-lookup chains (generation/draftPolicy.ts). */
+  draftTrees: DraftTreesSetting;
   /** 'auto' (detected from the tokenizer) or a family name (prompt/fim.ts). */
   fimTemplate: string;
   fimOrder: 'auto' | 'psm' | 'spm';
@@ -83,6 +89,7 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
     completeAhead: true,
     snippetTokens: 0,
     localMemory: false,
+    draftTrees: 'auto',
     fimTemplate: 'auto',
     fimOrder: 'auto',
     prefixTokens: 320,
@@ -138,6 +145,7 @@ export function readSettings(raw: unknown): TesseraSettings {
       minHeadProbability: unit(c.minHeadProbability) ?? dc.minHeadProbability,
       filters: bool(c.filters, dc.filters),
       localMemory: bool(c.localMemory, dc.localMemory),
+      draftTrees: DRAFT_TREES.includes(c.draftTrees as DraftTreesSetting) ? (c.draftTrees as DraftTreesSetting) : dc.draftTrees,
       completeAhead: bool(c.completeAhead, dc.completeAhead),
       snippetTokens: Math.round(
         typeof c.snippetTokens === 'number' && c.snippetTokens >= 0 ? Math.min(c.snippetTokens, 1024) : dc.snippetTokens,

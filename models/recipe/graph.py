@@ -3,7 +3,8 @@ decoder layout), a fifth of its nodes. A model this small spends most of a decod
 overhead, not arithmetic: torch's trace has ~400 nodes after onnxruntime's fusions (shape arithmetic,
 rotary slices, masks, cache concats); here each layer is one packed QKV MatMul, onnxruntime's
 GroupQueryAttention (rotary positions, causal mask and the cache concat in one kernel), and the MLP,
-with each residual add and the RMSNorm after it in one SkipSimplifiedLayerNormalization. The logits
+with each residual add and the RMSNorm after it in one SkipSimplifiedLayerNormalization. Attention takes
+an additive bias (tree_attention.py): zeros for plain runs, ancestors-only for a draft tree. The logits
 come out log-softmax normalized (the same distribution under softmax, argmax and temperature): the
 runtime then reads a token's log-probability instead of summing 8,192 exponentials in JavaScript.
 """
@@ -11,6 +12,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper, TensorProto as T
 
+import tree_attention
 from model import Decoder
 
 
@@ -71,7 +73,7 @@ def build(model: Decoder, rope_positions: int) -> onnx.ModelProto:
             qkv = node('Add', [qkv, init(f'l{i}.qkv.bias', bias)], [f'l{i}/qkv_bias'])
         attn = node('GroupQueryAttention',
                     [qkv, '', '', f'past_key_values.{i}.key', f'past_key_values.{i}.value', 'seqlens_k',
-                     'total_sequence_length', 'cos_cache', 'sin_cache', 'position_ids'],
+                     'total_sequence_length', 'cos_cache', 'sin_cache', 'position_ids', tree_attention.NAME],
                     [f'l{i}/attn', f'present.{i}.key', f'present.{i}.value'], domain='com.microsoft',
                     num_heads=H, kv_num_heads=KV, do_rotary=1, rotary_interleaved=0, scale=float(D ** -0.5))
         o = node('MatMul', [attn, init(f'l{i}.o.weight', sd[p + 'self_attn.o_proj.weight'].T)], [f'l{i}/o'])
@@ -96,7 +98,8 @@ def build(model: Decoder, rope_positions: int) -> onnx.ModelProto:
     kv = lambda name, seq: helper.make_tensor_value_info(name, T.FLOAT, ['batch_size', KV, seq, D])
     inputs = [helper.make_tensor_value_info('input_ids', T.INT64, ['batch_size', 'sequence_length']),
               helper.make_tensor_value_info('attention_mask', T.INT64, ['batch_size', 'total_sequence_length']),
-              helper.make_tensor_value_info('position_ids', T.INT64, ['batch_size', 'sequence_length'])]
+              helper.make_tensor_value_info('position_ids', T.INT64, ['batch_size', 'sequence_length']),
+              tree_attention.bias_input()]
     outputs = [helper.make_tensor_value_info('logits', T.FLOAT, ['batch_size', 'sequence_length', c.vocab_size])]
     for i in range(L):
         inputs += [kv(f'past_key_values.{i}.key', 'past_sequence_length'), kv(f'past_key_values.{i}.value', 'past_sequence_length')]

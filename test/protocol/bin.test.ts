@@ -124,6 +124,32 @@ test('tessera fim-check: spans of each kind filled in each mode, scored, determi
   }
 });
 
+test('tessera bench speculative FILE --json: chains and trees on the file, the same tokens as plain greedy, faster per pass', () => {
+  const file = join(root, 'language-server', 'src', 'completion', 'service.ts');
+  const r = spawnSync(cliJs, ['bench', 'speculative', file, '--cuts', '2', '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as {
+    prompts: number;
+    identical: boolean;
+    speedup: number;
+    acceptedPerPass: number;
+    modes: Array<{ name: string; tokensPerPass: number; identical: boolean }>;
+    passCost: Array<{ tokens: number; ms: number }>;
+  };
+  assert.equal(report.prompts, 2);
+  assert.equal(report.identical, true);
+  assert.deepEqual(
+    report.modes.map((m) => m.name),
+    ['plain', 'chain 8', 'tree 3', 'tree 4', 'tree 6', 'tree 8', 'tree 12', 'tree 16', 'tree 24', 'auto'],
+  );
+  const tree = report.modes.find((m) => m.name === 'tree 24')!;
+  assert.ok(tree.tokensPerPass > report.modes[0]!.tokensPerPass, `${tree.tokensPerPass} tokens per tree pass`);
+  assert.ok(report.acceptedPerPass > 0 && Number.isFinite(report.speedup) && report.passCost.length > 3);
+  const usage = spawnSync(cliJs, ['bench', 'speculative'], { encoding: 'utf8' });
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /which FILE/);
+});
+
 test('a file that is not valid UTF-8: read as the editor shows it (U+FFFD), with a warning naming the first bad byte', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-utf8-'));
   try {

@@ -18,6 +18,7 @@ const request = (prompt: number[], maxTokens = 8): GenerateRequest => ({
   prefixEnd: prompt.length,
   stopIds: [0],
   suppressIds: [],
+  draftTrees: 'auto',
   maxTokens,
   temperature: 0,
   topP: 1,

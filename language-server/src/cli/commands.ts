@@ -1,3 +1,4 @@
+import { benchCommand } from './bench';
 import type { Command } from './command';
 import { completeCommand } from './complete';
 import { fimCheckCommand } from './fimCheck';
@@ -5,4 +6,4 @@ import { infoCommand } from './info';
 import { tokensCommand } from './tokens';
 
 /** Every `tessera` subcommand, in the order `--help` lists them. */
-export const commands: Command[] = [infoCommand, tokensCommand, completeCommand, fimCheckCommand];
+export const commands: Command[] = [infoCommand, tokensCommand, completeCommand, fimCheckCommand, benchCommand];

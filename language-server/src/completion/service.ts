@@ -356,6 +356,7 @@ export class CompletionService {
       reuseCache: options.reuseCache ?? true,
       timeLimitMs: c.timeLimitMs,
       maxDraft: this.maxDraft,
+      draftTrees: c.draftTrees,
       ...(options.explain ? { explain: options.explain } : {}),
       ...(c.localMemory ? { memory: { beta: MEMORY_BETA, ids: [] } } : {}),
     });
@@ -428,7 +429,7 @@ export class CompletionService {
         name,
         dir,
         onnxFile: info.onnxPath.slice(dir.length + 1),
-        description: `${cfg.modelType}, ${cfg.layers} layers, ${cfg.heads} heads (${cfg.kvHeads} kv), vocab ${cfg.vocabSize}, ${info.cache} cache${info.mergedDecoder ? ', merged decoder' : ''}, ${info.cacheMode === 'in-place' ? 'updated in place' : `copied per run (${info.copiedBecause})`}`,
+        description: `${cfg.modelType}, ${cfg.layers} layers, ${cfg.heads} heads (${cfg.kvHeads} kv), vocab ${cfg.vocabSize}, ${info.cache} cache${info.mergedDecoder ? ', merged decoder' : ''}, ${info.cacheMode === 'in-place' ? 'updated in place' : `copied per run (${info.copiedBecause})`}${info.draftTrees ? ', draft trees' : ''}`,
         fimTemplate: template ? `${template.family} (${order.toUpperCase()})` : 'none: completes from the prefix only',
       });
     } catch (err) {

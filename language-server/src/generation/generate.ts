@@ -1,9 +1,12 @@
 // The decoding loop: prefill (reusing the cache), then token by token through the processor chain,
-// until a stop token, a stop rule or the token limit. Greedy decoding also tries drafts copied from the
-// prompt (drafts.ts), verified k at a time. Pure of editor concerns.
+// until a stop token, a stop rule or the token limit. Greedy decoding also tries drafts: chains copied
+// from the prompt (drafts.ts) verified k at a time, or, on models that take a tree in one pass, Token
+// Recycling's trees around that chain (recycling.ts). Pure of editor concerns.
+import type { TokenTree } from '../model/treeAttention';
 import type { TokenTable } from '../tokenizer/tokenTable';
 import { StreamDetokenizer } from '../tokenizer/detokenizer';
 import { lookupDraft } from './drafts';
+import { type AdjacencyTable, draftTree, type TreeTemplate } from './recycling';
 import { applyChain, argmaxOf, type LogitsProcessor, logProb, logSoftmaxOf, sampleOf, topK } from './processors';
 import type { StopRule } from './stops';
 
@@ -22,6 +25,12 @@ export interface SequenceModel {
   readonly logProbs?: boolean;
   /** The most positions it holds (generation stops there). */
   readonly capacity?: number;
+  /** Verifies draft trees in one pass (extendTree and keepBranch work). */
+  readonly trees?: boolean;
+  /** Runs a tree after the sequence (node 0: the next token), each node seeing its ancestors only; each node's logits. */
+  extendTree?(tree: TokenTree): Promise<Float32Array>;
+  /** After extendTree: the sequence goes on with the nodes `branch` (root first) only. */
+  keepBranch?(branch: readonly number[]): void;
 }
 
 export interface GenerateOptions {
@@ -40,6 +49,12 @@ export interface GenerateOptions {
   random?: () => number;
   /** Longest draft to verify in one pass (greedy only); 0 turns drafts off. */
   maxDraft?: number;
+  /**
+   * Token Recycling (recycling.ts): drafts are trees read from this adjacency table down the template,
+   * with the prompt-lookup draft as one branch, verified in one pass (greedy, models with `trees`). Every
+   * pass refreshes the table.
+   */
+  recycling?: { table: AdjacencyTable; template: TreeTemplate };
   /** Checked between steps: true abandons the request. */
   cancelled?: () => boolean;
   /** performance.now() after which no further step starts; the text so far is the result. */
@@ -87,6 +102,9 @@ export interface TokenTrace {
   logProb: number;
   end: number;
 }
+
+/** Most nodes of a draft tree, root included: what one run of the in-place cache takes. */
+const MAX_TREE = 64;
 
 export async function generate(model: SequenceModel, tok: TokenTable, prompt: readonly number[], o: GenerateOptions): Promise<Generation> {
   const t0 = performance.now();
@@ -149,6 +167,8 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
 
   let row = pre.logits;
   const vocab = row.length;
+  const recycling = !o.random && model.trees && model.extendTree && model.keepBranch ? o.recycling : undefined;
+  recycling?.table.update(prompt.slice(-1), row);
   if (o.lead) {
     tokens.push(...o.lead.tokens);
     logSum += o.lead.logProb;
@@ -163,6 +183,21 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
       stoppedBy = 'rule';
     }
   }
+  /** Walks the verified rows down the drafts: emits each token the chain picks that a draft holds there. */
+  const accept = (rows: Float32Array, next: (node: number, token: number) => number): { node: number; path: number[]; done: boolean } => {
+    const path = [0];
+    let node = 0;
+    for (;;) {
+      row = rows.subarray(node * vocab, (node + 1) * vocab);
+      const y = choose(row);
+      const child = y < 0 ? -1 : next(node, y);
+      if (child < 0) return { node, path, done: false }; // the outer loop emits y from this same row
+      accepted++;
+      path.push(child);
+      node = child;
+      if (emit(row, y)) return { node, path, done: true };
+    }
+  };
   while (!stoppedBy) {
     if (o.cancelled?.()) {
       stoppedBy = 'cancelled';
@@ -179,28 +214,29 @@ export async function generate(model: SequenceModel, tok: TokenTable, prompt: re
     const room = Math.min(o.maxTokens - tokens.length, (model.capacity ?? Infinity) - model.length - 2);
     const draft = o.random || !o.maxDraft ? [] : lookupDraft(prompt, generated, Math.min(o.maxDraft, room));
     passes++;
+    const nodes = Math.min(MAX_TREE, recycling?.template.parents.length ?? MAX_TREE, (model.capacity ?? Infinity) - model.length);
+    const tree = recycling && room > 0 ? draftTree(id, draft, recycling.table, recycling.template, nodes, room) : undefined;
+    if (tree && tree.ids.length > 1) {
+      const rows = await model.extendTree!(tree);
+      recycling!.table.update(tree.ids, rows);
+      drafted += tree.ids.length - 1;
+      const walked = accept(rows, tree.child);
+      model.keepBranch!(walked.path);
+      if (walked.done) break;
+      continue;
+    }
     if (!draft.length) {
       row = await model.step(id);
+      recycling?.table.update([id], row);
       continue;
     }
     // One pass over id and the draft: row j is the distribution after draft token j (row 0: after id).
     const fed = model.length;
     const rows = await model.extend([id, ...draft]);
     drafted += draft.length;
-    let j = 0;
-    row = rows.subarray(0, vocab);
-    let done = false;
-    while (j < draft.length) {
-      const y = choose(row);
-      if (y !== draft[j]) break; // the outer loop emits y from this same row
-      accepted++;
-      done = emit(row, y);
-      if (done) break;
-      j++;
-      row = rows.subarray(j * vocab, (j + 1) * vocab);
-    }
-    if (done) break;
-    if (j < draft.length) model.rewind(fed + 1 + j);
+    const walked = accept(rows, (node, token) => (node < draft.length && draft[node] === token ? node + 1 : -1));
+    if (walked.done) break;
+    if (walked.node < draft.length) model.rewind(fed + 1 + walked.node);
   }
   if (stoppedBy !== 'rule') text += detokenizer.flush();
   return {

@@ -3,6 +3,7 @@
 import type { SequenceModel } from '../generation/generate';
 import type { Decoder } from '../model/decoder';
 import { commonPrefix } from '../model/kvCache';
+import type { TokenTree } from '../model/treeAttention';
 
 export interface Prefill {
   /** Logits of the prompt's last position. */
@@ -14,6 +15,8 @@ export interface Prefill {
 
 export class CachedSession implements SequenceModel {
   private ids: number[] = [];
+  /** The tree the last extendTree ran, until keepBranch takes its accepted branch. */
+  private tree: readonly number[] | null = null;
 
   constructor(readonly decoder: Decoder) {}
 
@@ -55,6 +58,34 @@ export class CachedSession implements SequenceModel {
     return logits;
   }
 
+  /** The decoder verifies draft trees in one pass (extendTree). */
+  get trees(): boolean {
+    return this.decoder.trees;
+  }
+
+  /**
+   * Runs a draft tree after the sequence (node 0 is the next token), each node seeing its ancestors
+   * only; returns every node's logits. The sequence is unchanged until keepBranch.
+   */
+  async extendTree(tree: TokenTree): Promise<Float32Array> {
+    if (!this.ids.length) throw new Error('extendTree before prefill');
+    const before = this.ids;
+    this.invalidate();
+    const logits = await this.decoder.runTree(tree, before.length);
+    this.ids = before;
+    this.tree = tree.ids;
+    return logits;
+  }
+
+  /** After extendTree: the sequence goes on with the nodes `branch` (root first), the others dropped. */
+  keepBranch(branch: readonly number[]): void {
+    const tree = this.tree;
+    if (!tree) throw new Error('keepBranch without a tree');
+    this.tree = null;
+    this.decoder.keepBranch(this.ids.length, branch);
+    for (const node of branch) this.ids.push(tree[node]!);
+  }
+
   /** Keeps the first `length` tokens (drops rejected drafts); the decoder cuts its cache on the next run. */
   rewind(length: number): void {
     if (length < this.ids.length) this.ids.length = length;
@@ -68,6 +99,9 @@ export class CachedSession implements SequenceModel {
       step: (id) => this.step(id),
       extend: (ids) => this.extend(ids),
       rewind: (length) => this.rewind(length),
+      extendTree: (tree) => this.extendTree(tree),
+      keepBranch: (branch) => this.keepBranch(branch),
+      trees: this.trees,
       logProbs: this.logProbs,
       capacity: this.capacity,
       get length() {
@@ -82,5 +116,6 @@ export class CachedSession implements SequenceModel {
 
   invalidate(): void {
     this.ids = [];
+    this.tree = null;
   }
 }

@@ -5,6 +5,7 @@ import type { ModelConfig } from '../model/config';
 import type { HealingPlan } from '../prompt/healing';
 import type { Engine } from '../model/decoder';
 import type { CacheLayout } from '../model/session';
+import type { DraftTreesSetting } from '../settings';
 import type { PackedTokenTable } from '../tokenizer/tokenTable';
 
 /** The server opened the model folder and loaded its tokenizer: the worker gets what it needs of them. */
@@ -35,8 +36,10 @@ export interface GenerateRequest {
   temperature: number;
   topP: number;
   seed?: number;
-  /** Longest prompt-lookup draft verified in one pass (greedy only); 0: none. */
+  /** Longest prompt-lookup draft verified in one pass (greedy only); 0: no drafts at all. */
   maxDraft: number;
+  /** Token Recycling draft trees (greedy, exports with an attention bias): measured per model, always, or never. */
+  draftTrees: DraftTreesSetting;
   /** Re-use the KV cache across requests (off only to measure what it saves). */
   reuseCache: boolean;
   /** Decoding stops starting steps this many ms after the worker takes the request up. */
@@ -70,6 +73,8 @@ export interface ModelInfo {
   /** 'in-place': the cache stays in onnxruntime and grows in place; 'copied': it crosses the binding each run. */
   cacheMode: 'in-place' | 'copied';
   copiedBecause?: string;
+  /** The export takes an attention bias: Token Recycling's draft trees verify in one pass. */
+  draftTrees: boolean;
   loadMs: number;
 }
 

@@ -2,10 +2,12 @@
 // language server's thread never blocks on the model.
 import { parentPort } from 'node:worker_threads';
 import { buildChain } from '../generation/chain';
+import { DraftPolicy, TREE_NODES } from '../generation/draftPolicy';
 import { exactStart } from '../generation/exact';
 import { type Generation, generate } from '../generation/generate';
 import { withNgramCache } from '../generation/ngramCache';
 import { seededRandom } from '../generation/processors';
+import { AdjacencyTable, type TreeTemplate, treeTemplate } from '../generation/recycling';
 import { shapeStop } from '../generation/stops';
 import { openDecoder } from '../model/openDecoder';
 import { type TokenTable, unpackTokenTable } from '../tokenizer/tokenTable';
@@ -15,7 +17,12 @@ import type { FromWorker, GenerateRequest, LoadMessage, ToWorker } from './proto
 interface Loaded {
   table: TokenTable;
   cached: CachedSession;
+  /** Token Recycling's table: what followed each token in this model's passes, kept across requests. */
+  adjacency: AdjacencyTable;
+  policy: DraftPolicy;
 }
+
+const template: TreeTemplate = treeTemplate(TREE_NODES - 1);
 
 let loaded: Loaded | undefined;
 let latest: Int32Array | undefined;
@@ -37,6 +44,8 @@ async function run(id: number, r: GenerateRequest): Promise<void> {
     healing?.mode === 'exact' && healing.covers
       ? await exactStart(model, m.table, prompt, healing.bytes, healing.covers, { stopIds, suppressIds: r.suppressIds, random, cancelled })
       : undefined;
+  if (m.policy.setting !== r.draftTrees) m.policy = new DraftPolicy(r.draftTrees);
+  const mode = r.maxDraft > 0 && !random && session.trees && model === session ? m.policy.choose() : 'chain';
   const generation = await generate(model, m.table, lead ? [...prompt, ...lead.tokens] : prompt, {
     maxTokens: r.maxTokens,
     stopIds,
@@ -53,11 +62,13 @@ async function run(id: number, r: GenerateRequest): Promise<void> {
     healedBytes: healing?.mode === 'heal' ? healing.bytes.length : 0,
     lead: lead && { tokens: lead.tokens, bytes: lead.extra, logProb: lead.logProb },
     maxDraft: r.maxDraft,
+    ...(mode === 'tree' ? { recycling: { table: m.adjacency, template } } : {}),
     random,
     cancelled,
     deadline: t0 + r.timeLimitMs,
     ...(r.explain ? { explain: r.explain } : {}),
   });
+  m.policy.record(mode, generation.tokens.length, generation.decodeMs);
   if (lead) {
     // The prompt ran in the exact step; the decoding loop's own prompt run only added the cover.
     generation.passes += lead.passes;
@@ -72,7 +83,7 @@ async function load(msg: LoadMessage): Promise<void> {
   latest = new Int32Array(msg.latest);
   const table = unpackTokenTable(msg.vocabulary);
   const { decoder, copiedBecause } = await openDecoder(msg.onnxPath, msg.config, { threads: msg.threads, engine: msg.engine });
-  loaded = { table, cached: new CachedSession(decoder) };
+  loaded = { table, cached: new CachedSession(decoder), adjacency: new AdjacencyTable(msg.config.vocabSize), policy: new DraftPolicy() };
   send({
     type: 'loaded',
     info: {
@@ -82,6 +93,7 @@ async function load(msg: LoadMessage): Promise<void> {
       mergedDecoder: decoder.layout.useCacheBranch,
       contextLimit: decoder.capacity,
       cacheMode: decoder.cacheMode,
+      draftTrees: decoder.trees,
       copiedBecause,
       loadMs: performance.now() - t0,
     },

@@ -2,8 +2,9 @@
 // ones back (copied both ways); a cut-back copies the kept positions (kvCache.ts).
 import type { ModelConfig } from './config';
 import type { Decoder } from './decoder';
-import { truncateCache } from './kvCache';
+import { selectPositions, truncateCache } from './kvCache';
 import type { DecoderSession, KvCache, SessionLayout } from './session';
+import type { TokenTree } from './treeAttention';
 
 export class BindingDecoder implements Decoder {
   readonly cacheMode = 'copied' as const;
@@ -26,14 +27,27 @@ export class BindingDecoder implements Decoder {
     return this.session.layout;
   }
 
-  async run(ids: readonly number[], past: number, rows: number): Promise<Float32Array> {
+  get trees(): boolean {
+    return this.session.layout.hasAttentionBias;
+  }
+
+  async run(ids: readonly number[], past: number, rows: number, parents?: readonly number[]): Promise<Float32Array> {
     let cache = past > 0 ? this.cache : null;
     if (past > 0 && (!cache || cache.length < past)) throw new Error(`the cache holds ${cache?.length ?? 0} positions, not ${past}`);
     if (cache && cache.length > past) cache = truncateCache(this.session.tensorClass, this.session.layout, cache, past);
     this.cache = null; // if the run throws, nothing stale is left behind
-    const r = await this.session.run(ids, cache ?? undefined);
+    const r = await this.session.run(ids, cache ?? undefined, parents);
     this.cache = r.cache;
     return r.logits.subarray((r.positions - rows) * (r.logits.length / r.positions));
+  }
+
+  runTree(tree: TokenTree, past: number): Promise<Float32Array> {
+    return this.run(tree.ids, past, tree.ids.length, tree.parents);
+  }
+
+  keepBranch(past: number, nodes: readonly number[]): void {
+    if (!this.cache) throw new Error('no tree ran');
+    this.cache = selectPositions(this.session.tensorClass, this.session.layout, this.cache, past, nodes);
   }
 
   release(): Promise<void> {

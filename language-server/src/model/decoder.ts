@@ -4,6 +4,7 @@
 // openDecoder.ts picks one for a model.
 import type { ModelConfig } from './config';
 import type { SessionLayout } from './session';
+import type { TokenTree } from './treeAttention';
 
 export interface Decoder {
   readonly config: ModelConfig;
@@ -18,6 +19,18 @@ export interface Decoder {
    * `rows` new positions, row-major [rows, vocab], valid until the next run.
    */
   run(ids: readonly number[], past: number, rows: number): Promise<Float32Array>;
+  /** The export takes an attention bias: runTree verifies a draft tree in one pass. */
+  readonly trees: boolean;
+  /**
+   * Keeps the first `past` cached positions and runs `tree` after them, each node attending to its
+   * ancestors only; returns every node's logits [nodes, vocab], valid until the next run.
+   */
+  runTree(tree: TokenTree, past: number): Promise<Float32Array>;
+  /**
+   * After runTree at `past`: keeps the first `past` positions and then the nodes `nodes` (a branch, root
+   * first), as if only they had run; the other nodes are gone.
+   */
+  keepBranch(past: number, nodes: readonly number[]): void;
   release(): Promise<void>;
 }
 

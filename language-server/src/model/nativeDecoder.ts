@@ -4,11 +4,13 @@
 // the attention mask's length tells it how many positions count. Nothing of the cache is copied per
 // token, and cutting the cache back (a new prompt, a rejected draft) is free: later positions are
 // simply overwritten. Graphs that cannot work this way (Concat-based attention) fail the check in
-// openDecoder.ts and keep the copying path.
+// openDecoder.ts and keep the copying path. Exports with an attention bias also verify draft trees: the
+// nodes land in consecutive cache rows, and keeping the accepted branch moves its few rows down.
 import type { ModelConfig } from './config';
 import type { Decoder } from './decoder';
 import { ElementType, OrtCapi, type Ptr } from './ortCapi';
 import { floatsOfHalves, type SessionLayout } from './session';
+import { depthsOf, type TokenTree, treeBias } from './treeAttention';
 
 /** Most tokens per onnxruntime run: bounds the logits buffer (CHUNK × vocabulary). */
 const CHUNK = 64;
@@ -19,6 +21,11 @@ export class NativeDecoder implements Decoder {
   private readonly posBuf: Ptr;
   private readonly maskBuf: Ptr;
   private readonly cache: Ptr[];
+  /** Where each cache tensor's elements are, for moving an accepted branch's rows. */
+  private readonly cacheData: bigint[];
+  /** Attention biases [CHUNK, capacity] (exports that take one): zeros for plain runs, and a tree's. */
+  private readonly zeroBias: Ptr | null;
+  private readonly treeBiasBuf: Ptr | null;
   private readonly inputNames: { array: Ptr; keep: Ptr[] };
   private readonly outputNames: { array: Ptr; keep: Ptr[] };
   private readonly nIn: number;
@@ -51,7 +58,17 @@ export class NativeDecoder implements Decoder {
     k.encode(this.maskBuf, k.array('int64_t', capacity, 'Typed'), new BigInt64Array(capacity).fill(1n));
     const type = layout.cacheType === 'float16' ? ElementType.float16 : ElementType.float32;
     this.cache = layout.past.map(() => ort.createTensor([1, config.kvHeads, capacity, config.headDim], type));
-    const inNames = ['input_ids', 'attention_mask', ...(layout.hasPositionIds ? ['position_ids'] : []), ...layout.past.map((p) => p.input)];
+    this.cacheData = this.cache.map((t) => ort.tensorData(t));
+    this.zeroBias = layout.hasAttentionBias ? k.alloc('float', CHUNK * capacity) : null;
+    this.treeBiasBuf = layout.hasAttentionBias ? k.alloc('float', CHUNK * capacity) : null;
+    if (this.zeroBias) ort.copyIn(this.zeroBias, 0, new Float32Array(CHUNK * capacity));
+    const inNames = [
+      'input_ids',
+      'attention_mask',
+      ...(layout.hasPositionIds ? ['position_ids'] : []),
+      ...(layout.hasAttentionBias ? ['attention_bias'] : []),
+      ...layout.past.map((p) => p.input),
+    ];
     this.nIn = inNames.length;
     this.inputNames = ort.cStrings(inNames);
     this.outputNames = ort.cStrings([layout.logits, ...layout.past.map((p) => p.output)]);
@@ -83,8 +100,44 @@ export class NativeDecoder implements Decoder {
     }
   }
 
+  get trees(): boolean {
+    return this.layout.hasAttentionBias;
+  }
+
   async run(ids: readonly number[], past: number, rows: number): Promise<Float32Array> {
     return this.runSync(ids, past, rows);
+  }
+
+  async runTree(tree: TokenTree, past: number): Promise<Float32Array> {
+    return this.runTreeSync(tree, past);
+  }
+
+  runTreeSync(tree: TokenTree, past: number): Float32Array {
+    if (this.released) throw new Error('the decoder was released');
+    if (!this.treeBiasBuf) throw new Error('this export takes no attention bias: it cannot run a tree');
+    const n = tree.ids.length;
+    if (n === 0 || n > CHUNK) throw new Error(`a tree of ${n} nodes (1 to ${CHUNK} run at once)`);
+    if (past + n > this.capacity) throw new Error(`a sequence of ${past + n} tokens does not fit the cache (${this.capacity} positions)`);
+    const depths = depthsOf(tree.parents);
+    this.ort.copyIn(this.treeBiasBuf, 0, treeBias(tree.parents, past));
+    this.runChunk(tree.ids, past, depths, this.treeBiasBuf);
+    return this.readRows(0, n);
+  }
+
+  keepBranch(past: number, nodes: readonly number[]): void {
+    const { kvHeads, headDim } = this.config;
+    const row = headDim * (this.layout.cacheType === 'float16' ? 2 : 4);
+    nodes.forEach((r, i) => {
+      if (!(r >= i && past + r < this.capacity)) throw new Error(`node ${r} cannot be kept at ${i}`);
+      if (r === i) return;
+      // Rows of [1, kv_heads, capacity, head_dim]: branch nodes come in order, so a row moves down only
+      // onto one already moved or dropped.
+      for (const base of this.cacheData)
+        for (let h = 0; h < kvHeads; h++) {
+          const block = base + BigInt(h * this.capacity * row);
+          this.ort.move(block + BigInt((past + i) * row), block + BigInt((past + r) * row), row);
+        }
+    });
   }
 
   runSync(ids: readonly number[], past: number, rows: number): Float32Array {
@@ -101,8 +154,11 @@ export class NativeDecoder implements Decoder {
     return this.readRows(m - rows, rows);
   }
 
-  /** One run of at most CHUNK tokens; its logits land in logitsBuf. */
-  private runChunk(ids: readonly number[], past: number): void {
+  /**
+   * One run of at most CHUNK tokens after `past` positions (a tree's: at past + its depths, under its
+   * bias); its logits land in logitsBuf.
+   */
+  private runChunk(ids: readonly number[], past: number, depths?: Int32Array, bias: Ptr | null = this.zeroBias): void {
     const { ort } = this;
     const k = ort.koffi;
     const n = ids.length;
@@ -116,12 +172,26 @@ export class NativeDecoder implements Decoder {
       k.encode(
         this.posBuf,
         i64 as never,
-        BigInt64Array.from(ids, (_, i) => BigInt(past + i)),
+        BigInt64Array.from(ids, (_, i) => BigInt(past + (depths ? depths[i]! : i))),
       );
     const t = this.tensorsFor(n, past + n);
-    k.encode(this.inputs, this.pointerArray as never, [...t.inputs, ...this.cache]);
-    k.encode(this.outputs, 'void*', t.logits);
-    ort.run(this.session, this.inputNames.array, this.inputs, this.nIn, this.outputNames.array, this.outputs, this.layout.past.length + 1);
+    // The bias's shape [1, 1, n, total] changes with both lengths: a view made for this run only.
+    const biasTensor = bias && ort.wrapTensor(bias, n * (past + n) * 4, [1, 1, n, past + n], ElementType.float32);
+    try {
+      k.encode(this.inputs, this.pointerArray as never, [...t.inputs, ...(biasTensor ? [biasTensor] : []), ...this.cache]);
+      k.encode(this.outputs, 'void*', t.logits);
+      ort.run(
+        this.session,
+        this.inputNames.array,
+        this.inputs,
+        this.nIn,
+        this.outputNames.array,
+        this.outputs,
+        this.layout.past.length + 1,
+      );
+    } finally {
+      ort.releaseValue(biasTensor);
+    }
   }
 
   /**
@@ -181,6 +251,8 @@ export class NativeDecoder implements Decoder {
       this.posBuf,
       this.maskBuf,
       this.logitsBuf,
+      this.zeroBias,
+      this.treeBiasBuf,
       this.inputs,
       this.outputs,
       this.inputNames.array,
@@ -188,6 +260,6 @@ export class NativeDecoder implements Decoder {
       ...this.inputNames.keep,
       ...this.outputNames.keep,
     ])
-      k.free(p);
+      if (p) k.free(p);
   }
 }

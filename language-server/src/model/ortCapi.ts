@@ -30,6 +30,7 @@ const SIGNATURES = {
     49,
     'void* (void* info, void* data, size_t bytes, const int64_t* shape, size_t rank, int type, _Out_ void** out)',
   ],
+  GetTensorMutableData: [51, 'void* (void* value, _Out_ void** out)'],
   CreateCpuMemoryInfo: [69, 'void* (int allocator, int memType, _Out_ void** out)'],
   GetAllocatorWithDefaultOptions: [78, 'void* (_Out_ void** out)'],
   ReleaseStatus: [93, 'void (void* status)'],
@@ -60,6 +61,8 @@ export class OrtCapi {
   private readonly allocator: Ptr;
   private readonly cpu: Ptr;
   private readonly memcpy: Fn;
+  private readonly memcpyIn: Fn;
+  private readonly memmove: Fn;
 
   private constructor() {
     let koffi: Koffi;
@@ -103,6 +106,8 @@ export class OrtCapi {
     // The C library's memcpy reads native memory into a typed array ~50x faster than koffi.decode.
     const libc = koffi.load(process.platform === 'win32' ? 'msvcrt.dll' : null);
     this.memcpy = libc.func('void* memcpy(void* dst, intptr_t src, size_t n)') as Fn;
+    this.memcpyIn = libc.func('void* memcpy(intptr_t dst, void* src, size_t n)') as Fn;
+    this.memmove = libc.func('void* memmove(intptr_t dst, intptr_t src, size_t n)') as Fn;
   }
 
   /** Throws the message of a non-null OrtStatus. */
@@ -147,6 +152,21 @@ export class OrtCapi {
     return this.out((o) =>
       this.api.CreateTensorWithDataAsOrtValue(this.cpu, data, bytes, BigInt64Array.from(shape.map(BigInt)), shape.length, type, o),
     );
+  }
+
+  /** Where a tensor's elements are (onnxruntime's memory: valid while the tensor lives). */
+  tensorData(value: Ptr): bigint {
+    return this.koffi.address(this.out((o) => this.api.GetTensorMutableData(value, o)));
+  }
+
+  /** Copies `src` into native memory at `dst` + `byteOffset`. */
+  copyIn(dst: Ptr, byteOffset: number, src: Float32Array): void {
+    this.memcpyIn(this.koffi.address(dst) + BigInt(byteOffset), src, src.byteLength);
+  }
+
+  /** Moves `bytes` bytes of native memory from address `src` to address `dst` (they may overlap). */
+  move(dst: bigint, src: bigint, bytes: number): void {
+    this.memmove(dst, src, bytes);
   }
 
   /** Copies native memory at `src` + `byteOffset` into `dst` (as many bytes as it holds). */

@@ -3,6 +3,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ModelConfig } from './config';
 import { explainLoadError } from './loadError';
+import { depthsOf, treeBias } from './treeAttention';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -21,6 +22,8 @@ export interface SessionLayout {
   useCacheBranch: boolean;
   hasPositionIds: boolean;
   hasAttentionMask: boolean;
+  /** Takes attention_bias [batch, 1, new, total] (models/recipe/tree_attention.py): draft trees verify in one pass. */
+  hasAttentionBias: boolean;
   cacheType: 'float32' | 'float16';
   logits: string;
   logitsType: 'float32' | 'float16';
@@ -61,6 +64,7 @@ export function detectLayout(inputs: readonly string[], outputs: readonly string
     useCacheBranch: inputs.includes('use_cache_branch'),
     hasPositionIds: inputs.includes('position_ids'),
     hasAttentionMask: inputs.includes('attention_mask'),
+    hasAttentionBias: inputs.includes('attention_bias') && inputs.includes('position_ids'),
     cacheType: t === 'float16' ? 'float16' : 'float32',
     logits,
     logitsType: types.get(logits) === 'float16' ? 'float16' : 'float32',
@@ -146,20 +150,29 @@ export class DecoderSession {
     return new this.ort.Tensor(this.layout.cacheType, data, dims);
   }
 
-  /** Runs `ids` after the cached positions; returns their logits and the longer cache. */
-  async run(ids: ArrayLike<number>, cache: KvCache = this.emptyCache()): Promise<RunResult> {
+  /**
+   * Runs `ids` after the cached positions; returns their logits and the longer cache. With `parents`
+   * (exports with an attention bias) the ids are a tree: each attends to its ancestors only.
+   */
+  async run(ids: ArrayLike<number>, cache: KvCache = this.emptyCache(), parents?: readonly number[]): Promise<RunResult> {
     const { ort, layout } = this;
     const n = ids.length;
     if (n === 0) throw new Error('run needs at least one token');
+    if (parents && !layout.hasAttentionBias) throw new Error('this export takes no attention bias: it cannot run a tree');
     const total = cache.length + n;
     const feeds: Record<string, Tensor> = {
       input_ids: new ort.Tensor('int64', BigInt64Array.from(Array.from(ids, BigInt)), [1, n]),
     };
     if (layout.hasAttentionMask) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
     if (layout.hasPositionIds) {
+      const depths = parents ? depthsOf(parents) : undefined;
       const pos = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) pos[i] = BigInt(cache.length + i);
+      for (let i = 0; i < n; i++) pos[i] = BigInt(cache.length + (depths ? depths[i]! : i));
       feeds.position_ids = new ort.Tensor('int64', pos, [1, n]);
+    }
+    if (layout.hasAttentionBias) {
+      const bias = parents ? treeBias(parents, cache.length) : new Float32Array(n * total);
+      feeds.attention_bias = new ort.Tensor('float32', bias, [1, 1, n, total]);
     }
     if (layout.useCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([cache.length > 0 ? 1 : 0]), [1]);
     layout.past.forEach((p, i) => {

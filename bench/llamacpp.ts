@@ -1,0 +1,316 @@
+// The runtime users would pick instead, side by side: llama.cpp (through node-llama-cpp's prebuilt
+// binaries, installed from npm into node_modules/.tessera-llamacpp on first run: a dependency of this
+// benchmark only) running the same weights, written as GGUF by models/recipe/gguf.py. One run, both
+// runtimes, one thread each, the same token ids:
+//   prefill      a 512-token prompt from nothing, ms
+//   decode       greedy tokens after a 384-token prompt, ms per token: plain, and each with its drafts
+//                (Tessera: prompt lookup; llama.cpp: node-llama-cpp's InputLookupTokenPredictor)
+//   typing       a replay through held-out files keystroke by keystroke: greedy to the end of the line
+//                (at most 16 tokens), each runtime reusing its cache for the prefix the prompts share
+// Then, with --shaped, the same at Qwen2.5-Coder-0.5B's shape (random weights, models/recipe/shaped.py;
+// fp32 ONNX against F32 GGUF, int8 ONNX against Q8_0 GGUF): prefill, decode, 64-token blocks.
+//   npm run bench -- llamacpp [--keys N] [--shaped]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { generate } from '../language-server/src/generation/generate';
+import { CachedSession } from '../language-server/src/inference/cachedSession';
+import { describeMachine, machine } from '../language-server/src/measure/machine';
+import { parseModelConfig } from '../language-server/src/model/config';
+import type { Decoder } from '../language-server/src/model/decoder';
+import { commonPrefix } from '../language-server/src/model/kvCache';
+import { openDecoder } from '../language-server/src/model/openDecoder';
+import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
+import { heldOutSources } from './heldOut';
+
+const root = join(__dirname, '..', '..');
+const arg = (name: string, dflt: string) =>
+  process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1]! : dflt;
+const KEYS = Number(arg('keys', '150'));
+const NODE_LLAMA_CPP = '3.22.1';
+const python = process.env.PYTHON ?? '/usr/bin/python3';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+
+/** What the benchmark uses of node-llama-cpp (typed here: it is not a dependency of the project). */
+interface Sequence {
+  readonly contextTokens: number[];
+  readonly nextTokenIndex: number;
+  clearHistory(): Promise<void>;
+  eraseContextTokenRanges(ranges: Array<{ start: number; end: number }>): Promise<void>;
+  evaluateWithoutGeneratingNewTokens(tokens: number[]): Promise<void>;
+  evaluate(tokens: number[], options: { temperature: number }): AsyncIterable<number>;
+}
+interface NodeLlamaCpp {
+  getLlama(o: object): Promise<{
+    loadModel(o: { modelPath: string }): Promise<{
+      createContext(o: object): Promise<{ getSequence(o?: object): Sequence; dispose(): Promise<void> }>;
+      dispose(): Promise<void>;
+    }>;
+  }>;
+  InputLookupTokenPredictor: new () => object;
+}
+
+/** node-llama-cpp, installed beside the project's packages on first use (npm registry, prebuilt binaries). */
+async function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
+  const dir = join(root, 'node_modules', '.tessera-llamacpp');
+  const entry = join(dir, 'node_modules', 'node-llama-cpp', 'dist', 'index.js');
+  if (!existsSync(entry)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), '{"private": true}\n');
+    const platform = `@node-llama-cpp/${process.platform === 'darwin' ? 'mac' : process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
+    console.error(`installing node-llama-cpp ${NODE_LLAMA_CPP} (${platform}) into ${dir}…`);
+    const r = spawnSync(
+      'npm',
+      [
+        'install',
+        '--no-save',
+        '--no-audit',
+        '--no-fund',
+        '--omit=optional',
+        `node-llama-cpp@${NODE_LLAMA_CPP}`,
+        `${platform}@${NODE_LLAMA_CPP}`,
+      ],
+      { cwd: dir, stdio: 'inherit' },
+    );
+    if (r.status !== 0) throw new Error('npm could not install node-llama-cpp');
+  }
+  return (await import(pathToFileURL(entry).href)) as NodeLlamaCpp;
+}
+
+/** `dir`'s export as GGUF (models/recipe/gguf.py), made once into a temporary folder. */
+function gguf(dir: string, name: string, type: 'f32' | 'q8_0'): string {
+  const out = join(tmpdir(), 'tessera-gguf', `${name}-${type}.gguf`);
+  if (!existsSync(out)) {
+    mkdirSync(join(tmpdir(), 'tessera-gguf'), { recursive: true });
+    const r = spawnSync(python, ['models/recipe/gguf.py', dir, out, '--type', type], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('models/recipe/gguf.py failed (it needs Python with numpy and onnx)');
+  }
+  return out;
+}
+
+/** One runtime behind the three measurements. */
+interface Runner {
+  name: string;
+  /** A prompt run from nothing. */
+  prefill(ids: number[]): Promise<void>;
+  /** `n` greedy tokens after `prompt`: the tokens and the ms they took (the prompt's last token included, the rest prefilled untimed). */
+  decode(prompt: number[], n: number, drafts: boolean): Promise<{ tokens: number[]; ms: number }>;
+  /** Greedy after `prompt` until `stop(token)` or `max` tokens, reusing the cached prefix. */
+  complete(prompt: number[], max: number, stop: (id: number) => boolean): Promise<number[]>;
+}
+
+function tessera(decoder: Decoder, tok: Tokenizer): Runner {
+  const session = new CachedSession(decoder);
+  const newline = new Set<number>();
+  for (let id = 0; id < decoder.config.vocabSize; id++) if (tok.tokenBytes(id).includes(10)) newline.add(id);
+  return {
+    name: 'Tessera',
+    prefill: async (ids) => {
+      await session.prefill(ids, false);
+    },
+    decode: async (prompt, n, drafts) => {
+      await session.prefill(prompt.slice(0, -1), false);
+      const t0 = performance.now();
+      const g = await generate(session, tok, prompt, { maxTokens: n, stopIds: new Set(), processors: [], maxDraft: drafts ? 8 : 0 });
+      return { tokens: g.tokens, ms: performance.now() - t0 };
+    },
+    complete: async (prompt, max) => {
+      const g = await generate(session, tok, prompt, {
+        maxTokens: max,
+        stopIds: newline,
+        processors: [],
+        maxDraft: 8,
+      });
+      return g.tokens;
+    },
+  };
+}
+
+async function llamaCpp(nlc: NodeLlamaCpp, path: string, capacity: number): Promise<Runner & { dispose(): Promise<void> }> {
+  const llama = await nlc.getLlama({ gpu: false, build: 'never', logLevel: 'error', progressLogs: false });
+  const model = await llama.loadModel({ modelPath: path });
+  // One context per sequence, each batch dispatched at once: with more sequences than are busy, or the
+  // default schedule, node-llama-cpp waits an event-loop turn per batch for others to join it.
+  const options = {
+    contextSize: capacity,
+    threads: 1,
+    batchSize: 512,
+    batching: { dispatchSchedule: (dispatch: () => void) => dispatch() },
+  };
+  const contexts = [await model.createContext(options), await model.createContext(options)];
+  const plain = contexts[0]!.getSequence();
+  const lookup = contexts[1]!.getSequence({ tokenPredictor: new nlc.InputLookupTokenPredictor() });
+  const take = async (seq: Sequence, ids: number[], max: number, stop: (id: number) => boolean = () => false) => {
+    const out: number[] = [];
+    for await (const t of seq.evaluate(ids, { temperature: 0 })) {
+      if (stop(t)) break;
+      out.push(t);
+      if (out.length >= max) break;
+    }
+    return out;
+  };
+  return {
+    name: 'llama.cpp',
+    prefill: async (ids) => {
+      await plain.clearHistory();
+      await plain.evaluateWithoutGeneratingNewTokens(ids);
+    },
+    decode: async (prompt, n, drafts) => {
+      const seq = drafts ? lookup : plain;
+      await seq.clearHistory();
+      await seq.evaluateWithoutGeneratingNewTokens(prompt.slice(0, -1));
+      const t0 = performance.now();
+      const tokens = await take(seq, prompt.slice(-1), n);
+      return { tokens, ms: performance.now() - t0 };
+    },
+    complete: async (prompt, max, stop) => {
+      const seq = lookup;
+      const keep = Math.min(commonPrefix(seq.contextTokens, prompt), prompt.length - 1);
+      if (seq.nextTokenIndex > keep) await seq.eraseContextTokenRanges([{ start: keep, end: seq.nextTokenIndex }]);
+      return take(seq, prompt.slice(keep), max, stop);
+    },
+    dispose: async () => {
+      for (const c of contexts) await c.dispose();
+      await model.dispose();
+    },
+  };
+}
+
+/** Median ms of `f` over `rounds` runs after one warm-up (`f` says how long it took, or it is timed whole). */
+async function timed(rounds: number, f: () => Promise<unknown>): Promise<number> {
+  await f();
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    const r = await f();
+    times.push(typeof r === 'object' && r !== null && 'ms' in r ? (r as { ms: number }).ms : performance.now() - t0);
+  }
+  return median(times);
+}
+
+interface Row {
+  what: string;
+  ours: number;
+  theirs: number;
+  unit: string;
+  /** Tokens agree (greedy in both). */
+  same?: boolean;
+}
+
+function printRows(title: string, rows: Row[]): void {
+  console.log(`\n${title}`);
+  console.log('                                          Tessera    llama.cpp   llama.cpp / Tessera');
+  for (const r of rows) {
+    const same = r.same === undefined ? '' : r.same ? '   same tokens' : '   tokens differ';
+    console.log(
+      `${r.what.padEnd(40)} ${r.ours.toFixed(2).padStart(9)} ${r.theirs.toFixed(2).padStart(12)}   ×${(r.theirs / r.ours).toFixed(2)} ${r.unit}${same}`,
+    );
+  }
+}
+
+const sameTokens = (a: number[], b: number[]) => a.length === b.length && a.every((t, i) => t === b[i]);
+
+async function compare(ours: Runner, theirs: Runner, prompt512: number[], prompt384: number[], n: number, rounds: number, drafts: boolean) {
+  const rows: Row[] = [];
+  rows.push({
+    what: `prefill ${prompt512.length} tokens`,
+    ours: await timed(rounds, () => ours.prefill(prompt512)),
+    theirs: await timed(rounds, () => theirs.prefill(prompt512)),
+    unit: 'ms',
+  });
+  for (const d of drafts ? [false, true] : [false]) {
+    const [a, b] = [await ours.decode(prompt384, n, d), await theirs.decode(prompt384, n, d)];
+    rows.push({
+      what: `decode ${n} tokens${d ? ', drafts' : ''}`,
+      ours: (await timed(rounds, () => ours.decode(prompt384, n, d))) / n,
+      theirs: (await timed(rounds, () => theirs.decode(prompt384, n, d))) / n,
+      unit: 'ms/token',
+      same: sameTokens(a.tokens, b.tokens),
+    });
+  }
+  return rows;
+}
+
+/** The typing replay: per keystroke latency of a completion to the end of the line, both runtimes. */
+async function typing(runners: Runner[], tok: Tokenizer, keys: number) {
+  const newline = (id: number) => tok.tokenBytes(id).includes(10);
+  const sources = heldOutSources(1, 11);
+  const latency = runners.map(() => [] as number[]);
+  let same = 0;
+  let total = 0;
+  for (const s of sources) {
+    const start = s.text.lastIndexOf('\n', Math.floor(s.text.length / 2)) + 1;
+    for (let k = 1; k <= keys; k++) {
+      const prompt = [4, ...tok.encodeIds(s.text.slice(Math.max(0, start - 1500), start + k))].slice(-320);
+      const outs: number[][] = [];
+      for (const [i, r] of runners.entries()) {
+        const t0 = performance.now();
+        outs.push(await r.complete(prompt, 16, newline));
+        latency[i]!.push(performance.now() - t0);
+      }
+      total++;
+      if (sameTokens(outs[0]!, outs[1]!)) same++;
+    }
+  }
+  return { latency, same, total, files: sources.length };
+}
+
+async function shaped(nlc: NodeLlamaCpp): Promise<void> {
+  const dir = join(tmpdir(), 'tessera-shaped-qwen2.5-coder-0.5b');
+  if (!existsSync(join(dir, 'onnx', 'model_quantized.onnx'))) {
+    const r = spawnSync(python, ['models/recipe/shaped.py', '--out', dir, '--int8'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('models/recipe/shaped.py failed');
+  }
+  const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), {}, dir);
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => (i * 7919 + 13) % config.vocabSize);
+  for (const [file, type] of [
+    ['model.onnx', 'f32'],
+    ['model_quantized.onnx', 'q8_0'],
+  ] as const) {
+    const { decoder } = await openDecoder(join(dir, 'onnx', file), config, { threads: 1 });
+    // The default model's tokenizer: its ids are valid in the larger vocabulary (no text is read back).
+    const ours = tessera(decoder, Tokenizer.fromFile(join(root, 'models', 'tessera-tiny', 'tokenizer.json')));
+    const theirs = await llamaCpp(nlc, gguf(dir, 'shaped-qwen2.5-coder-0.5b', type), 1024);
+    const rows = await compare(ours, theirs, ids(512), ids(384), 32, 3, false);
+    const block = rows[rows.length - 1]!;
+    rows.push({ what: 'block completion', ours: 1000 / block.ours, theirs: 1000 / block.theirs, unit: 'tokens/s (higher is better)' });
+    printRows(`Qwen2.5-Coder-0.5B's shape, random weights: ONNX ${file} vs GGUF ${type.toUpperCase()}`, rows);
+    await theirs.dispose();
+    await decoder.release();
+  }
+}
+
+async function main(): Promise<void> {
+  const nlc = await nodeLlamaCpp();
+  const dir = join(root, 'models', 'tessera-tiny');
+  const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), {}, dir);
+  const tok = Tokenizer.fromFile(join(dir, 'tokenizer.json'));
+  const { decoder } = await openDecoder(join(dir, 'onnx', 'model.onnx'), config, { threads: 1 });
+  const ours = tessera(decoder, tok);
+  const theirs = await llamaCpp(nlc, gguf(dir, 'tessera-tiny', 'f32'), decoder.capacity);
+  console.log(`bench/llamacpp — ${describeMachine(machine())}; node-llama-cpp ${NODE_LLAMA_CPP}, 1 thread each`);
+  const text = heldOutSources(2, 5)
+    .map((s) => s.text)
+    .join('\n');
+  const all = [4, ...tok.encodeIds(text)];
+  const rows = await compare(ours, theirs, all.slice(0, 512), all.slice(1000, 1384), 64, 15, true);
+  printRows(`tessera-tiny, fp32 ONNX vs F32 GGUF (${decoder.capacity}-position context)`, rows);
+  const t = await typing([ours, theirs], tok, KEYS);
+  console.log(`\ntyping replay: ${t.files} held-out files × ${KEYS} keystrokes, greedy to the end of the line (≤ 16 tokens)`);
+  console.log('                   p50 ms    p90 ms');
+  for (const [i, name] of ['Tessera', 'llama.cpp'].entries()) {
+    console.log(`${name.padEnd(16)} ${pct(t.latency[i]!, 0.5).toFixed(2).padStart(8)} ${pct(t.latency[i]!, 0.9).toFixed(2).padStart(9)}`);
+  }
+  console.log(
+    `llama.cpp / Tessera at p50: ×${(pct(t.latency[1]!, 0.5) / pct(t.latency[0]!, 0.5)).toFixed(2)}; same completion on ${t.same}/${t.total} keystrokes`,
+  );
+  await theirs.dispose();
+  await decoder.release();
+  if (process.argv.includes('--shaped')) await shaped(nlc);
+}
+
+void main();

@@ -1,0 +1,59 @@
+"""A model of a released model's shape with random weights, for the speed benchmarks only: what a
+forward pass costs at the size users run (never committed, made at benchmark time, deterministic).
+
+    /usr/bin/python3 models/recipe/shaped.py --out DIR [--shape qwen2.5-coder-0.5b] [--int8]
+    → DIR/config.json, DIR/onnx/model.onnx + model.onnx_data (fp32, external weights: over 2 GB),
+      DIR/onnx/model_quantized.onnx (+ _data) with --int8
+The graph is graph.py's (GroupQueryAttention with the tree attention bias, the in-place cache).
+"""
+import argparse
+import json
+import os
+
+import onnx
+import torch
+
+import graph
+from export import hf_config
+from model import Config, Decoder
+from onnx_export import quantize_matmul_weights, write_json
+
+SHAPES = {
+    # Qwen2.5-Coder-0.5B: 24 layers, d 896, 14 query / 2 key-value heads of 64, SwiGLU 4864, tied head.
+    'qwen2.5-coder-0.5b': Config(vocab_size=151936, d_model=896, n_layers=24, n_heads=14, n_kv_heads=2, d_ff=4864,
+                                 rope_theta=1000000.0, max_positions=32768, norm_eps=1e-6, qkv_bias=True),
+}
+
+
+def save(model: onnx.ModelProto, path: str):
+    onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+              location=os.path.basename(path) + '_data', size_threshold=1024)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--out', required=True)
+    p.add_argument('--shape', default='qwen2.5-coder-0.5b', choices=sorted(SHAPES))
+    p.add_argument('--int8', action='store_true')
+    args = p.parse_args()
+    c = SHAPES[args.shape]
+    torch.manual_seed(0)
+    with torch.no_grad():
+        model = Decoder(c).eval()
+        # Small random weights keep activations in a trained model's range (no overflow in 24 layers).
+        for name, w in model.named_parameters():
+            if w.dim() == 2:
+                w.normal_(0, 0.02)
+    onnx_dir = os.path.join(args.out, 'onnx')
+    os.makedirs(onnx_dir, exist_ok=True)
+    fp32 = graph.build(model, rope_positions=4096)
+    del model
+    save(fp32, os.path.join(onnx_dir, 'model.onnx'))
+    if args.int8:
+        save(quantize_matmul_weights(onnx.load(os.path.join(onnx_dir, 'model.onnx'))), os.path.join(onnx_dir, 'model_quantized.onnx'))
+    write_json(os.path.join(args.out, 'config.json'), hf_config(c, 4096))
+    print(json.dumps({f: os.path.getsize(os.path.join(onnx_dir, f)) for f in sorted(os.listdir(onnx_dir))}))
+
+
+if __name__ == '__main__':
+    main()
