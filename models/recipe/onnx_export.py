@@ -55,9 +55,22 @@ def kv_axes(names, seq_axis, seq_name):
     return {n: {0: 'batch_size', seq_axis: seq_name} for n in names}
 
 
+def weight_of(node, inits):
+    """(W, whether it is stored transposed) of a node computing x @ W with W an initializer: MatMul(x, W),
+    or the tied head's Gemm(x, E, transB=1), whose int8 copy of E^T then serves the head while the
+    embedding lookup keeps reading E: a token's pass reads the int8 head, not the float embedding."""
+    if node.op_type == 'MatMul' and len(node.input) == 2:
+        return inits.get(node.input[1]), False
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    if node.op_type == 'Gemm' and len(node.input) == 2 and attrs == {'transB': 1}:
+        return inits.get(node.input[1]), True
+    return None, False
+
+
 def quantize_matmul_weights(model: onnx.ModelProto, min_elements=1024) -> onnx.ModelProto:
-    """MatMul(x, W) with W a float initializer becomes an integer product whose result depends on each
-    row of x alone, so a sequence gives the same numbers however it is cut into runs:
+    """MatMul(x, W) with W a float initializer (and the tied head, see weight_of) becomes an integer
+    product whose result depends on each row of x alone, so a sequence gives the same numbers however it
+    is cut into runs:
         s = max(|x|, over the row) / 127            one scale per token (per-row), at run time
         x_u8 = round(x / s) + 128                   symmetric, shifted into uint8
         y = MatMulInteger(x_u8, W_u8, 128, 128) * s * w_scale[col]
@@ -78,12 +91,14 @@ def quantize_matmul_weights(model: onnx.ModelProto, min_elements=1024) -> onnx.M
     ]
     new_nodes, drop, used = [], set(), False
     for node in graph.node:
-        w = inits.get(node.input[1]) if node.op_type == 'MatMul' and len(node.input) == 2 else None
+        w, transposed = weight_of(node, inits)
         if w is None or w.data_type != TensorProto.FLOAT or len(w.dims) != 2 or np.prod(w.dims) < min_elements:
             new_nodes.append(node)
             continue
         used = True
         weights = numpy_helper.to_array(w)
+        if transposed:
+            weights = weights.T
         scale = np.maximum(np.abs(weights).max(axis=0), 1e-8) / 127.0
         q = (np.clip(np.round(weights / scale), -127, 127) + 128).astype(np.uint8)
         base = node.name or node.output[0]

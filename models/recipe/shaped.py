@@ -26,8 +26,11 @@ SHAPES = {
 
 
 def save(model: onnx.ModelProto, path: str):
+    data = path + '_data'
+    if os.path.exists(data):
+        os.remove(data)  # onnx appends to an existing data file
     onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
-              location=os.path.basename(path) + '_data', size_threshold=1024)
+              location=os.path.basename(data), size_threshold=1024)
 
 
 def main():
