@@ -12,11 +12,11 @@
 // whole completion gated by its mean confidence, no filters, token healing) and the new one (filters,
 // the confident head, exact prompting) run on the same cursors in one run.
 //   npm run bench -- accept [--files N] [--json]
-import { cpus } from 'node:os';
 import { basename, join } from 'node:path';
 import { type CompleteOptions, CompletionService } from '../language-server/src/completion/service';
 import { documentOf } from '../language-server/src/completion/window';
 import { seededRandom } from '../language-server/src/generation/processors';
+import { describeMachine, machine } from '../language-server/src/measure/machine';
 import { type CompletionSettings, DEFAULT_SETTINGS } from '../language-server/src/settings';
 import { grammarFor } from '../language-server/src/syntax/languages';
 import { SyntaxService } from '../language-server/src/syntax/parser';
@@ -166,7 +166,6 @@ const row = (label: string, s: Summary) =>
   `${label.padEnd(24)} ${String(s.cursors).padStart(7)} ${pct(s.shownRate)} ${pct(s.precision)} ${s.acceptedCharsPerCursor.toFixed(2).padStart(9)} ${String(s.wholeLinesAccepted).padStart(7)}`;
 
 async function main(): Promise<void> {
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const registry = new TokenizerRegistry({ name: basename(modelDir), path: join(modelDir, 'tokenizer.json') });
   const syntax = await SyntaxService.create(join(repoRoot, 'dist', 'wasm'));
   const service = async (completion: Partial<CompletionSettings>) => {
@@ -234,7 +233,7 @@ async function main(): Promise<void> {
     out.push(line);
     console.log(line);
   };
-  say(`bench/accept — ${cpu}, ${cpus().length} cores, Node ${process.version}; model ${basename(modelDir)}`);
+  say(`bench/accept — ${describeMachine(machine())}; model ${basename(modelDir)}`);
   say(
     `${cursors.length} cursors in ${new Set(cursors.map((c) => c.file)).size} held-out files (TypeScript: @azure/msal-common, ajv; JavaScript: vscode-jsonrpc; Python: HumanEval), seed ${SEED}`,
   );

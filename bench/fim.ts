@@ -8,7 +8,6 @@
 // confidence gate). Results: bench/results/fim.txt.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CompletionService } from '../language-server/src/completion/service';
@@ -18,6 +17,7 @@ import { median } from '../language-server/src/fimCheck/score';
 import { formatFimTable } from '../language-server/src/fimCheck/table';
 import { seededRandom } from '../language-server/src/generation/processors';
 import type { FimFill, FimScores, HealingMode } from '../language-server/src/lsp_ext';
+import { describeMachine, machine } from '../language-server/src/measure/machine';
 import { DEFAULT_SETTINGS } from '../language-server/src/settings';
 import { SyntaxService } from '../language-server/src/syntax/parser';
 import { TokenizerRegistry } from '../language-server/src/tokenizer/registry';
@@ -104,9 +104,6 @@ function tsFiles(): FimFile[] {
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`.padStart(7);
 
 async function main(): Promise<void> {
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
-  const vector = ['avx2', 'avx512f', 'avx512_vnni', 'avx_vnni'].filter((f) => flags.includes(` ${f}`));
   const settings = { model: { ...DEFAULT_SETTINGS.model, path: modelDir }, completion: DEFAULT_SETTINGS.completion };
   const service = new CompletionService(
     settings,
@@ -123,9 +120,7 @@ async function main(): Promise<void> {
     out.push(line);
     console.log(line);
   };
-  say(
-    `bench/fim — ${cpu} (${vector.join(', ') || 'no AVX2'}), ${cpus().length} cores, Node ${process.version}; model ${service.modelName}`,
-  );
+  say(`bench/fim — ${describeMachine(machine())}; model ${service.modelName}`);
   say(
     `modes: ${MODES.join(', ')}; ${N} problems per HumanEval-infilling subset (seed ${SEED}); pass@1 ${python ? 'by python3, 10 s a program' : 'skipped: no python3 here'}`,
   );

@@ -3,10 +3,10 @@
 // code the model never trained on (bench/heldOut.ts). Windows of the model's context, each token
 // predicted from the window before it (bench/heldOut.ts: scoringWindows).
 //   npm run bench -- memory [--files N]
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { mixRow, NgramIndex } from '../language-server/src/generation/ngramCache';
 import { logSoftmaxOf } from '../language-server/src/generation/processors';
+import { describeMachine, machine } from '../language-server/src/measure/machine';
 import { openModelFolder } from '../language-server/src/model/folder';
 import { openDecoder } from '../language-server/src/model/openDecoder';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
@@ -67,9 +67,8 @@ async function main(): Promise<void> {
     }
   }
   await decoder.release();
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(
-    `bench/memory — ${cpu}, Node ${process.version}; tessera-tiny, windows of ${window} tokens; ${tokens} tokens, ${bytes} bytes scored`,
+    `bench/memory — ${describeMachine(machine())}; tessera-tiny, windows of ${window} tokens; ${tokens} tokens, ${bytes} bytes scored`,
   );
   console.log(`held-out bits per byte: model alone ${(bits.model / bytes).toFixed(3)}`);
   BETAS.forEach((beta, k) => {

@@ -3,10 +3,9 @@
 // the cache against the whole window each step), and decode speed through the product's decoder.
 //   npm run bench -- precision [--files N] [--prompts N] [--int8 PATH]   (PATH: another int8 export)
 // (npm test's older-cpu stage checks the same run-cut property under an emulated Haswell.)
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { argmaxOf, logSoftmaxOf, seededRandom } from '../language-server/src/generation/processors';
+import { describeMachine, machine } from '../language-server/src/measure/machine';
 import { openModelFolder } from '../language-server/src/model/folder';
 import { openDecoder } from '../language-server/src/model/openDecoder';
 import { DecoderSession } from '../language-server/src/model/session';
@@ -116,11 +115,7 @@ async function main(): Promise<void> {
   rows.forEach((r, k) => {
     r.ms = ms[k]!;
   });
-  const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
-  const vector = ['avx2', 'avx512f', 'avx512_vnni', 'avx_vnni'].filter((f) => flags.includes(` ${f}`));
-  console.log(
-    `bench/precision — ${cpus()[0]?.model ?? 'unknown CPU'} (${vector.join(', ')}), ${cpus().length} cores, Node ${process.version}`,
-  );
+  console.log(`bench/precision — ${describeMachine(machine())}`);
   console.log(`${FILES} held-out files per source; ${PROMPTS} prompts × ${GREEDY} greedy tokens\n`);
   console.log('export   bits/byte   same greedy tokens however cut   decode ms/token (median)');
   for (const r of rows) {
