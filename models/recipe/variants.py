@@ -5,8 +5,12 @@ their tools write them, so that the loader is tested on each (weights quantized 
     onnx/model_uint8.onnx   the same with uint8 weights (per tensor, asymmetric)
     onnx/model_q4.onnx      MatMulNBits (com.microsoft): 4-bit weights in blocks of 16 along K, one
                             scale per block, the default zero point 8
+    onnx/model_fp16.onnx    every float tensor half precision: weights, inputs, outputs (the cache and
+                            the logits), casts and constants (clamped to ±65504, so masks stay finite)
+    onnx/model_q4f16.onnx   the fp16 model with q4's MatMulNBits (half-precision activations and scales)
 
-    /usr/bin/python3 models/recipe/variants.py test/fixtures/models/tiny-gqa-qwen2-variants/onnx/model.onnx
+    /usr/bin/python3 models/recipe/variants.py SRC/onnx/model.onnx OUT/onnx [NAME ...]
+    e.g. test/fixtures/models/tiny-gqa-qwen2/onnx/model.onnx → test/fixtures/models/tiny-gqa-qwen2-variants/onnx
 """
 import os
 import sys
@@ -23,7 +27,7 @@ def matmul_weights(model):
     inits = {i.name: i for i in model.graph.initializer}
     for node in model.graph.node:
         w = inits.get(node.input[1]) if node.op_type == 'MatMul' and len(node.input) == 2 else None
-        if w is not None and w.data_type == TensorProto.FLOAT and len(w.dims) == 2:
+        if w is not None and w.data_type in (TensorProto.FLOAT, TensorProto.FLOAT16) and len(w.dims) == 2:
             yield node, w
 
 
@@ -84,13 +88,13 @@ def q4(block=16):
         k, n = w.shape
         assert k % block == 0, f'K={k} is not a multiple of {block}'
         blocks = k // block
-        cols = w.T.reshape(n, blocks, block)                      # [N, blocks, block]
+        cols = w.T.astype(np.float32).reshape(n, blocks, block)   # [N, blocks, block]
         scale = np.maximum(np.abs(cols).max(axis=2), 1e-8) / 7.0  # symmetric around the zero point 8
         q = np.clip(np.round(cols / scale[:, :, None]) + 8, 0, 15).astype(np.uint8)
         packed = (q[:, :, 0::2] | (q[:, :, 1::2] << 4)).astype(np.uint8)  # low nibble first
         inits = [
             numpy_helper.from_array(packed, f'{base}_q4'),
-            numpy_helper.from_array(scale.reshape(-1).astype(np.float32), f'{base}_scales'),
+            numpy_helper.from_array(scale.reshape(-1).astype(w.dtype), f'{base}_scales'),  # the activations' type
         ]
         nodes = [helper.make_node('MatMulNBits', [node.input[0], f'{base}_q4', f'{base}_scales'], [node.output[0]],
                                   domain='com.microsoft', K=k, N=n, bits=4, block_size=block)]
@@ -98,15 +102,48 @@ def q4(block=16):
     return replace
 
 
+HALF_MAX = 65504.0
+
+
+def half(array):
+    return np.clip(array, -HALF_MAX, HALF_MAX).astype(np.float16)
+
+
+def to_fp16(model):
+    """Every float tensor of the graph in half precision, as onnx-community's fp16 exports have it."""
+    graph = model.graph
+    for init in graph.initializer:
+        if init.data_type == TensorProto.FLOAT:
+            init.CopyFrom(numpy_helper.from_array(half(numpy_helper.to_array(init)), init.name))
+    for value in [*graph.input, *graph.output, *graph.value_info]:
+        if value.type.tensor_type.elem_type == TensorProto.FLOAT:
+            value.type.tensor_type.elem_type = TensorProto.FLOAT16
+    for node in graph.node:
+        for attr in node.attribute:
+            if node.op_type == 'Cast' and attr.name == 'to' and attr.i == TensorProto.FLOAT:
+                attr.i = TensorProto.FLOAT16
+            elif attr.type == onnx.AttributeProto.TENSOR and attr.t.data_type == TensorProto.FLOAT:
+                attr.t.CopyFrom(numpy_helper.from_array(half(numpy_helper.to_array(attr.t)), attr.t.name))
+    return model
+
+
+def with_contrib(model):
+    model.opset_import.extend([helper.make_opsetid('com.microsoft', 1)])
+    return model
+
+
+VARIANTS = {
+    'model_int8.onnx': lambda m: rewrite(m, dynamic_int(np.int8)),
+    'model_uint8.onnx': lambda m: rewrite(m, dynamic_int(np.uint8)),
+    'model_q4.onnx': lambda m: with_contrib(rewrite(m, q4())),
+    'model_fp16.onnx': to_fp16,
+    'model_q4f16.onnx': lambda m: with_contrib(rewrite(to_fp16(m), q4())),
+}
+
 if __name__ == '__main__':
-    src = sys.argv[1]
-    out = os.path.dirname(src)
-    for name, replace, contrib in (('model_int8.onnx', dynamic_int(np.int8), False),
-                                   ('model_uint8.onnx', dynamic_int(np.uint8), False),
-                                   ('model_q4.onnx', q4(), True)):
-        model = rewrite(onnx.load(src), replace)
-        if contrib:
-            model.opset_import.extend([helper.make_opsetid('com.microsoft', 1)])
+    src, out = sys.argv[1], sys.argv[2]
+    for name in sys.argv[3:] or list(VARIANTS):
+        model = VARIANTS[name](onnx.load(src))
         check(model)
         onnx.save(model, os.path.join(out, name))
         print(name, os.path.getsize(os.path.join(out, name)))

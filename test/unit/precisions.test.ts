@@ -1,7 +1,8 @@
 // The decoder files onnx-community publishes beside model.onnx, chosen by tessera.model.precision
 // (model/folder.ts): a variant asked for by name is that file or a refusal naming what the folder has;
-// int8 (MatMulInteger) and q4 (MatMulNBits, 4-bit blocks) variants of a real export load, run through
-// the product's decoder, and agree with the fp32 export (models/recipe/variants.py wrote them).
+// int8 (MatMulInteger), q4 (MatMulNBits, 4-bit blocks), fp16 (half-precision weights, cache and logits)
+// and q4f16 variants of a real export load, run through the product's decoder, and agree with the fp32
+// export (models/recipe/variants.py wrote them).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -21,15 +22,16 @@ test('a precision named by its variant selects that file, or refuses naming what
   // fp32 falls back on a quantized file when there is no other; quantized takes the first it finds.
   assert.match(openModelFolder(variantsDir, 'fp32').onnxPath, /onnx\/model_int8\.onnx$/);
   assert.match(openModelFolder(variantsDir, 'quantized').onnxPath, /onnx\/model_int8\.onnx$/);
+  assert.match(openModelFolder(variantsDir, 'fp16').onnxPath, /onnx\/model_fp16\.onnx$/);
   assert.throws(
-    () => openModelFolder(variantsDir, 'fp16'),
-    /no decoder for precision fp16 \(looked for onnx\/model_fp16\.onnx, decoder_model_merged_fp16\.onnx\); it has onnx\/model_int8\.onnx, onnx\/model_q4\.onnx/,
+    () => openModelFolder(variantsDir, 'bnb4'),
+    /no decoder for precision bnb4 \(looked for onnx\/model_bnb4\.onnx, decoder_model_merged_bnb4\.onnx\); it has onnx\/model_fp16\.onnx, onnx\/model_int8\.onnx, onnx\/model_q4\.onnx, onnx\/model_q4f16\.onnx/,
   );
   assert.equal(readSettings({ model: { precision: 'q4' } }).model.precision, 'q4');
   assert.equal(readSettings({ model: { precision: 'q3' } }).model.precision, 'fp32');
 });
 
-for (const precision of ['int8', 'q4'] as const) {
+for (const precision of ['int8', 'q4', 'fp16', 'q4f16'] as const) {
   test(`the ${precision} variant runs through the product's decoder and agrees with fp32`, async (t) => {
     const ref = readReference(fp32Dir);
     const folder = openModelFolder(variantsDir, precision);
@@ -52,8 +54,9 @@ for (const precision of ['int8', 'q4'] as const) {
     // about step/√12 over the weights' spread — ≈ 0.3% for int8 (255 levels per tensor), ≈ 10% for q4
     // (15 levels per block of 16) — so √14 × that: correlation ≈ 0.9999 and ≈ 0.94. int8 weights against
     // uint8 activations (onnx-community's int8) also saturate in 16-bit sums on AVX2 without VNNI: 0.997
-    // here with VNNI, 0.978 under an emulated Haswell. The bounds hold on both, with a margin.
-    const bound = precision === 'int8' ? 0.95 : 0.8;
+    // here with VNNI, 0.978 under an emulated Haswell. fp16 rounds every weight and activation to 11
+    // significant bits (relative 2^-12 ≈ 0.02% each): correlation ≈ 0.99999. The bounds hold on both, with a margin.
+    const bound = { int8: 0.95, q4: 0.8, fp16: 0.99, q4f16: 0.8 }[precision];
     assert.ok(Math.min(...correlations) >= bound, `${precision}: ${correlations.map((c) => c.toFixed(3)).join(', ')}`);
     // Through the decoder completions use: greedy with the cache equals greedy over whole windows.
     const { decoder } = await openDecoder(folder.onnxPath, folder.config, { threads: 1 });
