@@ -8,7 +8,7 @@
 //   typing       a replay through held-out files keystroke by keystroke: greedy to the end of the line
 //                (at most 16 tokens), each runtime reusing its cache for the prefix the prompts share
 // Then, with --shaped, the same at Qwen2.5-Coder-0.5B's shape (random weights, models/recipe/shaped.py;
-// fp32 ONNX against F32 GGUF, int8 ONNX against Q8_0 GGUF): prefill, decode, 64-token blocks.
+// fp32, int8, fp16 and q4 ONNX against F32, Q8_0, F16 and Q4_0 GGUF): prefill, decode, 32-token blocks.
 //   npm run bench -- llamacpp [--keys N] [--shaped]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,13 +24,13 @@ import { commonPrefix } from '../language-server/src/model/kvCache';
 import { openDecoder } from '../language-server/src/model/openDecoder';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { heldOutSources } from './heldOut';
+import { python, shapedModel } from './shapedModel';
 
 const root = join(__dirname, '..', '..');
 const arg = (name: string, dflt: string) =>
   process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1]! : dflt;
 const KEYS = Number(arg('keys', '150'));
 const NODE_LLAMA_CPP = '3.22.1';
-const python = process.env.PYTHON ?? '/usr/bin/python3';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
@@ -82,7 +82,7 @@ async function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
 }
 
 /** `dir`'s export as GGUF (models/recipe/gguf.py), made once into a temporary folder. */
-function gguf(dir: string, name: string, type: 'f32' | 'q8_0'): string {
+function gguf(dir: string, name: string, type: 'f32' | 'f16' | 'q8_0' | 'q4_0'): string {
   const out = join(tmpdir(), 'tessera-gguf', `${name}-${type}.gguf`);
   if (!existsSync(out)) {
     mkdirSync(join(tmpdir(), 'tessera-gguf'), { recursive: true });
@@ -260,16 +260,16 @@ async function typing(runners: Runner[], tok: Tokenizer, keys: number) {
 }
 
 async function shaped(nlc: NodeLlamaCpp): Promise<void> {
-  const dir = join(tmpdir(), 'tessera-shaped-qwen2.5-coder-0.5b');
-  if (!existsSync(join(dir, 'onnx', 'model_quantized.onnx'))) {
-    const r = spawnSync(python, ['models/recipe/shaped.py', '--out', dir, '--int8'], { cwd: root, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('models/recipe/shaped.py failed');
-  }
+  const dir = shapedModel();
   const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), {}, dir);
   const ids = (n: number) => Array.from({ length: n }, (_, i) => (i * 7919 + 13) % config.vocabSize);
+  // Each ONNX form against the GGUF type of the same bits: our int8 against Q8_0, onnx-community's q4
+  // (4-bit blocks of 16) against Q4_0 (blocks of 32).
   for (const [file, type] of [
     ['model.onnx', 'f32'],
     ['model_quantized.onnx', 'q8_0'],
+    ['model_fp16.onnx', 'f16'],
+    ['model_q4.onnx', 'q4_0'],
   ] as const) {
     const { decoder } = await openDecoder(join(dir, 'onnx', file), config, { threads: 1 });
     // The default model's tokenizer: its ids are valid in the larger vocabulary (no text is read back).

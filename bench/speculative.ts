@@ -5,9 +5,7 @@
 // Qwen2.5-Coder-0.5B's shape (random weights, made by models/recipe/shaped.py in a temporary folder,
 // never committed), and what each mode's measured tokens per pass would give at that size.
 //   npm run bench -- speculative [--files N] [--model DIR] [--precision fp32|quantized] [--shaped] [--json]
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeMachine } from '../language-server/src/measure/machine';
 import {
@@ -24,22 +22,11 @@ import { openModelFolder } from '../language-server/src/model/folder';
 import { openDecoder } from '../language-server/src/model/openDecoder';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { heldOutSources } from './heldOut';
+import { SHAPED_FILES, shapedModel } from './shapedModel';
 
 const root = join(__dirname, '..', '..');
 const arg = (name: string, dflt: string) =>
   process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1]! : dflt;
-
-/** The 0.5B-shaped model's folder, made by the recipe if it is not there yet. */
-function shapedModel(): string {
-  const dir = join(tmpdir(), 'tessera-shaped-qwen2.5-coder-0.5b');
-  if (!existsSync(join(dir, 'onnx', 'model_quantized.onnx'))) {
-    const python = process.env.PYTHON ?? '/usr/bin/python3';
-    console.error(`making a model of Qwen2.5-Coder-0.5B's shape in ${dir} (${python} models/recipe/shaped.py)…`);
-    const r = spawnSync(python, ['models/recipe/shaped.py', '--out', dir, '--int8'], { cwd: root, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('models/recipe/shaped.py failed (it needs Python with torch and onnx)');
-  }
-  return dir;
-}
 
 /** The cost of a pass of `tokens` tokens, interpolated between measured sizes. */
 function costAt(costs: PassCost[], tokens: number): number {
@@ -55,7 +42,7 @@ async function shapedCosts(report: SpeculativeReport, prompt: number[]): Promise
   const lines = [
     `\nQwen2.5-Coder-0.5B's shape (random weights; ${config.layers} layers, GQA ${config.heads}/${config.kvHeads}, head ${config.headDim}, vocab ${config.vocabSize})`,
   ];
-  for (const file of ['model.onnx', 'model_quantized.onnx']) {
+  for (const file of SHAPED_FILES) {
     const { decoder } = await openDecoder(join(dir, 'onnx', file), config, { threads: 1 });
     const costs = await passCosts(decoder, prompt, [1, 2, 3, 4, 6, 8, 12, 16, 24]);
     await decoder.release();

@@ -9,8 +9,10 @@ each without downloading anything (each folder < 2 MB, with the default tokenize
     tiny-gqa-qwen2-external/onnx/model.onnx + model.onnx_data
                                                     the GQA model with its weights in an external data
                                                     file, as exports over protobuf's 2 GB keep them
+    tiny-gqa-tree/onnx/model.onnx, model_fp16.onnx  the GQA model through graph.py (GroupQueryAttention,
+                                                    the tree attention bias), fp32 and fp16
 
-    /usr/bin/python3 models/recipe/fixtures.py --out test/fixtures/models --tokenizer models/tessera-tiny
+    /usr/bin/python3 models/recipe/fixtures.py --out test/fixtures/models --tokenizer models/tessera-tiny [--only NAME ...]
 """
 import argparse
 import hashlib
@@ -26,7 +28,9 @@ from torch import nn
 
 from export import WithPast, export_with_past, hf_config, io_names, reference
 from model import Config, Decoder
-from onnx_export import export_decoder, kv_axes, write_json
+import graph
+import variants
+from onnx_export import check, export_decoder, kv_axes, write_json
 
 VOCAB = 8192
 PROMPT = [4, 300, 301, 302, 10, 11, 12, 13]
@@ -122,6 +126,22 @@ def gqa(out):
     config = hf_config(c, 512)
     config.update({'architectures': ['Qwen2ForCausalLM'], 'model_type': 'qwen2', 'tie_word_embeddings': True})
     del config['attention_bias']  # Qwen2 always has q/k/v biases
+    return config, reference(model, PROMPT)
+
+
+def gqa_tree(out):
+    """The GQA model through graph.py (GroupQueryAttention with the tree attention bias, the in-place
+    cache), in fp32 and, as variants.py writes it, fp16: draft trees on a half-precision export. Heads of
+    16: GroupQueryAttention takes no smaller."""
+    c = Config(vocab_size=VOCAB, d_model=32, n_layers=2, n_heads=2, n_kv_heads=1, d_ff=64, qkv_bias=True)
+    model = randomize(Decoder(c), 1)
+    fp32 = graph.build(model, rope_positions=512)
+    check(fp32)
+    onnx.save(fp32, os.path.join(out, 'onnx', 'model.onnx'))
+    onnx.save(variants.to_fp16(fp32), os.path.join(out, 'onnx', 'model_fp16.onnx'))
+    config = hf_config(c, 512)
+    config.update({'architectures': ['Qwen2ForCausalLM'], 'model_type': 'qwen2', 'tie_word_embeddings': True})
+    del config['attention_bias']
     return config, reference(model, PROMPT)
 
 
@@ -228,11 +248,16 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--out', required=True)
     p.add_argument('--tokenizer', required=True, help='folder with tokenizer.json and tokenizer_config.json')
+    p.add_argument('--only', nargs='*', help='make only these fixtures (the others stay as they are)')
     args = p.parse_args()
     torch.manual_seed(0)
     tmp = os.path.join(args.out, '.tmp')
     os.makedirs(tmp, exist_ok=True)
-    for name, make in (('tiny-gqa-qwen2', gqa), ('tiny-mqa-bigcode', mqa), ('tiny-merged-llama', lambda o: merged(o, tmp))):
+    makers = (('tiny-gqa-qwen2', gqa), ('tiny-gqa-tree', gqa_tree), ('tiny-mqa-bigcode', mqa),
+              ('tiny-merged-llama', lambda o: merged(o, tmp)))
+    for name, make in makers:
+        if args.only and name not in args.only:
+            continue
         out = os.path.join(args.out, name)
         os.makedirs(os.path.join(out, 'onnx'), exist_ok=True)
         config, ref = make(out)
@@ -243,6 +268,9 @@ def main():
             shutil.copy(os.path.join(args.tokenizer, f), os.path.join(out, f))
         size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)
         print(f'{name}: {size / 1e6:.2f} MB')
+    if args.only and 'tiny-gqa-qwen2-external' not in args.only:
+        shutil.rmtree(tmp)
+        return
     external = os.path.join(args.out, 'tiny-gqa-qwen2-external')
     shutil.rmtree(external, ignore_errors=True)
     shutil.copytree(os.path.join(args.out, 'tiny-gqa-qwen2'), external)

@@ -2,7 +2,7 @@
 benchmark runs the same weights in both runtimes (bench/llamacpp.ts). Our own writer of the format
 ggml documents in docs/gguf.md: a header, key-value metadata, tensor infos, aligned tensor data.
 
-    /usr/bin/python3 models/recipe/gguf.py MODEL_DIR OUT.gguf [--type f32|q8_0]
+    /usr/bin/python3 models/recipe/gguf.py MODEL_DIR OUT.gguf [--type f32|f16|q8_0|q4_0]
 
 Architecture `qwen2` (llama.cpp's Qwen2: RMSNorm, SwiGLU, q/k/v biases, rotary over halves, tied
 embeddings): exactly graph.py's model. Models without q/k/v biases get zero biases (adding zero changes
@@ -19,8 +19,9 @@ import onnx
 from onnx import numpy_helper
 
 ALIGNMENT = 32
-# ggml tensor types and GGUF value types used here.
-F32, Q8_0 = 0, 8
+# ggml tensor types (and the general.file_type of a file mostly in each) and GGUF value types used here.
+F32, F16, Q4_0, Q8_0 = 0, 1, 2, 8
+FILE_TYPE = {F32: 0, F16: 1, Q4_0: 2, Q8_0: 7}
 U32, I32, F32V, STRING, ARRAY = 4, 5, 6, 8, 9
 
 
@@ -61,7 +62,7 @@ class Writer:
     def tensor(self, name, array: np.ndarray, ttype):
         """`array` in torch's layout ([out, in] for a weight); GGUF lists dimensions innermost first."""
         array = np.ascontiguousarray(array, dtype=np.float32)
-        data = quantize_q8_0(array) if ttype == Q8_0 else array.tobytes()
+        data = {Q8_0: quantize_q8_0, Q4_0: quantize_q4_0, F16: lambda a: a.astype('<f2').tobytes()}.get(ttype, lambda a: a.tobytes())(array)
         self.tensors.append((name, list(reversed(array.shape)), ttype, data))
 
     def write(self, path):
@@ -97,24 +98,38 @@ def quantize_q8_0(x: np.ndarray) -> bytes:
     return out.tobytes()
 
 
+def quantize_q4_0(x: np.ndarray) -> bytes:
+    """Blocks of 32: one fp16 scale d = (the value of largest magnitude) / -8 and 32 4-bit values
+    round(x / d) + 8 in 0..15, the first 16 in the low nibbles, the last 16 in the high ones; 18 bytes."""
+    blocks = x.reshape(-1, 32)
+    extreme = blocks[np.arange(len(blocks)), np.abs(blocks).argmax(axis=1)]
+    d = extreme / -8.0
+    inv = np.where(d == 0, 0, 1 / np.where(d == 0, 1, d))
+    q = np.clip(np.floor(blocks * inv[:, None] + 8.5), 0, 15).astype(np.uint8)
+    out = np.empty(len(blocks), dtype=[('d', '<f2'), ('qs', 'u1', 16)])
+    out['d'] = d.astype(np.float16)
+    out['qs'] = q[:, :16] | (q[:, 16:] << 4)
+    return out.tobytes()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('model_dir')
     p.add_argument('out')
-    p.add_argument('--type', choices=['f32', 'q8_0'], default='f32')
+    p.add_argument('--type', choices=['f32', 'f16', 'q8_0', 'q4_0'], default='f32')
     args = p.parse_args()
     cfg = json.load(open(os.path.join(args.model_dir, 'config.json')))
     onnx_model = onnx.load(os.path.join(args.model_dir, 'onnx', 'model.onnx'))
     w = {i.name: numpy_helper.to_array(i) for i in onnx_model.graph.initializer}
     H, KV, L = cfg['num_attention_heads'], cfg['num_key_value_heads'], cfg['num_hidden_layers']
     d, hd, V = cfg['hidden_size'], cfg.get('head_dim') or cfg['hidden_size'] // H, cfg['vocab_size']
-    big = Q8_0 if args.type == 'q8_0' else F32
+    big = {'f32': F32, 'f16': F16, 'q8_0': Q8_0, 'q4_0': Q4_0}[args.type]
 
     g = Writer()
     arch = 'qwen2'
     g.add('general.architecture', STRING, arch)
     g.add('general.name', STRING, os.path.basename(os.path.normpath(args.model_dir)))
-    g.add('general.file_type', U32, 7 if big == Q8_0 else 0)
+    g.add('general.file_type', U32, FILE_TYPE[big])
     g.add(f'{arch}.context_length', U32, cfg['max_position_embeddings'])
     g.add(f'{arch}.embedding_length', U32, d)
     g.add(f'{arch}.block_count', U32, L)

@@ -1,9 +1,10 @@
 """A model of a released model's shape with random weights, for the speed benchmarks only: what a
 forward pass costs at the size users run (never committed, made at benchmark time, deterministic).
 
-    /usr/bin/python3 models/recipe/shaped.py --out DIR [--shape qwen2.5-coder-0.5b] [--int8]
+    /usr/bin/python3 models/recipe/shaped.py --out DIR [--shape qwen2.5-coder-0.5b] [--int8] [--variants]
     → DIR/config.json, DIR/onnx/model.onnx + model.onnx_data (fp32, external weights: over 2 GB),
-      DIR/onnx/model_quantized.onnx (+ _data) with --int8
+      DIR/onnx/model_quantized.onnx (+ _data) with --int8, and with --variants the forms onnx-community
+      publishes, written by variants.py: model_fp16.onnx, model_q4.onnx, model_q4f16.onnx
 The graph is graph.py's (GroupQueryAttention with the tree attention bias, the in-place cache).
 """
 import argparse
@@ -14,6 +15,7 @@ import onnx
 import torch
 
 import graph
+import variants
 from export import hf_config
 from model import Config, Decoder
 from onnx_export import quantize_matmul_weights, write_json
@@ -38,6 +40,7 @@ def main():
     p.add_argument('--out', required=True)
     p.add_argument('--shape', default='qwen2.5-coder-0.5b', choices=sorted(SHAPES))
     p.add_argument('--int8', action='store_true')
+    p.add_argument('--variants', action='store_true')
     args = p.parse_args()
     c = SHAPES[args.shape]
     torch.manual_seed(0)
@@ -49,11 +52,14 @@ def main():
                 w.normal_(0, 0.02)
     onnx_dir = os.path.join(args.out, 'onnx')
     os.makedirs(onnx_dir, exist_ok=True)
-    fp32 = graph.build(model, rope_positions=4096)
+    save(graph.build(model, rope_positions=4096), os.path.join(onnx_dir, 'model.onnx'))
     del model
-    save(fp32, os.path.join(onnx_dir, 'model.onnx'))
+    fp32 = os.path.join(onnx_dir, 'model.onnx')
     if args.int8:
-        save(quantize_matmul_weights(onnx.load(os.path.join(onnx_dir, 'model.onnx'))), os.path.join(onnx_dir, 'model_quantized.onnx'))
+        save(quantize_matmul_weights(onnx.load(fp32)), os.path.join(onnx_dir, 'model_quantized.onnx'))
+    if args.variants:
+        for name in ('model_fp16.onnx', 'model_q4.onnx', 'model_q4f16.onnx'):
+            save(variants.VARIANTS[name](onnx.load(fp32)), os.path.join(onnx_dir, name))
     write_json(os.path.join(args.out, 'config.json'), hf_config(c, 4096))
     print(json.dumps({f: os.path.getsize(os.path.join(onnx_dir, f)) for f in sorted(os.listdir(onnx_dir))}))
 

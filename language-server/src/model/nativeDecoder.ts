@@ -10,7 +10,7 @@ import type { ModelConfig } from './config';
 import type { Decoder } from './decoder';
 import { ElementType, OrtCapi, type Ptr } from './ortCapi';
 import { floatsOfHalves, type SessionLayout } from './session';
-import { depthsOf, type TokenTree, treeBias } from './treeAttention';
+import { depthsOf, halvesOfBias, type TokenTree, treeBias } from './treeAttention';
 
 /** Most tokens per onnxruntime run: bounds the logits buffer (CHUNK × vocabulary). */
 const CHUNK = 64;
@@ -23,7 +23,7 @@ export class NativeDecoder implements Decoder {
   private readonly cache: Ptr[];
   /** Where each cache tensor's elements are, for moving an accepted branch's rows. */
   private readonly cacheData: bigint[];
-  /** Attention biases [CHUNK, capacity] (exports that take one): zeros for plain runs, and a tree's. */
+  /** Attention biases [CHUNK, capacity] in the export's type (exports that take one): zeros for plain runs, and a tree's. */
   private readonly zeroBias: Ptr | null;
   private readonly treeBiasBuf: Ptr | null;
   private readonly inputNames: { array: Ptr; keep: Ptr[] };
@@ -59,9 +59,11 @@ export class NativeDecoder implements Decoder {
     const type = layout.cacheType === 'float16' ? ElementType.float16 : ElementType.float32;
     this.cache = layout.past.map(() => ort.createTensor([1, config.kvHeads, capacity, config.headDim], type));
     this.cacheData = this.cache.map((t) => ort.tensorData(t));
-    this.zeroBias = layout.hasAttentionBias ? k.alloc('float', CHUNK * capacity) : null;
-    this.treeBiasBuf = layout.hasAttentionBias ? k.alloc('float', CHUNK * capacity) : null;
-    if (this.zeroBias) ort.copyIn(this.zeroBias, 0, new Float32Array(CHUNK * capacity));
+    // Zero bytes are zeros in float32 and in float16 alike.
+    const biasBytes = CHUNK * capacity * (layout.biasType === 'float16' ? 2 : 4);
+    this.zeroBias = layout.hasAttentionBias ? k.alloc('uint8_t', biasBytes) : null;
+    this.treeBiasBuf = layout.hasAttentionBias ? k.alloc('uint8_t', biasBytes) : null;
+    if (this.zeroBias) ort.copyIn(this.zeroBias, 0, new Uint8Array(biasBytes));
     const inNames = [
       'input_ids',
       'attention_mask',
@@ -119,7 +121,8 @@ export class NativeDecoder implements Decoder {
     if (n === 0 || n > CHUNK) throw new Error(`a tree of ${n} nodes (1 to ${CHUNK} run at once)`);
     if (past + n > this.capacity) throw new Error(`a sequence of ${past + n} tokens does not fit the cache (${this.capacity} positions)`);
     const depths = depthsOf(tree.parents);
-    this.ort.copyIn(this.treeBiasBuf, 0, treeBias(tree.parents, past));
+    const bias = treeBias(tree.parents, past);
+    this.ort.copyIn(this.treeBiasBuf, 0, this.layout.biasType === 'float16' ? halvesOfBias(bias) : bias);
     this.runChunk(tree.ids, past, depths, this.treeBiasBuf);
     return this.readRows(0, n);
   }
@@ -176,7 +179,9 @@ export class NativeDecoder implements Decoder {
       );
     const t = this.tensorsFor(n, past + n);
     // The bias's shape [1, 1, n, total] changes with both lengths: a view made for this run only.
-    const biasTensor = bias && ort.wrapTensor(bias, n * (past + n) * 4, [1, 1, n, past + n], ElementType.float32);
+    const half = this.layout.biasType === 'float16';
+    const biasTensor =
+      bias && ort.wrapTensor(bias, n * (past + n) * (half ? 2 : 4), [1, 1, n, past + n], half ? ElementType.float16 : ElementType.float32);
     try {
       k.encode(this.inputs, this.pointerArray as never, [...t.inputs, ...(biasTensor ? [biasTensor] : []), ...this.cache]);
       k.encode(this.outputs, 'void*', t.logits);

@@ -160,7 +160,7 @@ export class OrtCapi {
   }
 
   /** Copies `src` into native memory at `dst` + `byteOffset`. */
-  copyIn(dst: Ptr, byteOffset: number, src: Float32Array): void {
+  copyIn(dst: Ptr, byteOffset: number, src: Float32Array | Uint16Array | Uint8Array): void {
     this.memcpyIn(this.koffi.address(dst) + BigInt(byteOffset), src, src.byteLength);
   }
 

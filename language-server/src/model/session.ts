@@ -3,7 +3,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ModelConfig } from './config';
 import { explainLoadError } from './loadError';
-import { depthsOf, treeBias } from './treeAttention';
+import { depthsOf, halvesOfBias, treeBias } from './treeAttention';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -24,6 +24,7 @@ export interface SessionLayout {
   hasAttentionMask: boolean;
   /** Takes attention_bias [batch, 1, new, total] (models/recipe/tree_attention.py): draft trees verify in one pass. */
   hasAttentionBias: boolean;
+  biasType: 'float32' | 'float16';
   cacheType: 'float32' | 'float16';
   logits: string;
   logitsType: 'float32' | 'float16';
@@ -65,6 +66,7 @@ export function detectLayout(inputs: readonly string[], outputs: readonly string
     hasPositionIds: inputs.includes('position_ids'),
     hasAttentionMask: inputs.includes('attention_mask'),
     hasAttentionBias: inputs.includes('attention_bias') && inputs.includes('position_ids'),
+    biasType: types.get('attention_bias') === 'float16' ? 'float16' : 'float32',
     cacheType: t === 'float16' ? 'float16' : 'float32',
     logits,
     logitsType: types.get(logits) === 'float16' ? 'float16' : 'float32',
@@ -172,7 +174,10 @@ export class DecoderSession {
     }
     if (layout.hasAttentionBias) {
       const bias = parents ? treeBias(parents, cache.length) : new Float32Array(n * total);
-      feeds.attention_bias = new ort.Tensor('float32', bias, [1, 1, n, total]);
+      feeds.attention_bias =
+        layout.biasType === 'float16'
+          ? new ort.Tensor('float16', halvesOfBias(bias), [1, 1, n, total])
+          : new ort.Tensor('float32', bias, [1, 1, n, total]);
     }
     if (layout.useCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([cache.length > 0 ? 1 : 0]), [1]);
     layout.past.forEach((p, i) => {

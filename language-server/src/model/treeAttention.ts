@@ -33,3 +33,10 @@ export function treeBias(parents: readonly number[], past: number): Float32Array
   }
   return bias;
 }
+
+/** A bias as fp16 bit patterns, for exports that take it in half precision: it holds only 0 and -Infinity. */
+export function halvesOfBias(bias: Float32Array): Uint16Array {
+  const out = new Uint16Array(bias.length);
+  for (let i = 0; i < bias.length; i++) if (bias[i] !== 0) out[i] = 0xfc00; // -Infinity
+  return out;
+}
