@@ -13,7 +13,7 @@ import { gunzipSync } from 'node:zlib';
 import { CompletionService } from '../language-server/src/completion/service';
 import { errorCount } from '../language-server/src/completion/syntaxCut';
 import { checkFim, type FimFile, fillSpan, scores } from '../language-server/src/fimCheck/check';
-import { median } from '../language-server/src/fimCheck/score';
+import { median } from '../language-server/src/quantiles';
 import { formatFimTable } from '../language-server/src/fimCheck/table';
 import { seededRandom } from '../language-server/src/generation/processors';
 import type { FimFill, FimScores, HealingMode } from '../language-server/src/lsp_ext';

@@ -22,6 +22,7 @@ import { parseModelConfig } from '../language-server/src/model/config';
 import type { Decoder } from '../language-server/src/model/decoder';
 import { commonPrefix } from '../language-server/src/model/kvCache';
 import { openDecoder } from '../language-server/src/model/openDecoder';
+import { median, percentile as pct } from '../language-server/src/quantiles';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { heldOutSources } from './heldOut';
 import { python, shapedModel } from './shapedModel';
@@ -31,9 +32,6 @@ const arg = (name: string, dflt: string) =>
   process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1]! : dflt;
 const KEYS = Number(arg('keys', '150'));
 const NODE_LLAMA_CPP = '3.22.1';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 /** What the benchmark uses of node-llama-cpp (typed here: it is not a dependency of the project). */
 interface Sequence {
@@ -180,16 +178,19 @@ async function llamaCpp(nlc: NodeLlamaCpp, path: string, capacity: number): Prom
   };
 }
 
-/** Median ms of `f` over `rounds` runs after one warm-up (`f` says how long it took, or it is timed whole). */
-async function timed(rounds: number, f: () => Promise<unknown>): Promise<number> {
-  await f();
+/** Median over `rounds` runs, after one warm-up, of the ms `run` reports. */
+async function medianMs(rounds: number, run: () => Promise<number>): Promise<number> {
+  await run();
   const times: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const t0 = performance.now();
-    const r = await f();
-    times.push(typeof r === 'object' && r !== null && 'ms' in r ? (r as { ms: number }).ms : performance.now() - t0);
-  }
+  for (let i = 0; i < rounds; i++) times.push(await run());
   return median(times);
+}
+
+/** How long `f` takes, in ms. */
+async function msOf(f: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return performance.now() - t0;
 }
 
 interface Row {
@@ -218,16 +219,16 @@ async function compare(ours: Runner, theirs: Runner, prompt512: number[], prompt
   const rows: Row[] = [];
   rows.push({
     what: `prefill ${prompt512.length} tokens`,
-    ours: await timed(rounds, () => ours.prefill(prompt512)),
-    theirs: await timed(rounds, () => theirs.prefill(prompt512)),
+    ours: await medianMs(rounds, () => msOf(() => ours.prefill(prompt512))),
+    theirs: await medianMs(rounds, () => msOf(() => theirs.prefill(prompt512))),
     unit: 'ms',
   });
   for (const d of drafts ? [false, true] : [false]) {
     const [a, b] = [await ours.decode(prompt384, n, d), await theirs.decode(prompt384, n, d)];
     rows.push({
       what: `decode ${n} tokens${d ? ', drafts' : ''}`,
-      ours: (await timed(rounds, () => ours.decode(prompt384, n, d))) / n,
-      theirs: (await timed(rounds, () => theirs.decode(prompt384, n, d))) / n,
+      ours: (await medianMs(rounds, async () => (await ours.decode(prompt384, n, d)).ms)) / n,
+      theirs: (await medianMs(rounds, async () => (await theirs.decode(prompt384, n, d)).ms)) / n,
       unit: 'ms/token',
       same: sameTokens(a.tokens, b.tokens),
     });

@@ -10,6 +10,7 @@ import { encode as gptCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { encode as gptO200k } from 'gpt-tokenizer/encoding/o200k_base';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { TextBuffer } from '../language-server/src/documents/textBuffer';
+import { median, percentile as pct } from '../language-server/src/quantiles';
 import { TokenizedText } from '../language-server/src/tokenizer/incremental';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { loadCorpus } from '../scripts/lib/corpus';
@@ -19,9 +20,6 @@ const scaleArg = process.argv.indexOf('--scale');
 const scale = scaleArg > 0 ? Number(process.argv[scaleArg + 1]) : 0.2;
 const texts = loadCorpus(scale).map((f) => f.text);
 const mb = texts.reduce((n, t) => n + Buffer.byteLength(t), 0) / 1e6;
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 /** MB/s, median over `runs` timed runs after one warm-up run. */
 async function throughput(runs: number, encodeAll: () => unknown): Promise<number> {

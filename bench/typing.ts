@@ -21,6 +21,7 @@ import { CachedSession } from '../language-server/src/inference/cachedSession';
 import type { Decoder } from '../language-server/src/model/decoder';
 import { openDecoder } from '../language-server/src/model/openDecoder';
 import { openModelFolder } from '../language-server/src/model/folder';
+import { percentile as pct } from '../language-server/src/quantiles';
 import { TokenizerRegistry } from '../language-server/src/tokenizer/registry';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { DEFAULT_SETTINGS } from '../language-server/src/settings';
@@ -37,7 +38,6 @@ const modelDir = arg('model', join(root, 'models', 'tessera-tiny'));
 /** Real files of this repository: a TypeScript module, a Python script, a JavaScript module. */
 const FILES = ['language-server/src/completion/context.ts', 'models/recipe/train.py', 'scripts/lib/vscodeServer.mjs'];
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** Read bandwidth of this machine now: memcmp over two equal 128 MB buffers (median of 3 passes), GB/s. */

@@ -13,7 +13,7 @@ const SERVER = 'language-server/src';
  * equal rank (completions and the lens) do not import each other.
  */
 const LAYERS = [
-  { rank: 0, name: 'base', paths: ['lsp_ext.ts', 'settings.ts', 'defaultModel.ts', 'logger.ts', 'version.ts'] },
+  { rank: 0, name: 'base', paths: ['lsp_ext.ts', 'settings.ts', 'defaultModel.ts', 'logger.ts', 'version.ts', 'quantiles.ts'] },
   { rank: 1, name: 'documents', paths: ['documents/'] },
   { rank: 2, name: 'tokenizer', paths: ['tokenizer/'] },
   { rank: 3, name: 'syntax', paths: ['syntax/'] },

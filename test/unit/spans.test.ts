@@ -1,7 +1,8 @@
 // Where the FIM check cuts a file (fimCheck/spans.ts) and how it scores a fill (fimCheck/score.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { editSimilarity, exactMatch, levenshtein, median } from '../../language-server/src/fimCheck/score';
+import { editSimilarity, exactMatch, levenshtein } from '../../language-server/src/fimCheck/score';
+import { median } from '../../language-server/src/quantiles';
 import { cutSpans } from '../../language-server/src/fimCheck/spans';
 import { useSyntax } from '../support/syntax';
 

@@ -9,7 +9,8 @@ import { documentOf } from '../completion/window';
 import type { FimFill, FimReport, FimSample, FimScores, HealingMode, SpanKind } from '../lsp_ext';
 import { grammarFor } from '../syntax/languages';
 import type { SyntaxService } from '../syntax/parser';
-import { editSimilarity, exactMatch, median } from './score';
+import { median } from '../quantiles';
+import { editSimilarity, exactMatch } from './score';
 import { cutSpans, type Span } from './spans';
 
 export interface FimFile {

@@ -23,10 +23,3 @@ export function levenshtein(a: string, b: string): number {
   }
   return prev[b.length]!;
 }
-
-export const median = (xs: readonly number[]): number => {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};

@@ -8,6 +8,7 @@ import { generate } from '../generation/generate';
 import { AdjacencyTable, treeTemplate } from '../generation/recycling';
 import { CachedSession } from '../inference/cachedSession';
 import type { Decoder } from '../model/decoder';
+import { median } from '../quantiles';
 import type { TokenTable } from '../tokenizer/tokenTable';
 import { type Machine, machine } from './machine';
 
@@ -94,8 +95,6 @@ export function cutPrompts(
   }
   return out;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 export async function measureSpeculative(
   decoder: Decoder,

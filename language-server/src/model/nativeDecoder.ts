@@ -115,11 +115,10 @@ export class NativeDecoder implements Decoder {
   }
 
   runTreeSync(tree: TokenTree, past: number): Float32Array {
-    if (this.released) throw new Error('the decoder was released');
     if (!this.treeBiasBuf) throw new Error('this export takes no attention bias: it cannot run a tree');
     const n = tree.ids.length;
-    if (n === 0 || n > CHUNK) throw new Error(`a tree of ${n} nodes (1 to ${CHUNK} run at once)`);
-    if (past + n > this.capacity) throw new Error(`a sequence of ${past + n} tokens does not fit the cache (${this.capacity} positions)`);
+    this.checkRun(n, past);
+    if (n > CHUNK) throw new Error(`a tree of ${n} nodes (at most ${CHUNK} run at once)`);
     const depths = depthsOf(tree.parents);
     const bias = treeBias(tree.parents, past);
     this.ort.copyIn(this.treeBiasBuf, 0, this.layout.biasType === 'float16' ? halvesOfBias(bias) : bias);
@@ -144,17 +143,22 @@ export class NativeDecoder implements Decoder {
   }
 
   runSync(ids: readonly number[], past: number, rows: number): Float32Array {
-    if (this.released) throw new Error('the decoder was released');
     const n = ids.length;
-    if (n === 0) throw new Error('run needs at least one token');
+    this.checkRun(n, past);
     if (rows < 1 || rows > Math.min(n, CHUNK)) throw new Error(`cannot return ${rows} rows of a run of ${n}`);
-    if (past + n > this.capacity) throw new Error(`a sequence of ${past + n} tokens does not fit the cache (${this.capacity} positions)`);
     // Long runs (prefills) go in chunks, the last one holding the rows asked for.
     const last = n - Math.min(n, CHUNK);
     for (let at = 0; at < last; at += CHUNK) this.runChunk(ids.slice(at, Math.min(at + CHUNK, last)), past + at);
     const m = n - last;
     this.runChunk(ids.slice(last), past + last);
     return this.readRows(m - rows, rows);
+  }
+
+  /** Throws unless `n` tokens can run after `past` cached positions. */
+  private checkRun(n: number, past: number): void {
+    if (this.released) throw new Error('the decoder was released');
+    if (n === 0) throw new Error('run needs at least one token');
+    if (past + n > this.capacity) throw new Error(`a sequence of ${past + n} tokens does not fit the cache (${this.capacity} positions)`);
   }
 
   /**
