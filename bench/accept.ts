@@ -182,6 +182,7 @@ async function main(): Promise<void> {
   const today = await service({ show: 'whole', minConfidence: 0.4, filters: false, healing: 'heal', localMemory: false });
   const ours = await service({});
   const withSnippets = await service({ snippetTokens: 128 });
+  const merging = await service({ subtokenMerging: true });
   const random = seededRandom(SEED);
   const sources = heldOutSources(FILES, SEED);
   const cursors = sources.flatMap((src) => cursorsOf(src, random));
@@ -209,7 +210,7 @@ async function main(): Promise<void> {
     s.forget(uri);
     return r;
   };
-  const outcomes = { today: [] as Outcome[], ours: [] as Outcome[], withSnippets: [] as Outcome[] };
+  const outcomes = { today: [] as Outcome[], ours: [] as Outcome[], withSnippets: [] as Outcome[], merging: [] as Outcome[] };
   const thresholds = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
   const curve = new Map<number, Outcome[]>(thresholds.map((t) => [t, []]));
   for (const [k, c] of cursors.entries()) {
@@ -219,6 +220,8 @@ async function main(): Promise<void> {
     outcomes.ours.push(judge(c, b?.shown ? b.text : undefined, b?.headProbability ?? 0));
     const n = await ask(withSnippets, c, k);
     outcomes.withSnippets.push(judge(c, n?.shown ? n.text : undefined, n?.headProbability ?? 0));
+    const m = await ask(merging, c, k);
+    outcomes.merging.push(judge(c, m?.shown ? m.text : undefined, m?.headProbability ?? 0));
     for (const t of thresholds) {
       const r = await ask(ours, c, k, { minHeadProbability: t });
       curve.get(t)!.push(judge(c, r?.shown ? r.text : undefined, r?.headProbability ?? 0));
@@ -227,6 +230,7 @@ async function main(): Promise<void> {
   await today.dispose();
   await ours.dispose();
   await withSnippets.dispose();
+  await merging.dispose();
 
   const out: string[] = [];
   const say = (line = '') => {
@@ -243,6 +247,7 @@ async function main(): Promise<void> {
     ['today: whole, mean ≥ 0.4', outcomes.today],
     [`new: head ≥ ${DEFAULT_SETTINGS.completion.minHeadProbability}, filters`, outcomes.ours],
     ['new + snippets (128 tok)', outcomes.withSnippets],
+    ['new + subtoken merging', outcomes.merging],
   ] as const;
   for (const [label, list] of both) {
     say(row(label, summarize(list)));

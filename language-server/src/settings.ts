@@ -58,6 +58,11 @@ export interface CompletionSettings {
   localMemory: boolean;
   /** Greedy decoding's drafts: Token Recycling trees or prompt-lookup chains (generation/draftPolicy.ts). */
   draftTrees: DraftTreesSetting;
+  /**
+   * AST-aware subtoken merging: identifiers cut into several tokens take one position in the prompt, so
+   * the same room holds more code (models with a merging export, onnx/model_merging.onnx; bench/merging).
+   */
+  subtokenMerging: boolean;
   /** 'auto' (detected from the tokenizer) or a family name (prompt/fim.ts). */
   fimTemplate: string;
   fimOrder: 'auto' | 'psm' | 'spm';
@@ -90,6 +95,7 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
     snippetTokens: 0,
     localMemory: false,
     draftTrees: 'auto',
+    subtokenMerging: false,
     fimTemplate: 'auto',
     fimOrder: 'auto',
     prefixTokens: 320,
@@ -147,6 +153,7 @@ export function readSettings(raw: unknown): TesseraSettings {
       localMemory: bool(c.localMemory, dc.localMemory),
       draftTrees: DRAFT_TREES.includes(c.draftTrees as DraftTreesSetting) ? (c.draftTrees as DraftTreesSetting) : dc.draftTrees,
       completeAhead: bool(c.completeAhead, dc.completeAhead),
+      subtokenMerging: bool(c.subtokenMerging, dc.subtokenMerging),
       snippetTokens: Math.round(
         typeof c.snippetTokens === 'number' && c.snippetTokens >= 0 ? Math.min(c.snippetTokens, 1024) : dc.snippetTokens,
       ),

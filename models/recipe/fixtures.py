@@ -11,6 +11,9 @@ each without downloading anything (each folder < 2 MB, with the default tokenize
                                                     file, as exports over protobuf's 2 GB keep them
     tiny-gqa-tree/onnx/model.onnx, model_fp16.onnx  the GQA model through graph.py (GroupQueryAttention,
                                                     the tree attention bias), fp32 and fp16
+    tiny-gqa-merging/onnx/model.onnx, model_merging.onnx
+                                                    the same, and its subtoken-merging export (token_group,
+                                                    random merge weights); merge_reference.json
 
     /usr/bin/python3 models/recipe/fixtures.py --out test/fixtures/models --tokenizer models/tessera-tiny [--only NAME ...]
 """
@@ -29,6 +32,7 @@ from torch import nn
 from export import WithPast, export_with_past, hf_config, io_names, reference
 from model import Config, Decoder
 import graph
+import merge
 import variants
 from onnx_export import check, export_decoder, kv_axes, write_json
 
@@ -145,6 +149,28 @@ def gqa_tree(out):
     return config, reference(model, PROMPT)
 
 
+MERGE_GROUP = [0, 1, 1, 1, 2, 3, 3, 4]  # PROMPT with two runs pooled: 8 tokens in 5 positions
+
+
+def gqa_merging(out):
+    """The GQA model through graph.py and its token_group export with random (non-zero) merge weights:
+    identity groups must give the plain export's logits exactly, merged ones torch's."""
+    config, ref = gqa_tree(out)
+    os.remove(os.path.join(out, 'onnx', 'model_fp16.onnx'))
+    c = Config(vocab_size=VOCAB, d_model=32, n_layers=2, n_heads=2, n_kv_heads=1, d_ff=64, qkv_bias=True)
+    model = randomize(Decoder(c), 1)
+    m = merge.Merge(c.d_model)
+    g = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.3)
+    proto = graph.build(model, rope_positions=512, merge=m)
+    check(proto)
+    onnx.save(proto, os.path.join(out, 'onnx', 'model_merging.onnx'))
+    write_json(os.path.join(out, 'merge_reference.json'), merge.merged_reference(model, m, PROMPT, MERGE_GROUP))
+    return config, ref
+
+
 def mqa(out):
     model = randomize(BigCode(), 2)
     past = [f'past_key_values.{i}.key_value' for i in range(model.n_layers)]
@@ -253,7 +279,7 @@ def main():
     torch.manual_seed(0)
     tmp = os.path.join(args.out, '.tmp')
     os.makedirs(tmp, exist_ok=True)
-    makers = (('tiny-gqa-qwen2', gqa), ('tiny-gqa-tree', gqa_tree), ('tiny-mqa-bigcode', mqa),
+    makers = (('tiny-gqa-qwen2', gqa), ('tiny-gqa-tree', gqa_tree), ('tiny-gqa-merging', gqa_merging), ('tiny-mqa-bigcode', mqa),
               ('tiny-merged-llama', lambda o: merged(o, tmp)))
     for name, make in makers:
         if args.only and name not in args.only:

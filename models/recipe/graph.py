@@ -10,13 +10,15 @@ runtime then reads a token's log-probability instead of summing 8,192 exponentia
 """
 import numpy as np
 import onnx
+import torch
 from onnx import helper, numpy_helper, TensorProto as T
 
 import tree_attention
 from model import Decoder
 
 
-def build(model: Decoder, rope_positions: int) -> onnx.ModelProto:
+def build(model: Decoder, rope_positions: int, merge=None) -> onnx.ModelProto:
+    """With `merge` (merge.Merge) the export takes `token_group` and pools subtokens (merged_embeddings)."""
     c = model.c
     H, KV, D, L = c.n_heads, c.n_kv_heads, c.head_dim, c.n_layers
     sd = {k: v.detach().float().numpy() for k, v in model.state_dict().items()}
@@ -62,7 +64,9 @@ def build(model: Decoder, rope_positions: int) -> onnx.ModelProto:
     node('Cast', [total], ['total_sequence_length'], to=T.INT32)
 
     emb = init('model.embed_tokens.weight', sd['embed_tokens.weight'])
-    x = node('Gather', [emb, 'input_ids'], ['embeds'], axis=0)
+    x = node('Gather', [emb, 'input_ids'], ['token_embeds' if merge else 'embeds'], axis=0)
+    if merge is not None:
+        x = merged_embeddings(x, merge, init, node)
     h = rms_norm(x, sd['layers.0.input_layernorm.weight'], 'l0/attn_norm')
     for i in range(L):
         p = f'layers.{i}.'
@@ -92,7 +96,8 @@ def build(model: Decoder, rope_positions: int) -> onnx.ModelProto:
     flat = node('Reshape', [x, init('rows_shape', np.array([-1, c.d_model], dtype=np.int64))], ['rows'])
     scores = node('Gemm', [flat, emb], ['scores_2d'], transB=1)
     logits2d = node('LogSoftmax', [scores], ['logits_2d'], axis=-1)
-    out_shape = node('Concat', [node('Shape', ['input_ids'], ['ids_shape']), init('vocab', np.array([c.vocab_size], dtype=np.int64))], ['logits_shape'], axis=0)
+    # [batch, positions, vocab]: positions are position_ids' (fewer than input_ids' when merged).
+    out_shape = node('Concat', [node('Shape', ['position_ids'], ['positions_shape']), init('vocab', np.array([c.vocab_size], dtype=np.int64))], ['logits_shape'], axis=0)
     node('Reshape', [logits2d, out_shape], ['logits'])
 
     kv = lambda name, seq: helper.make_tensor_value_info(name, T.FLOAT, ['batch_size', KV, seq, D])
@@ -100,6 +105,8 @@ def build(model: Decoder, rope_positions: int) -> onnx.ModelProto:
               helper.make_tensor_value_info('attention_mask', T.INT64, ['batch_size', 'total_sequence_length']),
               helper.make_tensor_value_info('position_ids', T.INT64, ['batch_size', 'sequence_length']),
               tree_attention.bias_input()]
+    if merge is not None:
+        inputs.append(helper.make_tensor_value_info(GROUP, T.INT64, ['batch_size', 'tokens']))
     outputs = [helper.make_tensor_value_info('logits', T.FLOAT, ['batch_size', 'sequence_length', c.vocab_size])]
     for i in range(L):
         inputs += [kv(f'past_key_values.{i}.key', 'past_sequence_length'), kv(f'past_key_values.{i}.value', 'past_sequence_length')]
@@ -109,3 +116,72 @@ def build(model: Decoder, rope_positions: int) -> onnx.ModelProto:
                           producer_name='tessera models/recipe/graph.py')
     m.ir_version = 8
     return m
+
+
+GROUP = 'token_group'
+
+
+def merged_embeddings(embeds, merge, init, node):
+    """merge.py's pooling as ONNX: input_ids [1, tokens] and token_group [1, tokens] (the new position
+    each token pools into, non-decreasing from 0) give [1, positions, d], positions = position_ids' length.
+    A group of one token passes its embedding through exactly (weight 1, slot 0 and marker 0 add zeros)."""
+    table = merge.slot_table().detach().float().numpy()
+    init('merge.slot', table)
+    init('merge.query', merge.query.detach().float().numpy()[:, None])
+    init('merge.marker', merge.marker.detach().float().numpy())
+    init('merge.max_rank', np.array(table.shape[0] - 1, dtype=np.int64))
+    init('merge.zero', np.array(0, dtype=np.int64))
+    init('merge.step', np.array(1, dtype=np.int64))
+    init('merge.fone', np.array(1.0, dtype=np.float32))
+    init('merge.fzero', np.array(0.0, dtype=np.float32))
+    init('merge.neg', np.array(-1e9, dtype=np.float32))
+    init('merge.last', np.array([-1], dtype=np.int64))
+    init('merge.col', np.array([1, -1, 1], dtype=np.int64))
+    init('merge.axis1', np.array([1], dtype=np.int64))
+    scalar = lambda shape_of, out: node('Squeeze', [node('Gather', [node('Shape', [shape_of], [f'{out}/shape']), 'merge.axis1'], [f'{out}/dim'], axis=0)], [out])
+    positions = scalar('position_ids', 'merge/positions')
+    tokens = scalar(GROUP, 'merge/tokens')
+    slots = node('Reshape', [node('Range', ['merge.zero', positions, 'merge.step'], ['merge/range_pos']), 'merge.col'], ['merge/pos_col'])
+    member = node('Equal', [node('Unsqueeze', [GROUP, 'merge.axis1'], ['merge/group_row']), slots], ['merge/member'])  # [1, pos, tok]
+    m = node('Cast', [member], ['merge/m'], to=T.FLOAT)
+    # rank = token index - index of its group's first token (ArgMax takes the first 1 of a row)
+    first = node('ArgMax', [m], ['merge/first'], axis=-1, keepdims=0)
+    first_of_token = node('GatherElements', [first, GROUP], ['merge/first_of_token'], axis=1)
+    rank = node('Sub', [node('Range', ['merge.zero', tokens, 'merge.step'], ['merge/range_tok']), first_of_token], ['merge/rank'])
+    slot = node('Gather', ['merge.slot', node('Min', [rank, 'merge.max_rank'], ['merge/rank_capped'])], ['merge/slot'], axis=0)
+    x = node('Add', [embeds, slot], ['merge/x'])
+    score = node('Reshape', [node('MatMul', [x, 'merge.query'], ['merge/score_col']), np_shape(init, 'merge.row', [1, 1, -1])], ['merge/score'])
+    outside = node('Mul', [node('Sub', ['merge.fone', m], ['merge/not_m']), 'merge.neg'], ['merge/outside'])
+    gmax = node('ReduceMax', [node('Add', [node('Mul', [score, m], ['merge/score_m']), outside], ['merge/masked'])], ['merge/gmax'], axes=[-1], keepdims=1)
+    shifted = node('Min', [node('Sub', [score, gmax], ['merge/shifted_raw']), 'merge.fzero'], ['merge/shifted'])
+    w = node('Mul', [node('Exp', [shifted], ['merge/exp']), m], ['merge/w'])
+    den = node('ReduceSum', [w, 'merge.last'], ['merge/den'], keepdims=1)
+    pooled = node('MatMul', [node('Div', [w, den], ['merge/weights']), x], ['merge/pooled'])
+    count = node('ReduceSum', [m, 'merge.last'], ['merge/count'], keepdims=1)
+    several = node('Cast', [node('Greater', [count, 'merge.fone'], ['merge/several_b'])], ['merge/several'], to=T.FLOAT)
+    return node('Add', [pooled, node('Mul', [several, 'merge.marker'], ['merge/marker'])], ['embeds'])
+
+
+def np_shape(init, name, dims):
+    return init(name, np.array(dims, dtype=np.int64))
+
+
+def state_dict_of(proto: onnx.ModelProto, c) -> dict:
+    """The torch weights an export of build() holds (fp32 only): build()'s initializers, unpacked."""
+    w = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
+    sd = {'embed_tokens.weight': w['model.embed_tokens.weight'], 'norm.weight': w['final_norm.weight']}
+    q, kv = c.n_heads * c.head_dim, c.n_kv_heads * c.head_dim
+    for i in range(c.n_layers):
+        p = f'layers.{i}.'
+        qkv = w[f'l{i}.qkv.weight'].T
+        sd[p + 'self_attn.q_proj.weight'], sd[p + 'self_attn.k_proj.weight'], sd[p + 'self_attn.v_proj.weight'] = qkv[:q], qkv[q:q + kv], qkv[q + kv:]
+        if c.qkv_bias:
+            b = w[f'l{i}.qkv.bias']
+            sd[p + 'self_attn.q_proj.bias'], sd[p + 'self_attn.k_proj.bias'], sd[p + 'self_attn.v_proj.bias'] = b[:q], b[q:q + kv], b[q + kv:]
+        sd[p + 'self_attn.o_proj.weight'] = w[f'l{i}.o.weight'].T
+        sd[p + 'gate_proj.weight'] = w[f'l{i}.gate.weight'].T
+        sd[p + 'up_proj.weight'] = w[f'l{i}.up.weight'].T
+        sd[p + 'down_proj.weight'] = w[f'l{i}.down.weight'].T
+        sd[p + 'input_layernorm.weight'] = w[f'l{i}/attn_norm.weight']
+        sd[p + 'post_attention_layernorm.weight'] = w[f'l{i}/mlp_norm.weight']
+    return {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in sd.items()}

@@ -117,25 +117,26 @@ class Decoder(nn.Module):
         if isinstance(m, nn.Linear) and m.bias is not None:
             nn.init.zeros_(m.bias)
 
-    def forward(self, input_ids, attention_mask=None, position_ids=None, past=None):
-        """Logits for input_ids; past is a list of (key, value) [batch, kv_heads, past, head_dim].
-        Returns (logits, presents). Positions are computed in the graph from position_ids, so the
-        export has no table that bounds the context."""
-        b, s = input_ids.shape
+    def forward(self, input_ids, attention_mask=None, position_ids=None, past=None, embeds=None):
+        """Logits for input_ids (or for `embeds` [batch, positions, d], merged ones: merge.py); past is a
+        list of (key, value) [batch, kv_heads, past, head_dim]. Returns (logits, presents). Positions are
+        computed in the graph from position_ids, so the export has no table that bounds the context."""
+        x = self.embed_tokens(input_ids) if embeds is None else embeds
+        b, s = x.shape[:2]
+        device = x.device
         past_len = 0 if past is None else past[0][0].shape[2]
         if attention_mask is None:
-            attention_mask = torch.ones(b, past_len + s, dtype=torch.long, device=input_ids.device)
+            attention_mask = torch.ones(b, past_len + s, dtype=torch.long, device=device)
         if position_ids is None:
-            position_ids = torch.arange(past_len, past_len + s, device=input_ids.device)[None].expand(b, s)
+            position_ids = torch.arange(past_len, past_len + s, device=device)[None].expand(b, s)
         total = attention_mask.shape[1]
-        rows = torch.arange(s, device=input_ids.device)[:, None] + (total - s)
-        cols = torch.arange(total, device=input_ids.device)[None, :]
+        rows = torch.arange(s, device=device)[:, None] + (total - s)
+        cols = torch.arange(total, device=device)[None, :]
         allowed = (cols <= rows)[None, None] & (attention_mask[:, None, None, :] > 0)
         bias = torch.zeros(allowed.shape, dtype=torch.float32).masked_fill(~allowed, -1e9)
         freqs = position_ids[..., None].float() * self.inv_freq
         emb = torch.cat((freqs, freqs), dim=-1)[:, None]  # [b, 1, s, head_dim]
         cos, sin = emb.cos(), emb.sin()
-        x = self.embed_tokens(input_ids)
         presents = []
         for i, layer in enumerate(self.layers):
             pk, pv = (None, None) if past is None else past[i]

@@ -1,7 +1,8 @@
 // `npm run train:model`: the whole default-model recipe, from nothing to models/tessera-tiny.
 //   corpus → tokenizer → token files → training (torch, CPU, resumable) → ONNX export (fp32 + int8)
+//   → the subtoken-merging fine-tune and its export (onnx/model_merging.onnx)
 //   → test fixtures → evaluation in onnxruntime-node (models/tessera-tiny/evaluation.json)
-// Options: --steps N (default 11000), --skip-corpus, --skip-tokenizer (reuse what is there),
+// Options: --steps N (default 11000), --merge-steps N (the merging fine-tune, default 1200), --skip-corpus, --skip-tokenizer (reuse what is there),
 // --train-dir DIR (checkpoints; default ~/.cache/tessera/train/tessera-tiny; a rerun resumes).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,6 +25,9 @@ const APT = ['python3-torch', 'python3-onnx', 'python3-numpy', 'libopenblas0-ope
 const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
 /** What reference.json records torch's logits and greedy tokens for (the ONNX test compares against it). */
 const REFERENCE_PROMPT = 'src/math.ts\nexport function clamp(value: number, min: number, max: number): number {\n  return ';
+/** merge_reference.json's prompt: identifiers the tokenizer cuts into several tokens, merged. */
+const MERGE_REFERENCE_PROMPT =
+  'src/dom.ts\nconst elementsByTagName = document.getElementsByTagName("div");\nfor (const element of elementsByTagName) {\n  element.addEventListener(';
 
 function run(title: string, cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = {}): void {
   console.log(`\n== ${title}`);
@@ -56,6 +60,16 @@ function main(): void {
     'export',
     PYTHON,
     [join(recipe, 'export.py'), '--checkpoint', join(trainDir, 'checkpoint.pt'), '--out', modelDir, '--prompt-ids', JSON.stringify(prompt)],
+    malloc,
+  );
+  // Subtoken merging: the exported weights fine-tuned to read merged identifiers (train_merge.py).
+  const mergeDir = `${trainDir}-merging`;
+  run('merging fine-tune', PYTHON, [join(recipe, 'train_merge.py'), '--out', mergeDir, '--steps', option('merge-steps', '1200')], malloc);
+  const mergePrompt = [tokenizer.id('<file_sep>')!, ...tokenizer.encodeIds(MERGE_REFERENCE_PROMPT)];
+  run(
+    'merging export',
+    PYTHON,
+    [join(recipe, 'train_merge.py'), '--out', mergeDir, '--export', modelDir, '--prompt-ids', JSON.stringify(mergePrompt)],
     malloc,
   );
   run('fixtures', PYTHON, [join(recipe, 'fixtures.py'), '--out', join(root, 'test', 'fixtures', 'models'), '--tokenizer', modelDir]);

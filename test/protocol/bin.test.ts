@@ -150,6 +150,33 @@ test('tessera bench speculative FILE --json: chains and trees on the file, the s
   assert.match(usage.stderr, /which FILE/);
 });
 
+test('tessera bench merging FILE --json: identifiers merged into fewer positions, bits per byte at the same budget, finite logits', () => {
+  const file = join(root, 'language-server', 'src', 'completion', 'service.ts');
+  const r = spawnSync(cliJs, ['bench', 'merging', file, '--cuts', '2', '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as {
+    files: number;
+    finite: boolean;
+    budgets: Array<{ positions: number; cuts: number; plainTokens: number; mergedTokens: number; bitsPerByte: Record<string, number> }>;
+    prefill: { tokens: number; positions: number };
+    summary: { positionsSaved: number; prefillSpeedup: number; bitsPerByte: { merged: number; plain: number } };
+  };
+  assert.equal(report.files, 1);
+  assert.equal(report.finite, true);
+  // TypeScript cut by an 8k vocabulary: many identifiers take several tokens.
+  assert.ok(report.summary.positionsSaved > 0.03 && report.summary.positionsSaved < 0.5, `${report.summary.positionsSaved}`);
+  for (const b of report.budgets) {
+    assert.equal(b.cuts, 2);
+    assert.ok(b.mergedTokens > b.plainTokens, `${b.positions} positions: ${b.mergedTokens} merged tokens, ${b.plainTokens} plain`);
+    for (const x of Object.values(b.bitsPerByte)) assert.ok(x > 0 && x < 8, `${x} bits per byte`);
+  }
+  assert.ok(report.prefill.positions < report.prefill.tokens && Number.isFinite(report.summary.prefillSpeedup));
+  const readme = join(root, 'README.md');
+  const none = spawnSync(cliJs, ['bench', 'merging', readme], { encoding: 'utf8' });
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /no grammar for this language/);
+});
+
 test('a file that is not valid UTF-8: read as the editor shows it (U+FFFD), with a warning naming the first bad byte', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-utf8-'));
   try {

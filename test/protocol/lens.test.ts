@@ -112,6 +112,16 @@ test('edits keep counts exact (incremental) and diagnostics follow', async () =>
   assert.ok(codes.includes('straddle'), codes.join());
 });
 
+test('tessera/tokenAt: an identifier of several tokens says it would be merged into 1 position', async () => {
+  const edited = text.replace('greet', 'welcomeEveryone');
+  const at = edited.indexOf('welcomeEveryone') + 'welcome'.length + 1;
+  const r = (await server.connection.sendRequest('tessera/tokenAt', { uri, offset: at })) as TokenAtResult;
+  assert.match(r.markdown, /identifier `welcomeEveryone` = [2-8] tokens:/);
+  assert.match(r.markdown, /merged into 1 position/);
+  const single = (await server.connection.sendRequest('tessera/tokenAt', { uri, offset: edited.indexOf('return') + 1 })) as TokenAtResult;
+  assert.doesNotMatch(single.markdown, /merged into 1 position/);
+});
+
 test('tessera/compareTokenizers counts under every tokenizer found', async () => {
   const r = (await server.connection.sendRequest('tessera/compareTokenizers', { uri })) as CompareResult;
   assert.deepEqual(r.rows.map((x) => x.tokenizer).sort(), [...TOKENIZER_NAMES].sort());

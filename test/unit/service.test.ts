@@ -158,3 +158,29 @@ test('accepting a completion: the next one was computed ahead while it was shown
   assert.equal(next.text, again.text);
   assert.notEqual(again.computedAhead, true);
 });
+
+test('subtoken merging: the merging export runs, the prefix identifiers take one position each, and a folder without one says so', async () => {
+  const { SyntaxService } = await import('../../language-server/src/syntax/parser');
+  const syntax = await SyntaxService.create(join(repoRoot, 'dist', 'wasm'));
+  const parser = await syntax.parser('typescript');
+  const on = settings(tiny, { subtokenMerging: true, healing: 'off' });
+  const s = service(on);
+  await s.configure(on);
+  assert.equal(s.status.state, 'ready', s.status.error);
+  assert.match(s.status.description ?? '', /subtoken merging/);
+  assert.match(s.status.onnxFile ?? '', /model_merging\.onnx$/);
+  const code =
+    'const elementsByTagName = document.getElementsByTagName("div");\nfor (const element of elementsByTagName) {\n  element.addEventListener("click", handleClickEvent);\n}\nfunction handleClickEvent(event: MouseEvent) {\n  const targetElement = event.currentTarget;\n  ';
+  const at = { uri: 'file:///merge.ts', path: 'src/merge.ts', document: documentOf(code), offset: code.length };
+  const merged = (await s.complete({ ...at, syntax: { parser } }, { reuseCache: false, ungated: true }))!;
+  assert.ok(merged.tokens > 0);
+  assert.ok(merged.prefillTokens < merged.prompt.length - 4, `${merged.prefillTokens} positions for ${merged.prompt.length} tokens`);
+  // No syntax tree: nothing is known to be an identifier, nothing merges.
+  const unmerged = (await s.complete(at, { reuseCache: false, ungated: true }))!;
+  assert.equal(unmerged.prefillTokens, unmerged.prompt.length);
+  const none = settings(join(repoRoot, 'test', 'fixtures', 'models', 'tiny-gqa-tree'), { subtokenMerging: true });
+  const plain = service(none);
+  await plain.configure(none);
+  assert.equal(plain.status.state, 'ready', plain.status.error);
+  assert.match(plain.status.description ?? '', /no subtoken merging \(the folder has no onnx\/model_merging\.onnx\)/);
+});

@@ -6,6 +6,7 @@
 //   overlap, indentation) → gate.
 // Editor-agnostic: the LSP handler and the CLI both call complete().
 import { basename } from 'node:path';
+import type { Tree } from 'web-tree-sitter';
 import { DEFAULT_MODEL } from '../defaultModel';
 import { ModelHost } from '../inference/host';
 import type { ModelInfo } from '../inference/protocol';
@@ -16,6 +17,7 @@ import { openModelFolder } from '../model/folder';
 import { buildFimPrompt, detectFimTemplate, type FimOrder, type FimPrompt, type FimTemplate } from '../prompt/fim';
 import { type HealingPlan, planHealing } from '../prompt/healing';
 import type { CompletionSettings, HealingMode, ModelSettings } from '../settings';
+import type { MergedRun } from '../syntax/merging';
 import { checkCanonical } from '../tokenizer/canonical';
 import type { TokenizerRegistry } from '../tokenizer/registry';
 import { packTokenTable } from '../tokenizer/tokenTable';
@@ -25,6 +27,7 @@ import { CompletedAhead } from './ahead';
 import { type CursorContext, PrefixAnchors } from './context';
 import { confidentHead } from './confidentHead';
 import { applyFilters, aroundCursor } from './filters';
+import { positionsSaved, promptMergeRuns } from './merging';
 import { type DocumentSyntax, gate, headGate, postProcess } from './postProcess';
 import { type CompletionShape, completionShape } from './shape';
 import { type Neighbour, type Snippet, SnippetPicker } from './snippets';
@@ -116,6 +119,13 @@ interface LoadedModel {
   name: string;
 }
 
+/**
+ * With subtoken merging, the prefix may hold this many times the tokens its positions allow: merged
+ * identifiers saved 18% of positions on held-out code (bench/merging), so 1.15 times the tokens rarely
+ * take too many positions, and when they do, the plain prefix is taken instead.
+ */
+const MERGED_ROOM = 1.15;
+
 /** The n-gram cache's weight β: the best held-out bits per byte of those tried (bench/memory.ts). */
 const MEMORY_BETA = 8;
 
@@ -183,9 +193,19 @@ export class CompletionService {
     const model = await this.model();
     if (!model) return null; // the health already says why
     const snippets = this.snippets(model, input, window);
-    const context = this.context(model, input.uri, window, (options.maxTokens ?? c.maxTokens) + snippets.tokens, !options.speculative);
+    const reserved = (options.maxTokens ?? c.maxTokens) + snippets.tokens;
+    const tree = c.subtokenMerging && model.info.merges && window.whole ? this.treeFor(input.syntax, window) : undefined;
+    let context = this.context(model, input.uri, window, reserved, !options.speculative, tree ? MERGED_ROOM : 1);
+    let prompt = this.prompt(model, input.path, context, snippets.chosen);
+    let mergeRuns = tree ? promptMergeRuns(model.tokenizer, tree.tree, window.text, context, prompt) : undefined;
+    if (mergeRuns && prompt.prefixEnd - prompt.prefixStart - positionsSaved(mergeRuns) > this.prefixBudget(model, reserved)) {
+      // Too few identifiers to merge for the larger prefix: the prefix a plain prompt would have.
+      context = this.context(model, input.uri, window, reserved, !options.speculative, 1);
+      prompt = this.prompt(model, input.path, context, snippets.chosen);
+      mergeRuns = promptMergeRuns(model.tokenizer, tree!.tree, window.text, context, prompt);
+    }
+    if (tree?.owned) tree.tree.delete();
     const shape = completionShape(window.text, window.offset, options.shape);
-    const prompt = this.prompt(model, input.path, context, snippets.chosen);
     const healing = planHealing(
       options.healing ?? c.healing,
       model.tokenizer,
@@ -193,7 +213,7 @@ export class CompletionService {
       context.prefix,
       context.prefixIds,
     );
-    const generated = await this.generate(model, prompt, healing, shape, options);
+    const generated = await this.generate(model, prompt, healing, shape, options, mergeRuns);
     if (!generated) return null;
     const g = generated.generation;
     const filtered = c.filters ? applyFilters(g.text, aroundCursor(window.text, window.offset), shape.multiline) : { text: g.text };
@@ -302,22 +322,35 @@ export class CompletionService {
     return { chosen, tokens };
   }
 
-  /** Room (after the prompt) for `reserved` tokens: the completion, exact prompting's cover, the snippets. */
-  private context(model: LoadedModel, uri: string, window: TextWindow, reserved: number, remember: boolean): CursorContext {
-    const c = this.settings.completion;
-    const room = Math.min(model.info.config.maxPositions, model.info.contextLimit) - reserved - 24;
-    const suffixTokens = model.template ? Math.min(c.suffixTokens, Math.floor(room / 4)) : 0;
-    return this.anchors.context(
-      uri,
-      window.text,
-      window.offset,
-      model.tokenizer,
-      {
-        prefixTokens: Math.max(16, Math.min(c.prefixTokens, room - suffixTokens)),
-        suffixTokens,
-      },
-      remember,
-    );
+  /**
+   * Room (after the prompt) for `reserved` tokens: the completion, exact prompting's cover, the snippets.
+   * `scale` > 1 gives the prefix that many more tokens (merged identifiers take fewer positions).
+   */
+  private context(model: LoadedModel, uri: string, window: TextWindow, reserved: number, remember: boolean, scale: number): CursorContext {
+    const suffixTokens = this.suffixBudget(model, reserved);
+    const prefixTokens = Math.floor(this.prefixBudget(model, reserved) * scale);
+    return this.anchors.context(uri, window.text, window.offset, model.tokenizer, { prefixTokens, suffixTokens }, remember);
+  }
+
+  private room(model: LoadedModel, reserved: number): number {
+    return Math.min(model.info.config.maxPositions, model.info.contextLimit) - reserved - 24;
+  }
+
+  private suffixBudget(model: LoadedModel, reserved: number): number {
+    return model.template ? Math.min(this.settings.completion.suffixTokens, Math.floor(this.room(model, reserved) / 4)) : 0;
+  }
+
+  /** Positions the prefix may take. */
+  private prefixBudget(model: LoadedModel, reserved: number): number {
+    return Math.max(16, Math.min(this.settings.completion.prefixTokens, this.room(model, reserved) - this.suffixBudget(model, reserved)));
+  }
+
+  /** The document's tree for merging: the caller's copy, or one parsed now (owned: the caller deletes it). */
+  private treeFor(syntax: DocumentSyntax | undefined, window: TextWindow): { tree: Tree; owned: boolean } | undefined {
+    if (!syntax) return undefined;
+    if (syntax.tree) return { tree: syntax.tree, owned: false };
+    const tree = syntax.parser.parse(window.text);
+    return tree ? { tree, owned: true } : undefined;
   }
 
   /** The prompt in the model family's FIM format (the prefix alone for a model without one). */
@@ -340,6 +373,7 @@ export class CompletionService {
     healing: HealingPlan | undefined,
     shape: CompletionShape,
     options: CompleteOptions,
+    mergeRuns: MergedRun[] | undefined,
   ) {
     const c = this.settings.completion;
     const maxTokens = options.maxTokens ?? c.maxTokens;
@@ -357,6 +391,7 @@ export class CompletionService {
       timeLimitMs: c.timeLimitMs,
       maxDraft: this.maxDraft,
       draftTrees: c.draftTrees,
+      ...(mergeRuns?.length ? { mergeRuns } : {}),
       ...(options.explain ? { explain: options.explain } : {}),
       ...(c.localMemory ? { memory: { beta: MEMORY_BETA, ids: [] } } : {}),
     });
@@ -372,6 +407,7 @@ export class CompletionService {
       m.threads,
       this.settings.completion.fimTemplate,
       this.settings.completion.fimOrder,
+      this.settings.completion.subtokenMerging,
     ]);
     // Same settings: whatever happened stands (a folder that failed is not retried per keystroke;
     // a crashed worker clears the key, so the next request loads again).
@@ -402,8 +438,10 @@ export class CompletionService {
       const c = this.settings.completion;
       const template = detectFimTemplate(tokenizer, c.fimTemplate === 'auto' ? undefined : c.fimTemplate);
       if (c.fimTemplate !== 'auto' && !template) throw new Error(`unknown FIM template "${c.fimTemplate}"`);
+      // Subtoken merging runs the folder's merging export (its own fine-tuned weights) for every request.
+      const merging = c.subtokenMerging ? folder.mergingOnnxPath : undefined;
       const info = await this.host.load(
-        { onnxPath: folder.onnxPath, config: folder.config, vocabulary: packTokenTable(tokenizer) },
+        { onnxPath: merging ?? folder.onnxPath, config: folder.config, vocabulary: packTokenTable(tokenizer) },
         m.threads,
         this.engine,
       );
@@ -429,7 +467,7 @@ export class CompletionService {
         name,
         dir,
         onnxFile: info.onnxPath.slice(dir.length + 1),
-        description: `${cfg.modelType}, ${cfg.layers} layers, ${cfg.heads} heads (${cfg.kvHeads} kv), vocab ${cfg.vocabSize}, ${info.cache} cache${info.mergedDecoder ? ', merged decoder' : ''}, ${info.cacheMode === 'in-place' ? 'updated in place' : `copied per run (${info.copiedBecause})`}${info.draftTrees ? ', draft trees' : ''}`,
+        description: `${cfg.modelType}, ${cfg.layers} layers, ${cfg.heads} heads (${cfg.kvHeads} kv), vocab ${cfg.vocabSize}, ${info.cache} cache${info.mergedDecoder ? ', merged decoder' : ''}, ${info.cacheMode === 'in-place' ? 'updated in place' : `copied per run (${info.copiedBecause})`}${info.draftTrees ? ', draft trees' : ''}${info.merges ? ', subtoken merging' : c.subtokenMerging ? ', no subtoken merging (the folder has no onnx/model_merging.onnx)' : ''}`,
         fimTemplate: template ? `${template.family} (${order.toUpperCase()})` : 'none: completes from the prefix only',
       });
     } catch (err) {

@@ -71,7 +71,8 @@ export class CoverSet {
   private constructor(
     private readonly model: SequenceModel,
     private readonly table: TokenTable,
-    private readonly prompt: readonly number[],
+    /** Positions the prompt takes in the cache (fewer than its tokens where identifiers were merged). */
+    private readonly promptPositions: number,
     word: Uint8Array,
     covers: Cover[],
     passes: number,
@@ -95,6 +96,7 @@ export class CoverSet {
     o: ExactOptions,
   ): Promise<CoverSet> {
     const pre = await model.prefill(prompt);
+    const base = model.length;
     // Rows are valid until the next run: the prompt's row is kept as a copy.
     const first = logSoftmaxOf(pre.logits.slice(), model.logProbs === true);
     const bytesOf = (ids: readonly number[]) => concat(ids.map((id) => table.tokenBytes(id)));
@@ -104,7 +106,7 @@ export class CoverSet {
       let logp = 0;
       let last = first;
       if (g.left.length) {
-        model.rewind(prompt.length);
+        model.rewind(base);
         const rows = await model.extend(g.left);
         passes++;
         const vocab = rows.length / g.left.length;
@@ -116,7 +118,7 @@ export class CoverSet {
       const leftBytes = bytesOf(g.left);
       for (const t of g.tokens) covers.push({ ids: [...g.left, t], bytes: concat([leftBytes, table.tokenBytes(t)]), logp: logp + last(t) });
     }
-    return new CoverSet(model, table, prompt, word, covers, passes, { ran: pre.ran, reused: pre.reused }, o);
+    return new CoverSet(model, table, base, word, covers, passes, { ran: pre.ran, reused: pre.reused }, o);
   }
 
   get chosen(): Uint8Array {
@@ -147,7 +149,7 @@ export class CoverSet {
         add(past, c.bytes[at]!, c.logp);
         continue;
       }
-      this.model.rewind(this.prompt.length);
+      this.model.rewind(this.promptPositions);
       const rows = await this.model.extend(c.ids);
       this.passes++;
       const vocab = rows.length / c.ids.length;

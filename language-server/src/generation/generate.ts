@@ -18,7 +18,7 @@ export interface SequenceModel {
   step(id: number): Promise<Float32Array>;
   /** Appends several tokens; each new position's logits, row after row. */
   extend(ids: readonly number[]): Promise<Float32Array>;
-  /** Keeps the first `length` tokens of the sequence. */
+  /** Keeps the first `length` positions of the sequence (a merged identifier is one position). */
   rewind(length: number): void;
   readonly length: number;
   /** Rows are log-probabilities already (the export normalizes its logits). */

@@ -4,6 +4,7 @@ import type { SequenceModel } from '../generation/generate';
 import type { Decoder } from '../model/decoder';
 import { commonPrefix } from '../model/kvCache';
 import type { TokenTree } from '../model/treeAttention';
+import { groupsOf, type MergedRun } from '../syntax/merging';
 
 export interface Prefill {
   /** Logits of the prompt's last position. */
@@ -14,7 +15,9 @@ export interface Prefill {
 }
 
 export class CachedSession implements SequenceModel {
+  /** What each cached position holds: a token id, or a merged group's key (GroupKeys). */
   private ids: number[] = [];
+  private readonly groupKeys = new GroupKeys();
   /** The tree the last extendTree ran, until keepBranch takes its accepted branch. */
   private tree: readonly number[] | null = null;
 
@@ -32,14 +35,30 @@ export class CachedSession implements SequenceModel {
     return this.decoder.capacity;
   }
 
-  /** Runs the prompt after the prefix the cache already holds (none with `reuse` off, to measure it). */
-  async prefill(prompt: readonly number[], reuse = true): Promise<Prefill> {
-    // At least the last prompt token runs: its logits are the first prediction.
-    const keep = reuse ? Math.min(commonPrefix(this.ids, prompt), prompt.length - 1) : 0;
+  /** The export pools token groups: prefill takes `groups`. */
+  get merges(): boolean {
+    return this.decoder.merges;
+  }
+
+  /**
+   * Runs the prompt after the prefix the cache already holds (none with `reuse` off, to measure it).
+   * With `groups` (merging exports) prompt token i pools into position groups[i]; ran and reused then
+   * count positions.
+   */
+  async prefill(prompt: readonly number[], reuse = true, groups?: ArrayLike<number>): Promise<Prefill> {
+    const keys = groups ? this.groupKeys.of(prompt, groups) : prompt;
+    // At least the last position runs: its logits are the first prediction.
+    const keep = reuse ? Math.min(commonPrefix(this.ids, keys), keys.length - 1) : 0;
     this.invalidate(); // if the run throws, nothing stale is left behind
-    const logits = await this.decoder.run(prompt.slice(keep), keep, 1);
-    this.ids = prompt.slice();
-    return { logits, ran: prompt.length - keep, reused: keep };
+    let logits: Float32Array;
+    if (groups) {
+      let from = 0;
+      while (groups[from]! < keep) from++;
+      const local = Array.from({ length: prompt.length - from }, (_, i) => groups[from + i]! - keep);
+      logits = await this.decoder.run(prompt.slice(from), keep, 1, local);
+    } else logits = await this.decoder.run(prompt.slice(keep), keep, 1);
+    this.ids = keys.slice();
+    return { logits, ran: keys.length - keep, reused: keep };
   }
 
   /** Appends one token, returns the next position's logits. */
@@ -93,9 +112,26 @@ export class CachedSession implements SequenceModel {
 
   /** The same session, each prompt prefilled from nothing (the cache is one: requests take turns). */
   withoutReuse(): SequenceModel {
+    return this.forRequest({ reuse: false });
+  }
+
+  /**
+   * The same session as one request sees it: prompts prefilled from nothing unless `reuse`, and, on a
+   * merging export, `runs` (prompt token indices) each pooled into one position; runs a prompt does not
+   * hold whole (healing took its last tokens) stay unmerged.
+   */
+  forRequest(o: { reuse: boolean; runs?: readonly MergedRun[] }): SequenceModel {
+    const runs = this.merges && o.runs?.length ? o.runs : undefined;
+    if (o.reuse && !runs) return this;
     const session = this;
+    const groups = (prompt: readonly number[]) =>
+      runs &&
+      groupsOf(
+        prompt.length,
+        runs.filter((r) => r.last < prompt.length),
+      );
     return {
-      prefill: (prompt) => this.prefill(prompt, false),
+      prefill: (prompt) => this.prefill(prompt, o.reuse, groups(prompt)),
       step: (id) => this.step(id),
       extend: (ids) => this.extend(ids),
       rewind: (length) => this.rewind(length),
@@ -117,5 +153,37 @@ export class CachedSession implements SequenceModel {
   invalidate(): void {
     this.ids = [];
     this.tree = null;
+  }
+}
+
+/**
+ * Keys for positions: a single token's is its id; a merged group's is a negative number naming its ids,
+ * so a cached merged identifier matches only the same identifier merged the same way.
+ */
+class GroupKeys {
+  private readonly names = new Map<string, number>();
+  /** Keys are never reused, not even after the map is cleared: a stale cached key then matches nothing. */
+  private next = 0;
+
+  of(ids: readonly number[], groups: ArrayLike<number>): number[] {
+    const keys: number[] = [];
+    let i = 0;
+    while (i < ids.length) {
+      let j = i + 1;
+      while (j < ids.length && groups[j] === groups[i]) j++;
+      keys.push(j - i === 1 ? ids[i]! : this.key(ids.slice(i, j).join(',')));
+      i = j;
+    }
+    return keys;
+  }
+
+  private key(name: string): number {
+    let k = this.names.get(name);
+    if (k === undefined) {
+      if (this.names.size >= 1 << 16) this.names.clear(); // bounded: a cleared name only costs a re-run
+      k = -1 - this.next++;
+      this.names.set(name, k);
+    }
+    return k;
   }
 }

@@ -3,6 +3,7 @@ import type { Generation } from '../generation/generate';
 import type { StopSpec } from '../generation/stops';
 import type { ModelConfig } from '../model/config';
 import type { HealingPlan } from '../prompt/healing';
+import type { MergedRun } from '../syntax/merging';
 import type { Engine } from '../model/decoder';
 import type { CacheLayout } from '../model/session';
 import type { DraftTreesSetting } from '../settings';
@@ -42,6 +43,8 @@ export interface GenerateRequest {
   draftTrees: DraftTreesSetting;
   /** Re-use the KV cache across requests (off only to measure what it saves). */
   reuseCache: boolean;
+  /** Merging exports: identifiers of the prompt pooled into one position each (prompt token indices). */
+  mergeRuns?: MergedRun[];
   /** Decoding stops starting steps this many ms after the worker takes the request up. */
   timeLimitMs: number;
   /** Record each token's probability and this many alternatives. */
@@ -75,6 +78,8 @@ export interface ModelInfo {
   copiedBecause?: string;
   /** The export takes an attention bias: Token Recycling's draft trees verify in one pass. */
   draftTrees: boolean;
+  /** The export takes token groups: identifiers' subtokens can share a position (subtoken merging). */
+  merges: boolean;
   loadMs: number;
 }
 

@@ -32,7 +32,7 @@ const send = (m: FromWorker) => port.postMessage(m);
 async function run(id: number, r: GenerateRequest): Promise<void> {
   const m = loaded!;
   const t0 = performance.now();
-  const session = r.reuseCache ? m.cached : m.cached.withoutReuse();
+  const session = m.cached.forRequest({ reuse: r.reuseCache, runs: r.mergeRuns });
   const model = r.memory ? withNgramCache(session, r.memory.ids, r.memory.beta) : session;
   const healing = r.healing;
   // The word the cursor is in leaves the prompt; the text must start with its bytes.
@@ -94,6 +94,7 @@ async function load(msg: LoadMessage): Promise<void> {
       contextLimit: decoder.capacity,
       cacheMode: decoder.cacheMode,
       draftTrees: decoder.trees,
+      merges: decoder.merges,
       copiedBecause,
       loadMs: performance.now() - t0,
     },

@@ -1,5 +1,6 @@
 // The hover of one token: what it is, what bytes it holds, what it belongs to.
 import type { Leaf } from '../syntax/parser';
+import { mergedRuns } from '../syntax/merging';
 import { groupTokensByLeaf, straddlingTokens } from '../syntax/subtokens';
 import { type Encoding, ENDS_MID_CHAR, STARTS_MID_CHAR, type Tokenizer } from '../tokenizer/tokenizer';
 import { escapeToken, hexBytes } from './tokenText';
@@ -31,6 +32,8 @@ export function tokenHover(text: string, tokenizer: Tokenizer, tokens: Encoding,
       lines.push(
         `- ${leaf.kind} \`${text.slice(leaf.start, leaf.end).slice(0, 60)}\` = ${g.count} token${g.count === 1 ? '' : 's'}: ${parts.join(' ')}`,
       );
+      if (leaf.kind === 'identifier' && mergedRuns(tokens, [leaf], text).length)
+        lines.push(`- merged into 1 position: subtoken merging pools these ${g.count} tokens where the model reads them as context`);
     }
     const straddle = straddlingTokens({ starts: [tokens.starts[i]!], ends: [tokens.ends[i]!] }, leaves, text)[0];
     if (straddle) {

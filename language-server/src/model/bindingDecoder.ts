@@ -31,18 +31,32 @@ export class BindingDecoder implements Decoder {
     return this.session.layout.hasAttentionBias;
   }
 
-  async run(ids: readonly number[], past: number, rows: number, parents?: readonly number[]): Promise<Float32Array> {
+  get merges(): boolean {
+    return this.session.layout.hasTokenGroups;
+  }
+
+  run(ids: readonly number[], past: number, rows: number, groups?: ArrayLike<number>): Promise<Float32Array> {
+    return this.runWith(ids, past, rows, undefined, groups);
+  }
+
+  private async runWith(
+    ids: readonly number[],
+    past: number,
+    rows: number,
+    parents?: readonly number[],
+    groups?: ArrayLike<number>,
+  ): Promise<Float32Array> {
     let cache = past > 0 ? this.cache : null;
     if (past > 0 && (!cache || cache.length < past)) throw new Error(`the cache holds ${cache?.length ?? 0} positions, not ${past}`);
     if (cache && cache.length > past) cache = truncateCache(this.session.tensorClass, this.session.layout, cache, past);
     this.cache = null; // if the run throws, nothing stale is left behind
-    const r = await this.session.run(ids, cache ?? undefined, parents);
+    const r = await this.session.run(ids, cache ?? undefined, parents, groups);
     this.cache = r.cache;
     return r.logits.subarray((r.positions - rows) * (r.logits.length / r.positions));
   }
 
   runTree(tree: TokenTree, past: number): Promise<Float32Array> {
-    return this.run(tree.ids, past, tree.ids.length, tree.parents);
+    return this.runWith(tree.ids, past, tree.ids.length, tree.parents);
   }
 
   keepBranch(past: number, nodes: readonly number[]): void {

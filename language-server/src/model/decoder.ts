@@ -16,9 +16,12 @@ export interface Decoder {
   readonly logProbs: boolean;
   /**
    * Keeps the first `past` cached positions, runs `ids` after them, and returns the logits of the last
-   * `rows` new positions, row-major [rows, vocab], valid until the next run.
+   * `rows` new positions, row-major [rows, vocab], valid until the next run. With `groups` (exports that
+   * merge) token i pools into new position groups[i] (session.ts positionsOf): fewer positions than ids.
    */
-  run(ids: readonly number[], past: number, rows: number): Promise<Float32Array>;
+  run(ids: readonly number[], past: number, rows: number, groups?: ArrayLike<number>): Promise<Float32Array>;
+  /** The export takes token groups: an identifier's subtokens can share one position (run's `groups`). */
+  readonly merges: boolean;
   /** The export takes an attention bias: runTree verifies a draft tree in one pass. */
   readonly trees: boolean;
   /**

@@ -10,6 +10,8 @@ export interface ModelFolder {
   dir: string;
   tokenizerPath: string;
   onnxPath: string;
+  /** The subtoken-merging export (models/recipe/train_merge.py), where the folder has one. */
+  mergingOnnxPath?: string;
   config: ModelConfig;
 }
 
@@ -64,7 +66,19 @@ export function openModelFolder(dir: string, precision: Precision = 'fp32'): Mod
   if (problems.length) throw new ModelFolderError(`${dir} is not a usable model: ${problems.join('; ')}`);
   checkSize(join(dir, onnx!));
   const config = parseModelConfig(readJson(configPath), optionalJson(join(dir, 'generation_config.json')), configPath);
-  return { dir, tokenizerPath, onnxPath: join(dir, onnx!), config };
+  const merging = mergingCandidates(precision).find((f) => existsSync(join(dir, f)));
+  return { dir, tokenizerPath, onnxPath: join(dir, onnx!), ...(merging ? { mergingOnnxPath: join(dir, merging) } : {}), config };
+}
+
+/** Subtoken-merging exports in the order they are tried: the same precision first, as decoderCandidates. */
+export function mergingCandidates(precision: Precision): string[] {
+  const names =
+    precision === 'quantized'
+      ? ['model_merging_quantized.onnx', 'model_merging.onnx']
+      : precision === 'fp32'
+        ? ['model_merging.onnx', 'model_merging_quantized.onnx']
+        : [`model_merging_${precision}.onnx`];
+  return names.map((n) => join('onnx', n));
 }
 
 function readJson(path: string): unknown {

@@ -9,16 +9,20 @@
 import type { ModelConfig } from './config';
 import type { Decoder } from './decoder';
 import { ElementType, OrtCapi, type Ptr } from './ortCapi';
-import { floatsOfHalves, type SessionLayout } from './session';
+import { floatsOfHalves, positionsOf, type SessionLayout, TOKEN_GROUP } from './session';
 import { depthsOf, halvesOfBias, type TokenTree, treeBias } from './treeAttention';
 
-/** Most tokens per onnxruntime run: bounds the logits buffer (CHUNK × vocabulary). */
+/** Most positions per onnxruntime run: bounds the logits buffer (CHUNK × vocabulary). */
 const CHUNK = 64;
+/** Most tokens per run of a merged export: a position pools at most this many tokens on average. */
+const MERGED_TOKENS = CHUNK * 8;
 
 export class NativeDecoder implements Decoder {
   readonly cacheMode = 'in-place' as const;
   private readonly idsBuf: Ptr;
   private readonly posBuf: Ptr;
+  /** token_group for merged exports: identity for plain runs, a prompt's groups for merged ones. */
+  private readonly groupBuf: Ptr | null;
   private readonly maskBuf: Ptr;
   private readonly cache: Ptr[];
   /** Where each cache tensor's elements are, for moving an accepted branch's rows. */
@@ -39,7 +43,7 @@ export class NativeDecoder implements Decoder {
   private out = new Float32Array(0);
   private half = new Uint16Array(0);
   private readonly masks = new Map<number, Ptr>();
-  private readonly byLength = new Map<number, { ids: Ptr; pos: Ptr; logits: Ptr }>();
+  private readonly byLength = new Map<number, { ids: Ptr; pos: Ptr | null; group: Ptr | null; logits: Ptr }>();
   private released = false;
 
   private constructor(
@@ -51,8 +55,10 @@ export class NativeDecoder implements Decoder {
     readonly logProbs: boolean,
   ) {
     const k = ort.koffi;
-    this.idsBuf = k.alloc('int64_t', CHUNK);
+    const tokens = layout.hasTokenGroups ? MERGED_TOKENS : CHUNK;
+    this.idsBuf = k.alloc('int64_t', tokens);
     this.posBuf = k.alloc('int64_t', CHUNK);
+    this.groupBuf = layout.hasTokenGroups ? k.alloc('int64_t', tokens) : null;
     // The mask is all ones: only its length (past + new) matters, so one buffer serves every run.
     this.maskBuf = k.alloc('int64_t', capacity);
     k.encode(this.maskBuf, k.array('int64_t', capacity, 'Typed'), new BigInt64Array(capacity).fill(1n));
@@ -68,6 +74,7 @@ export class NativeDecoder implements Decoder {
       'input_ids',
       'attention_mask',
       ...(layout.hasPositionIds ? ['position_ids'] : []),
+      ...(layout.hasTokenGroups ? [TOKEN_GROUP] : []),
       ...(layout.hasAttentionBias ? ['attention_bias'] : []),
       ...layout.past.map((p) => p.input),
     ];
@@ -106,8 +113,12 @@ export class NativeDecoder implements Decoder {
     return this.layout.hasAttentionBias;
   }
 
-  async run(ids: readonly number[], past: number, rows: number): Promise<Float32Array> {
-    return this.runSync(ids, past, rows);
+  get merges(): boolean {
+    return this.layout.hasTokenGroups;
+  }
+
+  async run(ids: readonly number[], past: number, rows: number, groups?: ArrayLike<number>): Promise<Float32Array> {
+    return this.runSync(ids, past, rows, groups);
   }
 
   async runTree(tree: TokenTree, past: number): Promise<Float32Array> {
@@ -142,16 +153,37 @@ export class NativeDecoder implements Decoder {
     });
   }
 
-  runSync(ids: readonly number[], past: number, rows: number): Float32Array {
-    const n = ids.length;
+  runSync(ids: readonly number[], past: number, rows: number, groups?: ArrayLike<number>): Float32Array {
+    if (groups && !this.groupBuf) throw new Error('this export takes no token groups: it cannot merge subtokens');
+    const n = positionsOf(ids.length, groups);
     this.checkRun(n, past);
     if (rows < 1 || rows > Math.min(n, CHUNK)) throw new Error(`cannot return ${rows} rows of a run of ${n}`);
-    // Long runs (prefills) go in chunks, the last one holding the rows asked for.
+    // Long runs (prefills) go in chunks of positions, the last one holding the rows asked for.
     const last = n - Math.min(n, CHUNK);
-    for (let at = 0; at < last; at += CHUNK) this.runChunk(ids.slice(at, Math.min(at + CHUNK, last)), past + at);
-    const m = n - last;
-    this.runChunk(ids.slice(last), past + last);
-    return this.readRows(m - rows, rows);
+    // The first token of each chunk (merged runs: a chunk's positions hold more tokens than that).
+    const tokenAt = (position: number) => (groups ? firstTokenOf(groups, position) : position);
+    for (let at = 0; at < last; at += CHUNK)
+      this.runPositions(ids, groups, tokenAt(at), tokenAt(Math.min(at + CHUNK, last)), at, past + at);
+    this.runPositions(ids, groups, tokenAt(last), ids.length, last, past + last);
+    return this.readRows(n - last - rows, rows);
+  }
+
+  /** Tokens [from, to) of a run, whose groups start at position `first` of the run, after `past` positions. */
+  private runPositions(
+    ids: readonly number[],
+    groups: ArrayLike<number> | undefined,
+    from: number,
+    to: number,
+    first: number,
+    past: number,
+  ): void {
+    if (!groups) {
+      this.runChunk(ids.slice(from, to), past);
+      return;
+    }
+    if (to - from > MERGED_TOKENS) throw new Error(`${to - from} tokens pool into ${CHUNK} positions (at most ${MERGED_TOKENS})`);
+    const local = Array.from({ length: to - from }, (_, i) => groups[from + i]! - first);
+    this.runChunk(ids.slice(from, to), past, undefined, this.zeroBias, local);
   }
 
   /** Throws unless `n` tokens can run after `past` cached positions. */
@@ -162,26 +194,34 @@ export class NativeDecoder implements Decoder {
   }
 
   /**
-   * One run of at most CHUNK tokens after `past` positions (a tree's: at past + its depths, under its
-   * bias); its logits land in logitsBuf.
+   * One run of at most CHUNK positions after `past` positions (a tree's: at past + its depths, under its
+   * bias; merged tokens: token i pooled into position groups[i]); its logits land in logitsBuf.
    */
-  private runChunk(ids: readonly number[], past: number, depths?: Int32Array, bias: Ptr | null = this.zeroBias): void {
+  private runChunk(
+    ids: readonly number[],
+    past: number,
+    depths?: Int32Array,
+    bias: Ptr | null = this.zeroBias,
+    groups?: readonly number[],
+  ): void {
     const { ort } = this;
     const k = ort.koffi;
-    const n = ids.length;
-    let i64 = this.int64Arrays.get(n);
-    if (!i64) {
-      i64 = k.array('int64_t', n, 'Typed');
-      this.int64Arrays.set(n, i64);
-    }
-    k.encode(this.idsBuf, i64 as never, BigInt64Array.from(ids, BigInt));
+    const tokens = ids.length;
+    const n = groups ? groups[tokens - 1]! + 1 : tokens;
+    k.encode(this.idsBuf, this.int64Array(tokens), BigInt64Array.from(ids, BigInt));
+    if (this.groupBuf)
+      k.encode(
+        this.groupBuf,
+        this.int64Array(tokens),
+        BigInt64Array.from(ids, (_, i) => BigInt(groups ? groups[i]! : i)),
+      );
     if (this.layout.hasPositionIds)
       k.encode(
         this.posBuf,
-        i64 as never,
-        BigInt64Array.from(ids, (_, i) => BigInt(past + (depths ? depths[i]! : i))),
+        this.int64Array(n),
+        BigInt64Array.from({ length: n }, (_, i) => BigInt(past + (depths ? depths[i]! : i))),
       );
-    const t = this.tensorsFor(n, past + n);
+    const t = this.tensorsFor(tokens, n, past + n);
     // The bias's shape [1, 1, n, total] changes with both lengths: a view made for this run only.
     const half = this.layout.biasType === 'float16';
     const biasTensor =
@@ -200,14 +240,26 @@ export class NativeDecoder implements Decoder {
       );
     } finally {
       ort.releaseValue(biasTensor);
+      for (const v of t.owned) ort.releaseValue(v);
     }
   }
 
+  /** koffi's int64_t[n] type, made once per length. */
+  private int64Array(n: number): never {
+    let type = this.int64Arrays.get(n);
+    if (!type) {
+      type = this.ort.koffi.array('int64_t', n, 'Typed');
+      this.int64Arrays.set(n, type);
+    }
+    return type as never;
+  }
+
   /**
-   * The OrtValues of a run of `n` tokens reaching `total` positions: views of the fixed buffers, made
-   * once per shape (a run then costs a handful of FFI calls, not a dozen).
+   * The OrtValues of a run of `tokens` tokens in `n` positions reaching `total` positions: views of the
+   * fixed buffers, made once per shape (a run then costs a handful of FFI calls, not a dozen). Merged
+   * runs (tokens > n, prefills only) get token views of their own, released after the run (`owned`).
    */
-  private tensorsFor(n: number, total: number): { inputs: Ptr[]; logits: Ptr } {
+  private tensorsFor(tokens: number, n: number, total: number): { inputs: Ptr[]; logits: Ptr; owned: Ptr[] } {
     const { ort } = this;
     let mask = this.masks.get(total);
     if (!mask) {
@@ -219,13 +271,24 @@ export class NativeDecoder implements Decoder {
       const v = this.config.vocabSize;
       const half = this.layout.logitsType === 'float16';
       byN = {
-        ids: ort.wrapTensor(this.idsBuf, n * 8, [1, n], ElementType.int64),
+        ...this.tokenViews(n),
         pos: this.layout.hasPositionIds ? ort.wrapTensor(this.posBuf, n * 8, [1, n], ElementType.int64) : null,
         logits: ort.wrapTensor(this.logitsBuf, n * v * (half ? 2 : 4), [1, n, v], half ? ElementType.float16 : ElementType.float32),
       };
       this.byLength.set(n, byN);
     }
-    return { inputs: byN.pos ? [byN.ids, mask, byN.pos] : [byN.ids, mask], logits: byN.logits };
+    const views = tokens === n ? byN : this.tokenViews(tokens);
+    const inputs = [views.ids, mask, ...(byN.pos ? [byN.pos] : []), ...(views.group ? [views.group] : [])];
+    return { inputs, logits: byN.logits, owned: tokens === n ? [] : [views.ids, ...(views.group ? [views.group] : [])] };
+  }
+
+  /** input_ids (and token_group) views of `tokens` tokens. */
+  private tokenViews(tokens: number): { ids: Ptr; group: Ptr | null } {
+    const { ort } = this;
+    return {
+      ids: ort.wrapTensor(this.idsBuf, tokens * 8, [1, tokens], ElementType.int64),
+      group: this.groupBuf && ort.wrapTensor(this.groupBuf, tokens * 8, [1, tokens], ElementType.int64),
+    };
   }
 
   /**
@@ -251,13 +314,18 @@ export class NativeDecoder implements Decoder {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    for (const t of [...this.cache, ...this.masks.values(), ...[...this.byLength.values()].flatMap((b) => [b.ids, b.pos, b.logits])])
+    for (const t of [
+      ...this.cache,
+      ...this.masks.values(),
+      ...[...this.byLength.values()].flatMap((b) => [b.ids, b.pos, b.group, b.logits]),
+    ])
       this.ort.releaseValue(t);
     this.ort.releaseSession(this.session);
     const k = this.ort.koffi;
     for (const p of [
       this.idsBuf,
       this.posBuf,
+      this.groupBuf,
       this.maskBuf,
       this.logitsBuf,
       this.zeroBias,
@@ -271,4 +339,16 @@ export class NativeDecoder implements Decoder {
     ])
       if (p) k.free(p);
   }
+}
+
+/** The index of the first token pooled into `position` (groups non-decreasing); groups.length past the last. */
+function firstTokenOf(groups: ArrayLike<number>, position: number): number {
+  let lo = 0;
+  let hi = groups.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (groups[mid]! < position) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -25,6 +25,8 @@ export interface SessionLayout {
   /** Takes attention_bias [batch, 1, new, total] (models/recipe/tree_attention.py): draft trees verify in one pass. */
   hasAttentionBias: boolean;
   biasType: 'float32' | 'float16';
+  /** Takes token_group [batch, tokens] (models/recipe/merge.py): identifiers' subtokens pool into one position. */
+  hasTokenGroups: boolean;
   cacheType: 'float32' | 'float16';
   logits: string;
   logitsType: 'float32' | 'float16';
@@ -44,6 +46,26 @@ export interface RunResult {
 }
 
 export class ModelLayoutError extends Error {}
+
+/** The input of merged exports: per token, the new position it pools into. */
+export const TOKEN_GROUP = 'token_group';
+
+/**
+ * Positions a run of tokens takes: one per token, or with `groups` (token i pools into new position
+ * groups[i]: 0 first, non-decreasing, no gaps) one per group. Throws on any other grouping.
+ */
+export function positionsOf(tokens: number, groups?: ArrayLike<number>): number {
+  if (!groups) return tokens;
+  if (groups.length !== tokens) throw new Error(`${groups.length} token groups for ${tokens} tokens`);
+  let last = -1;
+  for (let i = 0; i < tokens; i++) {
+    const g = groups[i]!;
+    if (g !== last && g !== last + 1)
+      throw new Error(`token ${i} pools into position ${g} after ${last}: groups go 0, 1, 2... without gaps`);
+    last = g;
+  }
+  return last + 1;
+}
 
 export function detectLayout(inputs: readonly string[], outputs: readonly string[], types: Map<string, string>): SessionLayout {
   if (!inputs.includes('input_ids')) throw new ModelLayoutError(`the decoder has no input_ids input (inputs: ${inputs.join(', ')})`);
@@ -67,6 +89,7 @@ export function detectLayout(inputs: readonly string[], outputs: readonly string
     hasAttentionMask: inputs.includes('attention_mask'),
     hasAttentionBias: inputs.includes('attention_bias') && inputs.includes('position_ids'),
     biasType: types.get('attention_bias') === 'float16' ? 'float16' : 'float32',
+    hasTokenGroups: inputs.includes(TOKEN_GROUP) && inputs.includes('position_ids'),
     cacheType: t === 'float16' ? 'float16' : 'float32',
     logits,
     logitsType: types.get(logits) === 'float16' ? 'float16' : 'float32',
@@ -153,18 +176,32 @@ export class DecoderSession {
   }
 
   /**
-   * Runs `ids` after the cached positions; returns their logits and the longer cache. With `parents`
-   * (exports with an attention bias) the ids are a tree: each attends to its ancestors only.
+   * Runs `ids` after the cached positions; returns the logits of each new position and the longer cache.
+   * With `parents` (exports with an attention bias) the ids are a tree: each attends to its ancestors
+   * only. With `groups` (merged exports) token i pools into new position groups[i].
    */
-  async run(ids: ArrayLike<number>, cache: KvCache = this.emptyCache(), parents?: readonly number[]): Promise<RunResult> {
+  async run(
+    ids: ArrayLike<number>,
+    cache: KvCache = this.emptyCache(),
+    parents?: readonly number[],
+    groups?: ArrayLike<number>,
+  ): Promise<RunResult> {
     const { ort, layout } = this;
-    const n = ids.length;
-    if (n === 0) throw new Error('run needs at least one token');
+    const tokens = ids.length;
+    if (tokens === 0) throw new Error('run needs at least one token');
     if (parents && !layout.hasAttentionBias) throw new Error('this export takes no attention bias: it cannot run a tree');
+    if (groups && !layout.hasTokenGroups) throw new Error('this export takes no token groups: it cannot merge subtokens');
+    const n = positionsOf(tokens, groups);
     const total = cache.length + n;
     const feeds: Record<string, Tensor> = {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(Array.from(ids, BigInt)), [1, n]),
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(Array.from(ids, BigInt)), [1, tokens]),
     };
+    if (layout.hasTokenGroups)
+      feeds[TOKEN_GROUP] = new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: tokens }, (_, i) => BigInt(groups ? groups[i]! : i)),
+        [1, tokens],
+      );
     if (layout.hasAttentionMask) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
     if (layout.hasPositionIds) {
       const depths = parents ? depthsOf(parents) : undefined;

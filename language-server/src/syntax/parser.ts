@@ -211,47 +211,7 @@ export class SyntaxDocument {
    * document's.
    */
   leaves(startOffset = 0, endOffset = this.source.length): Leaf[] {
-    const tree = this.live();
-    const walk = new LeafWalk(this.source.getText(), startOffset, endOffset);
-    const cursor = tree.walk();
-    try {
-      const stack = gotoRangeStart(cursor, tree, startOffset);
-      let covered = cursor.startIndex; // text before this is accounted for: emitted, skipped or out of range
-      for (;;) {
-        const start = cursor.startIndex;
-        const end = cursor.endIndex;
-        const parent = stack.at(-1);
-        if (parent !== undefined) walk.gap(covered, start, parent);
-        covered = Math.max(covered, start);
-        // Nodes come in document order, so the first one starting at or past the range ends the walk.
-        if (start >= endOffset && !(walk.empty && start === startOffset)) break;
-        if (end > startOffset) {
-          const type = cursor.nodeType;
-          const named = cursor.nodeIsNamed;
-          if (!isOpaque(type) && cursor.gotoFirstChild()) {
-            stack.push({ type, named, end });
-            continue; // look at its first child next
-          }
-          if (start < end) walk.leaf(start, end, type, named);
-        }
-        covered = Math.max(covered, end);
-        // On to the next node in document order, closing the nodes this one ends.
-        let more = true;
-        while (!cursor.gotoNextSibling()) {
-          const closed = stack.pop();
-          if (closed === undefined || !cursor.gotoParent()) {
-            more = false;
-            break;
-          }
-          walk.gap(covered, closed.end, closed);
-          covered = Math.max(covered, closed.end);
-        }
-        if (!more) break;
-      }
-    } finally {
-      cursor.delete();
-    }
-    return walk.out;
+    return leavesOf(this.live(), this.source.getText(), startOffset, endOffset);
   }
 
   /** Frees the tree (wasm memory, not garbage-collected). The document is unusable afterwards. */
@@ -264,6 +224,50 @@ export class SyntaxDocument {
     if (this.current === undefined) throw new Error('SyntaxDocument used after dispose()');
     return this.current;
   }
+}
+
+/** SyntaxDocument.leaves over any tree of `text` (a copy the caller owns, say). */
+export function leavesOf(tree: Tree, text: string, startOffset: number, endOffset: number): Leaf[] {
+  const walk = new LeafWalk(text, startOffset, endOffset);
+  const cursor = tree.walk();
+  try {
+    const stack = gotoRangeStart(cursor, tree, startOffset);
+    let covered = cursor.startIndex; // text before this is accounted for: emitted, skipped or out of range
+    for (;;) {
+      const start = cursor.startIndex;
+      const end = cursor.endIndex;
+      const parent = stack.at(-1);
+      if (parent !== undefined) walk.gap(covered, start, parent);
+      covered = Math.max(covered, start);
+      // Nodes come in document order, so the first one starting at or past the range ends the walk.
+      if (start >= endOffset && !(walk.empty && start === startOffset)) break;
+      if (end > startOffset) {
+        const type = cursor.nodeType;
+        const named = cursor.nodeIsNamed;
+        if (!isOpaque(type) && cursor.gotoFirstChild()) {
+          stack.push({ type, named, end });
+          continue; // look at its first child next
+        }
+        if (start < end) walk.leaf(start, end, type, named);
+      }
+      covered = Math.max(covered, end);
+      // On to the next node in document order, closing the nodes this one ends.
+      let more = true;
+      while (!cursor.gotoNextSibling()) {
+        const closed = stack.pop();
+        if (closed === undefined || !cursor.gotoParent()) {
+          more = false;
+          break;
+        }
+        walk.gap(covered, closed.end, closed);
+        covered = Math.max(covered, closed.end);
+      }
+      if (!more) break;
+    }
+  } finally {
+    cursor.delete();
+  }
+  return walk.out;
 }
 
 function parse(parser: Parser, text: string, oldTree: Tree | null): Tree {

@@ -85,6 +85,22 @@ describe('Token Lens in VS Code', () => {
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text, new RegExp(`\\*\\*Token ${token.id}\\*\\*`));
     assert.match(text, /keyword `interface` = 1 token/);
+    assert.doesNotMatch(text, /merged into 1 position/);
+    // `zebraStripes` is ` z|ebra|Strip|es` to this tokenizer: subtoken merging would pool it into one position.
+    const folder = vscode.workspace.workspaceFolders![0]!;
+    writeFileSync(join(folder.uri.fsPath, 'src', 'zebra.ts'), 'const zebraStripes = 3;\n');
+    const zebra = await open('src/zebra.ts');
+    const mergedText = await waitFor('a hover naming the identifier', async () => {
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+        'vscode.executeHoverProvider',
+        zebra.document.uri,
+        zebra.document.positionAt(9),
+      );
+      const t = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+      return /identifier `zebraStripes`/.test(t) ? t : undefined;
+    });
+    assert.match(mergedText, /identifier `zebraStripes` = 4 tokens/);
+    assert.match(mergedText, /merged into 1 position/);
     assert.equal(await vscode.commands.executeCommand('tessera.toggleTokenBoundaries'), false);
     assert.equal(api.lens().enabled, false);
   });
