@@ -1,7 +1,8 @@
 // AST-aware subtoken merging on held-out code (bench/heldOut.ts): positions saved, bits per byte of the
 // unmerged targets at the same position budget (plain model, merging export unmerged and merged), and
 // prefill time of the same context as tokens and as merged positions (language-server/src/measure/merging.ts).
-//   npm run bench -- merging [--files N] [--model DIR] [--precision fp32|quantized] [--json]
+//   npm run bench -- merging [--files N] [--tail T] [--model DIR] [--precision fp32|quantized] [--json]
+// --tail: tokens before each cut left unmerged (default: what completions leave, completion/merging.ts).
 import { join } from 'node:path';
 import { describeMachine } from '../language-server/src/measure/machine';
 import { DEFAULT_MERGING, formatMerging, type MergingFile, measureMerging, mergingFile } from '../language-server/src/measure/merging';
@@ -27,7 +28,10 @@ async function main(): Promise<void> {
   }
   const plain = (await openDecoder(folder.onnxPath, folder.config, { threads: 1 })).decoder;
   const merging = (await openDecoder(folder.mergingOnnxPath, folder.config, { threads: 1 })).decoder;
-  const report = await measureMerging(plain, merging, files, DEFAULT_MERGING);
+  const report = await measureMerging(plain, merging, files, {
+    ...DEFAULT_MERGING,
+    unmergedTail: Number(arg('tail', String(DEFAULT_MERGING.unmergedTail))),
+  });
   await plain.release();
   await merging.release();
   if (process.argv.includes('--json')) {

@@ -159,7 +159,7 @@ test('accepting a completion: the next one was computed ahead while it was shown
   assert.notEqual(again.computedAhead, true);
 });
 
-test('subtoken merging: the merging export runs, the prefix identifiers take one position each, and a folder without one says so', async () => {
+test('subtoken merging: the merging export runs, the prefix identifiers take one position each; a folder without one, or with one that does not load, completes plainly and says why', async () => {
   const { SyntaxService } = await import('../../language-server/src/syntax/parser');
   const syntax = await SyntaxService.create(join(repoRoot, 'dist', 'wasm'));
   const parser = await syntax.parser('typescript');
@@ -183,4 +183,20 @@ test('subtoken merging: the merging export runs, the prefix identifiers take one
   await plain.configure(none);
   assert.equal(plain.status.state, 'ready', plain.status.error);
   assert.match(plain.status.description ?? '', /no subtoken merging \(the folder has no onnx\/model_merging\.onnx\)/);
+  // A merging export that does not load: the plain decoder completes, and the status says why.
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-merging-'));
+  try {
+    cpSync(join(repoRoot, 'test', 'fixtures', 'models', 'tiny-gqa-merging'), dir, { recursive: true });
+    writeFileSync(join(dir, 'onnx', 'model_merging.onnx'), readFileSync(join(dir, 'onnx', 'model_merging.onnx')).subarray(0, 5000));
+    const broken = settings(dir, { subtokenMerging: true, healing: 'off' });
+    const s2 = service(broken);
+    await s2.configure(broken);
+    assert.equal(s2.status.state, 'ready', s2.status.error);
+    assert.match(s2.status.onnxFile ?? '', /model\.onnx$/);
+    assert.match(s2.status.description ?? '', /no subtoken merging \(model_merging\.onnx did not load: /);
+    const r = (await s2.complete({ ...at, syntax: { parser } }, { reuseCache: false, ungated: true }))!;
+    assert.equal(r.prefillTokens, r.prompt.length, 'the plain decoder: every token its own position');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -25,7 +25,7 @@ export const benchCommand: Command = {
     'tessera bench merging FILE... [--model DIR] [--precision …] [--cuts N] [--json]\n' +
     '  AST-aware subtoken merging: positions saved, bits per byte of 64 unmerged tokens after N cuts per file at the\n' +
     '  same position budget (plain model; merging export unmerged and merged), prefill as tokens and as merged positions.\n' +
-    '  JSON: {machine, files, tokens, positionsSaved, budgets:[{positions, cuts, plainTokens, mergedTokens, bitsPerByte}],\n' +
+    '  JSON: {machine, files, tokens, positionsSaved, unmergedTail, budgets:[{positions, cuts, plainTokens, mergedTokens, bitsPerByte}],\n' +
     '  prefill, finite, summary:{positionsSaved, prefillSpeedup, bitsPerByte:{merged, plain}}}.',
   async run(args, io) {
     const { flags, options, positionals } = parseArgs(args, { flags: ['json'], options: ['model', 'precision', 'cuts'] });

@@ -438,13 +438,22 @@ export class CompletionService {
       const c = this.settings.completion;
       const template = detectFimTemplate(tokenizer, c.fimTemplate === 'auto' ? undefined : c.fimTemplate);
       if (c.fimTemplate !== 'auto' && !template) throw new Error(`unknown FIM template "${c.fimTemplate}"`);
-      // Subtoken merging runs the folder's merging export (its own fine-tuned weights) for every request.
-      const merging = c.subtokenMerging ? folder.mergingOnnxPath : undefined;
-      const info = await this.host.load(
-        { onnxPath: merging ?? folder.onnxPath, config: folder.config, vocabulary: packTokenTable(tokenizer) },
-        m.threads,
-        this.engine,
-      );
+      // Subtoken merging runs the folder's merging export (its own fine-tuned weights) for every request;
+      // one that does not load leaves the plain decoder completing, and the status says why.
+      const load = (onnxPath: string) =>
+        this.host.load({ onnxPath, config: folder.config, vocabulary: packTokenTable(tokenizer) }, m.threads, this.engine);
+      let mergingNote =
+        c.subtokenMerging && !folder.mergingOnnxPath ? ', no subtoken merging (the folder has no onnx/model_merging.onnx)' : '';
+      let info: ModelInfo | undefined;
+      if (c.subtokenMerging && folder.mergingOnnxPath) {
+        info = await load(folder.mergingOnnxPath).catch((err: unknown) => {
+          mergingNote = `, no subtoken merging (${basename(folder.mergingOnnxPath!)} did not load: ${err instanceof Error ? err.message : String(err)})`;
+          return undefined;
+        });
+        if (key !== this.modelKey) return;
+      }
+      if (info && !info.merges) mergingNote = `, no subtoken merging (${basename(info.onnxPath)} takes no token_group input)`;
+      info ??= await load(folder.onnxPath);
       if (key !== this.modelKey) return; // settings changed meanwhile: a newer load owns the state
       const order: FimOrder = template
         ? c.fimOrder !== 'auto' && template.style !== 'codestral'
@@ -467,7 +476,7 @@ export class CompletionService {
         name,
         dir,
         onnxFile: info.onnxPath.slice(dir.length + 1),
-        description: `${cfg.modelType}, ${cfg.layers} layers, ${cfg.heads} heads (${cfg.kvHeads} kv), vocab ${cfg.vocabSize}, ${info.cache} cache${info.mergedDecoder ? ', merged decoder' : ''}, ${info.cacheMode === 'in-place' ? 'updated in place' : `copied per run (${info.copiedBecause})`}${info.draftTrees ? ', draft trees' : ''}${info.merges ? ', subtoken merging' : c.subtokenMerging ? ', no subtoken merging (the folder has no onnx/model_merging.onnx)' : ''}`,
+        description: `${cfg.modelType}, ${cfg.layers} layers, ${cfg.heads} heads (${cfg.kvHeads} kv), vocab ${cfg.vocabSize}, ${info.cache} cache${info.mergedDecoder ? ', merged decoder' : ''}, ${info.cacheMode === 'in-place' ? 'updated in place' : `copied per run (${info.copiedBecause})`}${info.draftTrees ? ', draft trees' : ''}${info.merges ? ', subtoken merging' : mergingNote}`,
         fimTemplate: template ? `${template.family} (${order.toUpperCase()})` : 'none: completes from the prefix only',
       });
     } catch (err) {

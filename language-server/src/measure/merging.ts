@@ -10,7 +10,8 @@ import { CachedSession } from '../inference/cachedSession';
 import type { Decoder } from '../model/decoder';
 import { median } from '../quantiles';
 import { grammarFor } from '../syntax/languages';
-import { groupsOf, type MergedRun, mergedRuns } from '../syntax/merging';
+import { UNMERGED_TAIL } from '../completion/merging';
+import { groupsOf, mergedRuns } from '../syntax/merging';
 import { SyntaxDocument, type SyntaxService } from '../syntax/parser';
 import type { Span } from '../syntax/subtokens';
 import type { Encoding, Tokenizer } from '../tokenizer/tokenizer';
@@ -22,9 +23,11 @@ export interface MergingOptions {
   targetTokens: number;
   /** Context budgets, in positions. */
   budgets: number[];
+  /** Tokens before each cut left unmerged, as completions leave the ones before the cursor. */
+  unmergedTail: number;
 }
 
-export const DEFAULT_MERGING: MergingOptions = { cutsPerFile: 4, targetTokens: 64, budgets: [128, 256, 384] };
+export const DEFAULT_MERGING: MergingOptions = { cutsPerFile: 4, targetTokens: 64, budgets: [128, 256, 384], unmergedTail: UNMERGED_TAIL };
 
 /** A file as the benchmark reads it: its tokens with offsets and its identifier leaves. */
 export interface MergingFile {
@@ -49,6 +52,7 @@ export interface MergingReport {
   files: number;
   tokens: number;
   positionsSaved: number;
+  unmergedTail: number;
   budgets: BudgetResult[];
   /** Prefill of the largest budget's merged contexts: the same text as tokens and as merged positions. */
   prefill: { tokens: number; positions: number; tokensMs: number; mergedMs: number; speedup: number };
@@ -72,7 +76,7 @@ export async function mergingFile(syntax: SyntaxService, tok: Tokenizer, path: s
 
 interface Cut {
   file: MergingFile;
-  runs: MergedRun[];
+  /** Each token's position with the identifiers before the cut's unmerged tail merged. */
   groups: Int32Array;
   at: number;
 }
@@ -84,13 +88,13 @@ function cutsOf(files: MergingFile[], o: MergingOptions): Cut[] {
     const { starts } = file.tokens;
     const n = starts.length;
     const runs = mergedRuns(file.tokens, file.identifiers, file.text);
-    const groups = groupsOf(n, runs);
     for (let k = 1; k <= o.cutsPerFile; k++) {
       let at = Math.floor((n * k) / (o.cutsPerFile + 1));
       while (at > 0 && file.text[starts[at]! - 1] !== '\n') at--;
-      // Not inside a merged identifier, with a whole target after and some context before.
-      if (at < 16 || at + o.targetTokens > n || (at > 0 && groups[at] === groups[at - 1])) continue;
-      out.push({ file, runs, groups, at });
+      // A whole target after, some context before.
+      if (at < 16 || at + o.targetTokens > n) continue;
+      const before = runs.filter((r) => r.last < at - o.unmergedTail);
+      out.push({ file, groups: groupsOf(n, before), at });
     }
   }
   return out;
@@ -181,6 +185,7 @@ export async function measureMerging(plain: Decoder, merging: Decoder, files: Me
     files: files.length,
     tokens,
     positionsSaved,
+    unmergedTail: o.unmergedTail,
     budgets,
     prefill,
     finite: finite.ok,
@@ -232,6 +237,7 @@ async function prefillTimes(session: CachedSession, cuts: Cut[], budget: number)
 export function formatMerging(r: MergingReport): string {
   const lines = [
     `${r.files} files, ${r.tokens} tokens; identifiers merged: ${(100 * r.positionsSaved).toFixed(1)}% fewer positions; merged logits finite: ${r.finite ? 'yes' : 'NO'}`,
+    `merged contexts leave the last ${r.unmergedTail} tokens before each target unmerged`,
     '',
     'budget (positions)   cuts   context tokens (plain, merged)   bits/byte: plain model   merging export unmerged   merged',
   ];
