@@ -5,9 +5,14 @@
 // --tail: tokens before each cut left unmerged (default: what completions leave, completion/merging.ts).
 import { join } from 'node:path';
 import { describeMachine } from '../language-server/src/measure/machine';
-import { DEFAULT_MERGING, formatMerging, type MergingFile, measureMerging, mergingFile } from '../language-server/src/measure/merging';
+import {
+  DEFAULT_MERGING,
+  formatMerging,
+  type MergingFile,
+  measureMergingFolder,
+  mergingFile,
+} from '../language-server/src/measure/merging';
 import { openModelFolder } from '../language-server/src/model/folder';
-import { openDecoder } from '../language-server/src/model/openDecoder';
 import { SyntaxService } from '../language-server/src/syntax/parser';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { repoRoot } from '../scripts/lib/repoRoot';
@@ -18,7 +23,6 @@ const arg = (name: string, dflt: string) =>
 
 async function main(): Promise<void> {
   const folder = openModelFolder(arg('model', join(repoRoot, 'models', 'tessera-tiny')), arg('precision', 'fp32') as 'fp32');
-  if (!folder.mergingOnnxPath) throw new Error(`${folder.dir} has no subtoken-merging export (onnx/model_merging.onnx)`);
   const tok = Tokenizer.fromFile(folder.tokenizerPath);
   const syntax = await SyntaxService.create(join(repoRoot, 'dist', 'wasm'));
   const files: MergingFile[] = [];
@@ -26,14 +30,10 @@ async function main(): Promise<void> {
     const f = await mergingFile(syntax, tok, s.path, s.text);
     if (f) files.push(f);
   }
-  const plain = (await openDecoder(folder.onnxPath, folder.config, { threads: 1 })).decoder;
-  const merging = (await openDecoder(folder.mergingOnnxPath, folder.config, { threads: 1 })).decoder;
-  const report = await measureMerging(plain, merging, files, {
+  const report = await measureMergingFolder(folder, files, {
     ...DEFAULT_MERGING,
     unmergedTail: Number(arg('tail', String(DEFAULT_MERGING.unmergedTail))),
   });
-  await plain.release();
-  await merging.release();
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify(report, null, 2));
     return;

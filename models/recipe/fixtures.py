@@ -133,33 +133,36 @@ def gqa(out):
     return config, reference(model, PROMPT)
 
 
-def gqa_tree(out):
+def gqa_graph(out):
     """The GQA model through graph.py (GroupQueryAttention with the tree attention bias, the in-place
-    cache), in fp32 and, as variants.py writes it, fp16: draft trees on a half-precision export. Heads of
-    16: GroupQueryAttention takes no smaller."""
+    cache) as onnx/model.onnx: (model, config, reference). Heads of 16: GroupQueryAttention takes no
+    smaller."""
     c = Config(vocab_size=VOCAB, d_model=32, n_layers=2, n_heads=2, n_kv_heads=1, d_ff=64, qkv_bias=True)
     model = randomize(Decoder(c), 1)
     fp32 = graph.build(model, rope_positions=512)
     check(fp32)
     onnx.save(fp32, os.path.join(out, 'onnx', 'model.onnx'))
-    onnx.save(variants.to_fp16(fp32), os.path.join(out, 'onnx', 'model_fp16.onnx'))
     config = hf_config(c, 512)
     config.update({'architectures': ['Qwen2ForCausalLM'], 'model_type': 'qwen2', 'tie_word_embeddings': True})
     del config['attention_bias']
-    return config, reference(model, PROMPT)
+    return model, fp32, config, reference(model, PROMPT)
+
+
+def gqa_tree(out):
+    """gqa_graph in fp32 and, as variants.py writes it, fp16: draft trees on a half-precision export."""
+    _, fp32, config, ref = gqa_graph(out)
+    onnx.save(variants.to_fp16(fp32), os.path.join(out, 'onnx', 'model_fp16.onnx'))
+    return config, ref
 
 
 MERGE_GROUP = [0, 1, 1, 1, 2, 3, 3, 4]  # PROMPT with two runs pooled: 8 tokens in 5 positions
 
 
 def gqa_merging(out):
-    """The GQA model through graph.py and its token_group export with random (non-zero) merge weights:
-    identity groups must give the plain export's logits exactly, merged ones torch's."""
-    config, ref = gqa_tree(out)
-    os.remove(os.path.join(out, 'onnx', 'model_fp16.onnx'))
-    c = Config(vocab_size=VOCAB, d_model=32, n_layers=2, n_heads=2, n_kv_heads=1, d_ff=64, qkv_bias=True)
-    model = randomize(Decoder(c), 1)
-    m = merge.Merge(c.d_model)
+    """gqa_graph and its token_group export with random (non-zero) merge weights: identity groups must
+    give the plain export's logits exactly, merged ones torch's."""
+    model, _, config, ref = gqa_graph(out)
+    m = merge.Merge(model.c.d_model)
     g = torch.Generator().manual_seed(5)
     with torch.no_grad():
         for p in m.parameters():

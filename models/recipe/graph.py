@@ -138,6 +138,7 @@ def merged_embeddings(embeds, merge, init, node):
     init('merge.last', np.array([-1], dtype=np.int64))
     init('merge.col', np.array([1, -1, 1], dtype=np.int64))
     init('merge.axis1', np.array([1], dtype=np.int64))
+    init('merge.row', np.array([1, 1, -1], dtype=np.int64))
     scalar = lambda shape_of, out: node('Squeeze', [node('Gather', [node('Shape', [shape_of], [f'{out}/shape']), 'merge.axis1'], [f'{out}/dim'], axis=0)], [out])
     positions = scalar('position_ids', 'merge/positions')
     tokens = scalar(GROUP, 'merge/tokens')
@@ -150,7 +151,7 @@ def merged_embeddings(embeds, merge, init, node):
     rank = node('Sub', [node('Range', ['merge.zero', tokens, 'merge.step'], ['merge/range_tok']), first_of_token], ['merge/rank'])
     slot = node('Gather', ['merge.slot', node('Min', [rank, 'merge.max_rank'], ['merge/rank_capped'])], ['merge/slot'], axis=0)
     x = node('Add', [embeds, slot], ['merge/x'])
-    score = node('Reshape', [node('MatMul', [x, 'merge.query'], ['merge/score_col']), np_shape(init, 'merge.row', [1, 1, -1])], ['merge/score'])
+    score = node('Reshape', [node('MatMul', [x, 'merge.query'], ['merge/score_col']), 'merge.row'], ['merge/score'])
     outside = node('Mul', [node('Sub', ['merge.fone', m], ['merge/not_m']), 'merge.neg'], ['merge/outside'])
     gmax = node('ReduceMax', [node('Add', [node('Mul', [score, m], ['merge/score_m']), outside], ['merge/masked'])], ['merge/gmax'], axes=[-1], keepdims=1)
     shifted = node('Min', [node('Sub', [score, gmax], ['merge/shifted_raw']), 'merge.fzero'], ['merge/shifted'])
@@ -160,10 +161,6 @@ def merged_embeddings(embeds, merge, init, node):
     count = node('ReduceSum', [m, 'merge.last'], ['merge/count'], keepdims=1)
     several = node('Cast', [node('Greater', [count, 'merge.fone'], ['merge/several_b'])], ['merge/several'], to=T.FLOAT)
     return node('Add', [pooled, node('Mul', [several, 'merge.marker'], ['merge/marker'])], ['embeds'])
-
-
-def np_shape(init, name, dims):
-    return init(name, np.array(dims, dtype=np.int64))
 
 
 def state_dict_of(proto: onnx.ModelProto, c) -> dict:

@@ -100,14 +100,13 @@ def identifier_runs(tokens, start, cont, max_len=SLOTS):
     return runs
 
 
-def grouping(n: int, runs, rng, p: float):
-    """Each run merged with probability p: (group [n], rank [n], positions). A merged run's tokens share
-    the position of its first token."""
+def grouping(n: int, runs):
+    """`runs` merged: (group [n], rank [n], positions). A merged run's tokens share the position of its
+    first token."""
     rank = np.zeros(n, dtype=np.int64)
     merged = np.zeros(n, dtype=bool)
     for a, b in runs:
-        if rng.random() < p:
-            merged[a + 1:b + 1] = True
-            rank[a:b + 1] = np.arange(b - a + 1)
+        merged[a + 1:b + 1] = True
+        rank[a:b + 1] = np.arange(b - a + 1)
     group = np.cumsum(~merged) - 1
     return group, rank, int(group[-1]) + 1 if n else 0

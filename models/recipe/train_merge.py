@@ -38,7 +38,7 @@ def merged_rows(x, y, classes, rng, seq: int, plain_rate: float):
     for ids, nxt in zip(x.numpy(), y.numpy()):
         cut = 0 if rng.random() < plain_rate else int(rng.integers(0, len(ids) + 1))
         runs = [r for r in identifier_runs(ids, start, cont) if r[1] < cut]
-        group, rank, _ = grouping(len(ids), runs, rng, 1.0)
+        group, rank, _ = grouping(len(ids), runs)
         keep = group < seq
         group, rank = group[keep], rank[keep]
         positions = int(group[-1]) + 1
@@ -78,7 +78,7 @@ def target_loss(model, merge, corpus, classes, budget: int, target: int, count: 
         ctx = corpus.tokens[at - 2 * budget:at]
         tail = corpus.tokens[at:at + target]
         runs = identifier_runs(ctx, *classes) if merged else []
-        group, rank, positions = grouping(len(ctx), runs, rng, 1.0)
+        group, rank, positions = grouping(len(ctx), runs)
         first = int(np.searchsorted(group, positions - budget))  # earliest token whose position fits
         ctx, group, rank = ctx[first:], group[first:] - group[first], rank[first:]
         ids = np.concatenate([ctx, tail[:-1]])
@@ -113,7 +113,7 @@ def export(model, merge, c: Config, out: str, prompt_ids):
     check(proto)
     onnx.save(proto, os.path.join(out, 'onnx', 'model_merging.onnx'))
     classes = word_classes(os.path.join(out, 'tokenizer.json'), c.vocab_size)
-    group, _, _ = grouping(len(prompt_ids), identifier_runs(np.asarray(prompt_ids), *classes), np.random.default_rng(0), 1.0)
+    group, _, _ = grouping(len(prompt_ids), identifier_runs(np.asarray(prompt_ids), *classes))
     write_json(os.path.join(out, 'merge_reference.json'), merged_reference(model, merge, prompt_ids, group))
 
 

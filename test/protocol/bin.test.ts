@@ -124,18 +124,23 @@ test('tessera fim-check: spans of each kind filled in each mode, scored, determi
   }
 });
 
-test('tessera bench speculative FILE --json: chains and trees on the file, the same tokens as plain greedy, faster per pass', () => {
+/** `tessera bench WHICH --cuts 2 --json` on a source file of this repository: its report, after exit 0. */
+function benchReport<T>(which: string): T {
   const file = join(root, 'language-server', 'src', 'completion', 'service.ts');
-  const r = spawnSync(cliJs, ['bench', 'speculative', file, '--cuts', '2', '--json'], { encoding: 'utf8' });
+  const r = spawnSync(cliJs, ['bench', which, file, '--cuts', '2', '--json'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as {
+  return JSON.parse(r.stdout) as T;
+}
+
+test('tessera bench speculative FILE --json: chains and trees on the file, the same tokens as plain greedy, faster per pass', () => {
+  const report = benchReport<{
     prompts: number;
     identical: boolean;
     speedup: number;
     acceptedPerPass: number;
     modes: Array<{ name: string; tokensPerPass: number; identical: boolean }>;
     passCost: Array<{ tokens: number; ms: number }>;
-  };
+  }>('speculative');
   assert.equal(report.prompts, 2);
   assert.equal(report.identical, true);
   assert.deepEqual(
@@ -151,16 +156,13 @@ test('tessera bench speculative FILE --json: chains and trees on the file, the s
 });
 
 test('tessera bench merging FILE --json: identifiers merged into fewer positions, bits per byte at the same budget, finite logits', () => {
-  const file = join(root, 'language-server', 'src', 'completion', 'service.ts');
-  const r = spawnSync(cliJs, ['bench', 'merging', file, '--cuts', '2', '--json'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as {
+  const report = benchReport<{
     files: number;
     finite: boolean;
     budgets: Array<{ positions: number; cuts: number; plainTokens: number; mergedTokens: number; bitsPerByte: Record<string, number> }>;
     prefill: { tokens: number; positions: number };
     summary: { positionsSaved: number; prefillSpeedup: number; bitsPerByte: { merged: number; plain: number } };
-  };
+  }>('merging');
   assert.equal(report.files, 1);
   assert.equal(report.finite, true);
   // TypeScript cut by an 8k vocabulary: many identifiers take several tokens.

@@ -1,7 +1,7 @@
 import { join, relative, resolve } from 'node:path';
 import { DEFAULT_MODEL } from '../defaultModel';
 import { describeMachine } from '../measure/machine';
-import { DEFAULT_MERGING, formatMerging, type MergingFile, measureMerging, mergingFile } from '../measure/merging';
+import { DEFAULT_MERGING, formatMerging, type MergingFile, measureMergingFolder, mergingFile } from '../measure/merging';
 import { cutPrompts, DEFAULT_SPECULATIVE, formatSpeculative, measureSpeculative } from '../measure/speculative';
 import { type ModelFolder, openModelFolder } from '../model/folder';
 import { openDecoder } from '../model/openDecoder';
@@ -72,19 +72,9 @@ async function benchMerging(
     else io.err(`${s.path}: no grammar for this language, skipped\n`);
   }
   if (!files.length) throw new UsageError('none of the files is in a language tree-sitter parses here');
-  const plain = (await openDecoder(folder.onnxPath, folder.config, { threads: 1 })).decoder;
-  try {
-    const merging = (await openDecoder(folder.mergingOnnxPath, folder.config, { threads: 1 })).decoder;
-    try {
-      const report = await measureMerging(plain, merging, files, { ...DEFAULT_MERGING, cutsPerFile: cuts });
-      if (!report.budgets.some((b) => b.cuts > 0)) throw new UsageError('the files are too short to cut 64-token targets from');
-      if (json) io.out(`${JSON.stringify(report)}\n`);
-      else io.out(`${describeMachine(report.machine)}\n${folder.onnxPath} and ${folder.mergingOnnxPath}\n${formatMerging(report)}\n`);
-      return report.finite ? 0 : 1;
-    } finally {
-      await merging.release();
-    }
-  } finally {
-    await plain.release();
-  }
+  const report = await measureMergingFolder(folder, files, { ...DEFAULT_MERGING, cutsPerFile: cuts });
+  if (!report.budgets.some((b) => b.cuts > 0)) throw new UsageError('the files are too short to cut 64-token targets from');
+  if (json) io.out(`${JSON.stringify(report)}\n`);
+  else io.out(`${describeMachine(report.machine)}\n${folder.onnxPath} and ${folder.mergingOnnxPath}\n${formatMerging(report)}\n`);
+  return report.finite ? 0 : 1;
 }

@@ -31,6 +31,6 @@ export function promptMergeRuns(tok: Tokenizer, tree: Tree, text: string, ctx: C
 }
 
 /** Positions `runs` save: each pools its tokens into one. */
-export function positionsSaved(runs: readonly MergedRun[]): number {
+export function pooledAway(runs: readonly MergedRun[]): number {
   return runs.reduce((sum, r) => sum + r.last - r.first, 0);
 }

@@ -27,7 +27,7 @@ import { CompletedAhead } from './ahead';
 import { type CursorContext, PrefixAnchors } from './context';
 import { confidentHead } from './confidentHead';
 import { applyFilters, aroundCursor } from './filters';
-import { positionsSaved, promptMergeRuns } from './merging';
+import { pooledAway, promptMergeRuns } from './merging';
 import { type DocumentSyntax, gate, headGate, postProcess } from './postProcess';
 import { type CompletionShape, completionShape } from './shape';
 import { type Neighbour, type Snippet, SnippetPicker } from './snippets';
@@ -198,7 +198,7 @@ export class CompletionService {
     let context = this.context(model, input.uri, window, reserved, !options.speculative, tree ? MERGED_ROOM : 1);
     let prompt = this.prompt(model, input.path, context, snippets.chosen);
     let mergeRuns = tree ? promptMergeRuns(model.tokenizer, tree.tree, window.text, context, prompt) : undefined;
-    if (mergeRuns && prompt.prefixEnd - prompt.prefixStart - positionsSaved(mergeRuns) > this.prefixBudget(model, reserved)) {
+    if (mergeRuns && prompt.prefixEnd - prompt.prefixStart - pooledAway(mergeRuns) > this.prefixBudget(model, reserved)) {
       // Too few identifiers to merge for the larger prefix: the prefix a plain prompt would have.
       context = this.context(model, input.uri, window, reserved, !options.speculative, 1);
       prompt = this.prompt(model, input.path, context, snippets.chosen);

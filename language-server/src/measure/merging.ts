@@ -8,12 +8,14 @@
 // Shared by `npm run bench -- merging` (held-out code) and `tessera bench merging FILE...`.
 import { CachedSession } from '../inference/cachedSession';
 import type { Decoder } from '../model/decoder';
+import type { ModelFolder } from '../model/folder';
+import { openDecoder } from '../model/openDecoder';
 import { median } from '../quantiles';
 import { grammarFor } from '../syntax/languages';
-import { UNMERGED_TAIL } from '../completion/merging';
-import { groupsOf, mergedRuns } from '../syntax/merging';
+import { pooledAway, UNMERGED_TAIL } from '../completion/merging';
+import { logSoftmaxOf } from '../generation/processors';
+import { groupsOf, type MergedRun, mergedRuns } from '../syntax/merging';
 import { SyntaxDocument, type SyntaxService } from '../syntax/parser';
-import type { Span } from '../syntax/subtokens';
 import type { Encoding, Tokenizer } from '../tokenizer/tokenizer';
 import { type Machine, machine } from './machine';
 
@@ -29,12 +31,12 @@ export interface MergingOptions {
 
 export const DEFAULT_MERGING: MergingOptions = { cutsPerFile: 4, targetTokens: 64, budgets: [128, 256, 384], unmergedTail: UNMERGED_TAIL };
 
-/** A file as the benchmark reads it: its tokens with offsets and its identifier leaves. */
+/** A file as the benchmark reads it: its tokens and the identifiers among them that merge. */
 export interface MergingFile {
   path: string;
   text: string;
   tokens: Encoding;
-  identifiers: Span[];
+  runs: MergedRun[];
 }
 
 export interface BudgetResult {
@@ -61,14 +63,15 @@ export interface MergingReport {
   summary: { positionsSaved: number; prefillSpeedup: number; bitsPerByte: { merged: number; plain: number } };
 }
 
-/** A file's tokens and identifier leaves; undefined where no grammar parses its language. */
+/** A file's tokens and mergeable identifiers; undefined where no grammar parses its language. */
 export async function mergingFile(syntax: SyntaxService, tok: Tokenizer, path: string, text: string): Promise<MergingFile | undefined> {
   const grammar = grammarFor('', path);
   if (!grammar) return undefined;
   const doc = SyntaxDocument.parse(await syntax.parser(grammar), grammar, { length: text.length, getText: () => text });
   try {
     const identifiers = doc.leaves().filter((l) => l.kind === 'identifier');
-    return { path, text, tokens: tok.encode(text), identifiers };
+    const tokens = tok.encode(text);
+    return { path, text, tokens, runs: mergedRuns(tokens, identifiers, text) };
   } finally {
     doc.dispose();
   }
@@ -87,13 +90,12 @@ function cutsOf(files: MergingFile[], o: MergingOptions): Cut[] {
   for (const file of files) {
     const { starts } = file.tokens;
     const n = starts.length;
-    const runs = mergedRuns(file.tokens, file.identifiers, file.text);
     for (let k = 1; k <= o.cutsPerFile; k++) {
       let at = Math.floor((n * k) / (o.cutsPerFile + 1));
       while (at > 0 && file.text[starts[at]! - 1] !== '\n') at--;
       // A whole target after, some context before.
       if (at < 16 || at + o.targetTokens > n) continue;
-      const before = runs.filter((r) => r.last < at - o.unmergedTail);
+      const before = file.runs.filter((r) => r.last < at - o.unmergedTail);
       out.push({ file, groups: groupsOf(n, before), at });
     }
   }
@@ -126,17 +128,29 @@ async function targetNats(
   const vocab = session.vocabSize;
   let nats = 0;
   const score = (row: Float32Array, target: number) => {
-    let max = -Infinity;
-    for (const x of row) max = Math.max(max, x);
-    let sum = 0;
-    if (!session.logProbs) for (const x of row) sum += Math.exp(x - max);
-    const logp = session.logProbs ? row[target]! : row[target]! - max - Math.log(sum);
+    const logp = logSoftmaxOf(row, session.logProbs)(target);
     if (!Number.isFinite(logp)) finite.ok = false;
     nats -= logp;
   };
   score(first, ids[context.length]!);
   for (let i = 1; i < targets; i++) score(rest.subarray((i - 1) * vocab, i * vocab), ids[context.length + i]!);
   return nats;
+}
+
+/** measureMerging over a folder's plain and merging exports, each opened for the run and released after. */
+export async function measureMergingFolder(folder: ModelFolder, files: MergingFile[], o: MergingOptions): Promise<MergingReport> {
+  if (!folder.mergingOnnxPath) throw new Error(`${folder.dir} has no subtoken-merging export (onnx/model_merging.onnx)`);
+  const plain = (await openDecoder(folder.onnxPath, folder.config, { threads: 1 })).decoder;
+  try {
+    const merging = (await openDecoder(folder.mergingOnnxPath, folder.config, { threads: 1 })).decoder;
+    try {
+      return await measureMerging(plain, merging, files, o);
+    } finally {
+      await merging.release();
+    }
+  } finally {
+    await plain.release();
+  }
 }
 
 export async function measureMerging(plain: Decoder, merging: Decoder, files: MergingFile[], o: MergingOptions): Promise<MergingReport> {
@@ -174,11 +188,8 @@ export async function measureMerging(plain: Decoder, merging: Decoder, files: Me
   }
   const prefill = await prefillTimes(mergingSession, cuts, Math.max(...o.budgets));
   const tokens = files.reduce((s, f) => s + f.tokens.ids.length, 0);
-  const positions = files.reduce(
-    (s, f) => s + f.tokens.ids.length - mergedRuns(f.tokens, f.identifiers, f.text).reduce((r, m) => r + m.last - m.first, 0),
-    0,
-  );
-  const positionsSaved = tokens ? 1 - positions / tokens : 0;
+  const saved = files.reduce((s, f) => s + pooledAway(f.runs), 0);
+  const positionsSaved = tokens ? saved / tokens : 0;
   const largest = budgets[budgets.length - 1];
   return {
     machine: machine(),
