@@ -81,11 +81,11 @@ if (!production) {
   const tests = [...find('test', /\.test\.ts$/), 'test/e2e/suite/index.ts'];
   builds.push(
     esbuild.build({ ...common, entryPoints: tests, outdir: 'out/test', outbase: 'test', packages: 'external', sourcemap: 'inline' }),
-    // The end-to-end harness (.mjs) sets up the same test tokenizers as the unit tests.
+    // The end-to-end harness (.mjs) sets up the same test tokenizers as the unit tests, and the Hub's stand-in.
     esbuild.build({
       ...common,
-      entryPoints: ['scripts/lib/testTokenizers.ts'],
-      outfile: 'out/lib/testTokenizers.js',
+      entryPoints: ['scripts/lib/testTokenizers.ts', 'scripts/lib/hubStandIn.ts'],
+      outdir: 'out/lib',
       packages: 'external',
     }),
   );

@@ -20,12 +20,13 @@ const LAYERS = [
   { rank: 4, name: 'prompt', paths: ['prompt/'] },
   { rank: 5, name: 'model', paths: ['model/'] },
   { rank: 6, name: 'generation', paths: ['generation/'] },
+  { rank: 6, name: 'hub', paths: ['hub/'] },
   { rank: 7, name: 'inference', paths: ['inference/'] },
   { rank: 8, name: 'completion', paths: ['completion/'] },
   { rank: 8, name: 'lens', paths: ['lens/'] },
   { rank: 9, name: 'fimCheck', paths: ['fimCheck/'] },
   { rank: 9, name: 'measure', paths: ['measure/'] },
-  { rank: 10, name: 'server', paths: ['health.ts', 'server.ts', 'main.ts', 'cli/'] },
+  { rank: 10, name: 'server', paths: ['health.ts', 'server.ts', 'main.ts', 'modelRequests.ts', 'cli/'] },
 ];
 
 function layerOf(file) {

@@ -12,6 +12,7 @@ import { showComparison } from './lens/compareView';
 import { selectTokenizer } from './lens/selectTokenizer';
 import { TokenCount } from './lens/tokenCount';
 import { type LensSnapshot, TokenLens } from './lens/tokenLens';
+import { ModelPicker } from './models/selectModel';
 import { StatusBar } from './statusBar';
 import type { StatusView, ServerPhase } from './statusModel';
 import { declaredSettings } from './settingsSnapshot';
@@ -46,6 +47,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
   context.subscriptions.push(fimCheck);
   let comparePanel: vscode.WebviewPanel | undefined;
   context.subscriptions.push(lens, tokenCount);
+  const models = new ModelPicker(server, context);
 
   context.subscriptions.push(
     vscode.commands.registerCommand('tessera.toggleTokenBoundaries', () => {
@@ -54,6 +56,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
       return on;
     }),
     vscode.commands.registerCommand('tessera.selectTokenizer', () => selectTokenizer()),
+    vscode.commands.registerCommand('tessera.selectModel', () => request(() => models.run())),
+    vscode.commands.registerCommand('tessera.setHuggingFaceToken', () => models.setToken()),
+    vscode.commands.registerCommand('tessera.openSample', async () => {
+      // The walkthrough's first step: a file to type in, where the embedded model knows the idioms.
+      const content =
+        'import os\n\n\ndef list_python_files(root):\n    result = []\n    for dirpath, dirnames, filenames in os.walk(root):\n        ';
+      const doc = await vscode.workspace.openTextDocument({ language: 'python', content });
+      const editor = await vscode.window.showTextDocument(doc);
+      const end = doc.positionAt(content.length);
+      editor.selection = new vscode.Selection(end, end);
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    }),
     vscode.commands.registerCommand('tessera.checkFim', () => fimCheck.run()),
     vscode.commands.registerCommand('tessera.compareTokenizers', async () => {
       const editor = vscode.window.activeTextEditor;

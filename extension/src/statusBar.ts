@@ -4,11 +4,15 @@ import { renderStatus, type StatusInput, type StatusView } from './statusModel';
 /** The Tessera status bar item: copies the rendered view onto the item, nothing more. */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('status', vscode.StatusBarAlignment.Right, 100);
+  /** The active model's name; a click opens Select Model. */
+  private readonly model = vscode.window.createStatusBarItem('model', vscode.StatusBarAlignment.Right, 99);
   private current: StatusView | undefined;
 
   constructor() {
     this.item.name = 'Tessera';
     this.item.show();
+    this.model.name = 'Tessera Model';
+    this.model.command = 'tessera.selectModel';
   }
 
   update(input: StatusInput): void {
@@ -25,6 +29,13 @@ export class StatusBar implements vscode.Disposable {
           : undefined;
     const broken = input.phase === 'failed' || input.phase === 'stopped';
     this.item.command = broken ? 'tessera.restartServer' : 'tessera.showServerInfo';
+    const model = input.phase === 'running' ? input.health?.model : undefined;
+    if (model) {
+      this.model.text = `$(hubot) ${model}`;
+      this.model.tooltip = `Tessera's completion model: ${model}. Click to choose another or download one.`;
+      this.model.accessibilityInformation = { label: `Tessera model: ${model}` };
+      this.model.show();
+    } else this.model.hide();
   }
 
   view(): StatusView | undefined {
@@ -33,5 +44,6 @@ export class StatusBar implements vscode.Disposable {
 
   dispose(): void {
     this.item.dispose();
+    this.model.dispose();
   }
 }

@@ -23,6 +23,8 @@ import {
   type CompletionInfo,
   type FimCheckProgress,
   fimCheckProgressNotification,
+  type PullProgressInfo,
+  pullProgressNotification,
 } from '../../language-server/src/lsp_ext';
 import { TypingRhythm } from './completion/typingRhythm';
 import { CrashPolicy } from './crashPolicy';
@@ -51,6 +53,9 @@ export class ServerSupervisor implements vscode.Disposable {
   private readonly fimProgress = new vscode.EventEmitter<FimCheckProgress>();
   /** Progress of a FIM check the server runs. */
   readonly onFimCheckProgress = this.fimProgress.event;
+  private readonly pullProgress = new vscode.EventEmitter<PullProgressInfo>();
+  /** Progress of a model download the server runs. */
+  readonly onPullProgress = this.pullProgress.event;
   /** The server's active tokenizer, or why there is none. */
   readonly onDidChangeTokenizer = this.tokenizerChanged.event;
 
@@ -206,6 +211,9 @@ export class ServerSupervisor implements vscode.Disposable {
     });
     client.onNotification(fimCheckProgressNotification, (p) => {
       if (this.client === client) this.fimProgress.fire(p);
+    });
+    client.onNotification(pullProgressNotification, (p) => {
+      if (this.client === client) this.pullProgress.fire(p);
     });
     client.onNotification(completionInfoNotification, (info) => {
       if (this.client !== client) return;

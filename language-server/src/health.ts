@@ -19,12 +19,13 @@ export function assessHealth(onnxruntime: OnnxRuntimeInfo, model: ModelStatus = 
         detail: `Model folder: ${model.dir ?? '?'}. The Token Lens keeps working. Set tessera.model.path to a folder with tokenizer.json, config.json and an ONNX decoder, or clear it for the embedded model.`,
       };
     case 'loading':
-      return { state: 'ok', message: `Loading model ${model.name ?? ''}`.trim() };
+      return { state: 'ok', message: `Loading model ${model.name ?? ''}`.trim(), ...(model.name ? { model: model.name } : {}) };
     case 'ready':
       return {
         state: 'ok',
         message: `Ready: ${model.name} (ONNX Runtime ${onnxruntime.version ?? '?'})`,
         detail: `${model.description ?? ''}; FIM: ${model.fimTemplate ?? '?'}`,
+        ...(model.name ? { model: model.name } : {}),
       };
     default:
       return { state: 'ok', message: `Ready (ONNX Runtime ${onnxruntime.version ?? '?'})` };

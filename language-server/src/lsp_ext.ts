@@ -20,6 +20,8 @@ export interface Health {
   message: string;
   /** Longer explanation, written to the output channel. */
   detail?: string;
+  /** The completion model's name while it loads or runs (the status bar shows it). */
+  model?: string;
 }
 
 /** Pushed by the server whenever its health changes (first right after `initialized`). */
@@ -304,3 +306,97 @@ export interface FimCheckProgress {
 
 /** Pushed while a FIM check runs. */
 export const fimCheckProgressNotification = new NotificationType<FimCheckProgress>('tessera/fimCheckProgress');
+
+/** Models: what is on this machine and in the catalogue. `folders`: model folders the user added. */
+export interface ModelsParams {
+  folders?: string[];
+}
+
+export interface ModelEntry {
+  /** `org/name` for the Hugging Face cache's models; the folder's name otherwise. */
+  name: string;
+  dir: string;
+  repo?: string;
+  precisions: string[];
+  bytes: number;
+  source: 'embedded' | 'hub-cache' | 'folder';
+}
+
+export interface CatalogueEntry {
+  repo: string;
+  label: string;
+  params: string;
+  licence: string;
+  kind: 'base' | 'instruct';
+  fim: string;
+  note: string;
+  /** Precision → approximate download size in bytes. */
+  precisions: Record<string, number>;
+  recommended: string;
+  /** Approximate memory the recommended precision needs to run, in bytes. */
+  memoryBytes: number;
+  /** Precisions already in the cache. */
+  installed: string[];
+}
+
+export interface ModelsList {
+  /** The Hugging Face cache folder the list was read from. */
+  cache: string;
+  /** HF_HUB_OFFLINE is set: nothing can be downloaded. */
+  offline: boolean;
+  endpoint: string;
+  installed: ModelEntry[];
+  catalogue: CatalogueEntry[];
+  /** This machine's memory, to warn about models that will not fit. */
+  memoryBytes: number;
+}
+
+export const modelsRequest = new RequestType<ModelsParams, ModelsList, void>('tessera/models');
+
+/** The ONNX decoders a Hub repo offers (for "Enter a Hugging Face repo id…"). */
+export interface RepoFilesParams {
+  repo: string;
+  revision?: string;
+  /** A Hugging Face token from the editor's secret storage; never logged. */
+  token?: string;
+}
+
+export interface RepoFiles {
+  repo: string;
+  commit: string;
+  precisions: string[];
+}
+
+export const repoFilesRequest = new RequestType<RepoFilesParams, RepoFiles, void>('tessera/models/repoFiles');
+
+/** Downloads one precision of a repo into the Hugging Face cache; cancel with the request's token. */
+export interface PullParams {
+  repo: string;
+  precision: string;
+  revision?: string;
+  /** A Hugging Face token from the editor's secret storage; never logged. */
+  token?: string;
+}
+
+export interface PullResultInfo {
+  repo: string;
+  /** The snapshot folder: what tessera.model.path is set to. */
+  dir: string;
+  commit: string;
+  precision: string;
+  fetchedBytes: number;
+  cachedBytes: number;
+}
+
+export const pullRequest = new RequestType<PullParams, PullResultInfo, void>('tessera/models/pull');
+
+export interface PullProgressInfo {
+  repo: string;
+  file: string;
+  bytes: number;
+  total: number;
+  bytesPerSecond: number;
+  secondsLeft?: number;
+}
+
+export const pullProgressNotification = new NotificationType<PullProgressInfo>('tessera/models/pullProgress');

@@ -39,6 +39,7 @@ import { TokenizerRegistry } from './tokenizer/registry';
 import { documentStats } from './documents/stats';
 import { probeOnnxRuntime } from './model/onnxProbe';
 import { VERSION } from './version';
+import { registerModelRequests } from './modelRequests';
 
 export interface ServerOptions {
   /** Injected in tests; by default loads onnxruntime-node. */
@@ -239,6 +240,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     }
   });
 
+  registerModelRequests(connection, logger, () => pendingSettings.hub.endpoint);
   connection.onRequest(tokensRequest, (params) => lens.tokens(params));
   connection.onRequest(countRequest, (params) => lens.count(params));
   connection.onRequest(tokenAtRequest, (params) => lens.tokenAt(params));

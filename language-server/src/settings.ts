@@ -18,6 +18,8 @@ export interface TesseraSettings {
   diagnostics: { normalization: boolean; invisible: boolean; straddle: boolean };
   model: ModelSettings;
   completion: CompletionSettings;
+  /** Where model downloads go: a mirror's address; empty: HF_ENDPOINT, else the Hugging Face Hub. */
+  hub: { endpoint: string };
 }
 
 /**
@@ -105,6 +107,7 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
     healing: 'exact',
     timeLimitMs: 2000,
   },
+  hub: { endpoint: '' },
 };
 
 /** The healing mode; the boolean `tokenHealing` of earlier versions still works (false: off, true: the default). */
@@ -167,6 +170,12 @@ export function readSettings(raw: unknown): TesseraSettings {
       topP: typeof c.topP === 'number' && c.topP > 0 && c.topP <= 1 ? c.topP : dc.topP,
       healing: healingMode(c.healing, c.tokenHealing, dc.healing),
       timeLimitMs: Math.round(typeof c.timeLimitMs === 'number' && c.timeLimitMs >= 100 ? Math.min(c.timeLimitMs, 60_000) : dc.timeLimitMs),
+    },
+    hub: {
+      endpoint:
+        typeof (r.hub as Record<string, unknown> | undefined)?.endpoint === 'string'
+          ? String((r.hub as Record<string, unknown>).endpoint).trim()
+          : '',
     },
   };
 }

@@ -6,6 +6,7 @@ import { DEFAULT_SETTINGS, PRECISIONS, type Precision } from '../settings';
 import { grammarFor } from '../syntax/languages';
 import { SyntaxService } from '../syntax/parser';
 import { TokenizerRegistry } from '../tokenizer/registry';
+import { modelDir } from './modelArg';
 import { type Command, parseArgs, UsageError } from './command';
 import { readSourceFile } from './sourceFile';
 
@@ -62,7 +63,7 @@ export const completeCommand: Command = {
     const settings = {
       model: {
         ...DEFAULT_SETTINGS.model,
-        path: options.get('model') ? resolve(options.get('model')!) : '',
+        path: modelDir(options.get('model')),
         precision: precision as Precision,
       },
       completion: {

@@ -7,6 +7,7 @@ import { formatFimTable } from '../fimCheck/table';
 import { DEFAULT_SETTINGS, type HealingMode } from '../settings';
 import { SyntaxService } from '../syntax/parser';
 import { TokenizerRegistry } from '../tokenizer/registry';
+import { modelDir } from './modelArg';
 import { type Command, parseArgs, UsageError } from './command';
 import { readSourceFile } from './sourceFile';
 
@@ -52,7 +53,7 @@ export const fimCheckCommand: Command = {
       text: readSourceFile(file, io),
     }));
     const settings = {
-      model: { ...DEFAULT_SETTINGS.model, path: options.get('model') ? resolve(options.get('model')!) : '' },
+      model: { ...DEFAULT_SETTINGS.model, path: modelDir(options.get('model')) },
       completion: DEFAULT_SETTINGS.completion,
     };
     const service = new CompletionService(settings, new TokenizerRegistry(DEFAULT_TOKENIZER), undefined, join(__dirname, 'worker.js'));

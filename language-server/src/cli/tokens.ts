@@ -1,21 +1,26 @@
+import { join } from 'node:path';
 import { escapeToken } from '../lens/tokenText';
 import { DEFAULT_TOKENIZER } from '../defaultModel';
 import { TokenizerRegistry } from '../tokenizer/registry';
 import { type Command, parseArgs, UsageError } from './command';
+import { modelDir } from './modelArg';
 import { readSourceFile } from './sourceFile';
 
 export const tokensCommand: Command = {
   name: 'tokens',
   summary: 'Tokenize a file: every token with its id and UTF-16 span',
   usage:
-    'tessera tokens FILE|- [--tokenizer PATH|NAME] [--tokenizer-dir DIR[:DIR...]] [--json]\n' +
+    'tessera tokens FILE|- [--tokenizer PATH|NAME | --model DIR|REPO] [--tokenizer-dir DIR[:DIR...]] [--json]\n' +
+    '  --model: a model folder or a downloaded repo id (org/name), whose tokenizer.json is used;\n' +
     '  NAME is a folder in --tokenizer-dir (or $TESSERA_TOKENIZER_DIRS) holding tokenizer.json;\n' +
     "  without --tokenizer, the default model's tokenizer (tessera-tiny).\n" +
     '  JSON: {tokenizer, count, tokens: [{id, text, start, end}]}, start/end UTF-16 offsets.',
   async run(args, io) {
-    const { flags, options, positionals } = parseArgs(args, { flags: ['json'], options: ['tokenizer', 'tokenizer-dir'] });
+    const { flags, options, positionals } = parseArgs(args, { flags: ['json'], options: ['tokenizer', 'tokenizer-dir', 'model'] });
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `one FILE, not ${positionals.length}` : 'which FILE?');
-    const spec = options.get('tokenizer') ?? ''; // '': the default model's tokenizer
+    if (options.has('model') && options.has('tokenizer')) throw new UsageError('--model or --tokenizer, not both');
+    // '': the default model's tokenizer
+    const spec = options.has('model') ? join(modelDir(options.get('model')), 'tokenizer.json') : (options.get('tokenizer') ?? '');
     const dirs = (options.get('tokenizer-dir') ?? process.env.TESSERA_TOKENIZER_DIRS ?? '').split(':').filter(Boolean);
     const registry = new TokenizerRegistry(DEFAULT_TOKENIZER);
     const tokenizer = registry.load(registry.resolve(spec, dirs));

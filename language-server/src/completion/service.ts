@@ -5,6 +5,7 @@
 //   suffixes) → confident head (as much as the model is sure of) → post-process (syntax cut, suffix
 //   overlap, indentation) → gate.
 // Editor-agnostic: the LSP handler and the CLI both call complete().
+import { snapshotOf } from '../hub/cacheLayout';
 import { basename } from 'node:path';
 import type { Tree } from 'web-tree-sitter';
 import { DEFAULT_MODEL } from '../defaultModel';
@@ -425,7 +426,7 @@ export class CompletionService {
   }
 
   private async load(dir: string, m: ModelSettings, key: string): Promise<void> {
-    const name = basename(dir);
+    const name = snapshotOf(dir)?.repo ?? basename(dir);
     this.setStatus({ state: 'loading', name, dir });
     try {
       const folder = openModelFolder(dir, m.precision);

@@ -1,0 +1,153 @@
+// Models over the protocol and the command line: the list, a download with progress and cancellation,
+// and the switch to the downloaded model, against the Hub's stand-in on 127.0.0.1 (scripts/lib/hubStandIn.ts).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import type { ModelsList, PullProgressInfo, PullResultInfo } from '../../language-server/src/lsp_ext';
+import { HubStandIn } from '../../scripts/lib/hubStandIn';
+import { cliJs, initialize, modelHealth, root, spawnServer, stopAll } from './lspClient';
+
+const tiny = join(root, 'models', 'tessera-tiny');
+const files = Object.fromEntries(
+  [
+    'config.json',
+    'generation_config.json',
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'README.md',
+    'onnx/model.onnx',
+    'onnx/model_quantized.onnx',
+  ].map((f) => [f, join(tiny, f)]),
+);
+const hub = new HubStandIn([{ id: 'tessera/tessera-tiny', files }]);
+const cache = mkdtempSync(join(tmpdir(), 'tessera-models-'));
+let env: NodeJS.ProcessEnv = {};
+before(async () => {
+  const endpoint = await hub.start();
+  env = { ...process.env, HF_HUB_CACHE: cache, HF_ENDPOINT: endpoint };
+  delete env.HF_TOKEN;
+  delete env.HF_HUB_OFFLINE;
+  Object.assign(process.env, { HF_HUB_CACHE: cache, HF_ENDPOINT: endpoint }); // the spawned server inherits them
+});
+after(async () => {
+  stopAll();
+  await hub.close();
+  rmSync(cache, { recursive: true, force: true });
+});
+
+test('the server lists models, downloads one with progress, cancels one, and switches to what it downloaded', async () => {
+  const server = spawnServer();
+  try {
+    const loaded = modelHealth(server);
+    await initialize(server);
+    assert.equal((await loaded).model, 'tessera-tiny');
+    const list = (await server.connection.sendRequest('tessera/models', {})) as ModelsList;
+    assert.deepEqual(
+      list.installed.map((m) => [m.name, m.source]),
+      [['tessera-tiny', 'embedded']],
+    );
+    assert.equal(list.cache, cache);
+    assert.ok(list.catalogue.some((c) => c.repo === 'onnx-community/Qwen2.5-Coder-1.5B' && c.kind === 'base' && c.precisions.int8! > 1e9));
+    assert.equal(hub.log.length, 0, 'listing models sends nothing');
+
+    // A cancelled download: the request fails as cancelled, its part stays, nothing enters snapshots/.
+    hub.dropOnce('onnx/model.onnx', 1 << 20);
+    const source = new CancellationTokenSource();
+    const progress: PullProgressInfo[] = [];
+    server.connection.onNotification('tessera/models/pullProgress', (p: PullProgressInfo) => {
+      progress.push(p);
+      if (p.bytes >= 1 << 20) source.cancel();
+    });
+    await assert.rejects(
+      server.connection.sendRequest('tessera/models/pull', { repo: 'tessera/tessera-tiny', precision: 'fp32' }, source.token),
+      /cancelled/,
+    );
+    const folder = join(cache, 'models--tessera--tessera-tiny');
+    assert.ok(readdirSync(join(folder, 'blobs')).some((b) => b.endsWith('.incomplete')));
+    assert.ok(!existsSync(join(folder, 'snapshots')));
+
+    const n = hub.log.length;
+    const pulled = (await server.connection.sendRequest('tessera/models/pull', {
+      repo: 'tessera/tessera-tiny',
+      precision: 'fp32',
+    })) as PullResultInfo;
+    assert.ok(
+      hub.log.slice(n).some((e) => e.range?.startsWith('bytes=')),
+      'resumed with Range',
+    );
+    const last = progress.at(-1)!;
+    assert.equal(last.bytes, last.total);
+    assert.ok(progress.every((p) => p.bytesPerSecond >= 0 && p.total > 0));
+    assert.equal(pulled.dir, join(folder, 'snapshots', hub.commitOf('tessera/tessera-tiny')));
+    const again = (await server.connection.sendRequest('tessera/models', {})) as ModelsList;
+    assert.deepEqual(
+      again.installed.map((m) => m.name),
+      ['tessera-tiny', 'tessera/tessera-tiny'],
+    );
+
+    // Switched through the settings, as Select Model does: the health names the repo.
+    const switched = modelHealth(server);
+    await server.connection.sendNotification('workspace/didChangeConfiguration', {
+      settings: { tessera: { model: { path: pulled.dir } } },
+    });
+    const h = await switched;
+    assert.equal(h.state, 'ok');
+    assert.equal(h.model, 'tessera/tessera-tiny');
+    const uri = 'file:///m/app.py';
+    await server.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'python', version: 1, text: 'import os\n\ndef main():\n    ' },
+    });
+    const items = await server.connection.sendRequest('textDocument/inlineCompletion', {
+      textDocument: { uri },
+      position: { line: 3, character: 4 },
+      context: { triggerKind: 2 },
+    });
+    assert.ok(Array.isArray(items));
+
+    // A missing repo: the error says so.
+    await assert.rejects(
+      server.connection.sendRequest('tessera/models/pull', { repo: 'nobody/nothing', precision: 'int8' }),
+      /nobody\/nothing was not found/,
+    );
+  } finally {
+    server.connection.dispose();
+    server.proc.kill('SIGKILL');
+  }
+});
+
+test('tessera models pull | list | rm, and --model with a repo id', async () => {
+  // Asynchronous: the stand-in answers from this process's event loop.
+  const cli = (...args: string[]) =>
+    new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [cliJs, ...args], { env }, (err, stdout, stderr) =>
+        resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+  const pulled = await cli('models', 'pull', 'tessera/tessera-tiny', '--precision', 'quantized');
+  assert.equal(pulled.status, 0, pulled.stderr);
+  assert.match(pulled.stdout.trim(), /models--tessera--tessera-tiny\/snapshots\/[0-9a-f]{40}$/);
+  assert.ok(existsSync(join(pulled.stdout.trim(), 'onnx', 'model_quantized.onnx')));
+  const listed = JSON.parse((await cli('models', 'list', '--json')).stdout) as { installed: { name: string; precisions: string[] }[] };
+  assert.ok(listed.installed.some((m) => m.name === 'tessera/tessera-tiny' && m.precisions.includes('quantized')));
+  const file = join(cache, 'a.py');
+  writeFileSync(file, 'import os\n\ndef main():\n    ');
+  const done = await cli('complete', file, '--at', '4:5', '--model', 'tessera/tessera-tiny', '--precision', 'quantized', '--json');
+  assert.equal(done.status, 0, done.stderr);
+  assert.equal(JSON.parse(done.stdout).model, 'tessera/tessera-tiny');
+  const tokens = await cli('tokens', file, '--model', 'tessera/tessera-tiny', '--json');
+  assert.equal(tokens.status, 0, tokens.stderr);
+  assert.ok(JSON.parse(tokens.stdout).count > 5);
+  const missing = await cli('complete', file, '--at', '4:5', '--model', 'someone/else');
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /tessera models pull someone\/else/);
+  const gone = await cli('models', 'pull', 'nobody/nothing');
+  assert.equal(gone.status, 1);
+  assert.match(gone.stderr, /nobody\/nothing was not found/);
+  assert.equal((await cli('models', 'rm', 'tessera/tessera-tiny')).status, 0);
+  assert.ok(!existsSync(join(cache, 'models--tessera--tessera-tiny')));
+  assert.equal((await cli('models', 'rm', 'tessera/tessera-tiny')).status, 1);
+});
