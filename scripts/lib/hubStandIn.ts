@@ -45,6 +45,7 @@ export class HubStandIn {
   private readonly renamed = new Map<string, string>();
   private drop: { path: string; after: number } | undefined;
   private corrupt: string | undefined;
+  private rate = 0;
   private server!: Server;
   url = '';
 
@@ -90,6 +91,11 @@ export class HubStandIn {
   /** The next download of `path` stops after `after` bytes, its connection destroyed. */
   dropOnce(path: string, after: number): void {
     this.drop = { path, after };
+  }
+
+  /** Files are served at most this fast from now on (so a progress notification can be seen). */
+  throttle(bytesPerSecond: number): void {
+    this.rate = bytesPerSecond;
   }
 
   /** The next download of `path` has one byte changed. */
@@ -205,6 +211,12 @@ export class HubStandIn {
       res.write(body.subarray(0, after), () => setTimeout(() => res.socket?.destroy(), 20));
       return;
     }
-    res.end(body);
+    if (!this.rate) return void res.end(body);
+    const chunk = 64 * 1024;
+    const next = (at: number): void => {
+      if (at >= body.length || res.destroyed) return void res.end();
+      res.write(body.subarray(at, at + chunk), () => setTimeout(() => next(at + chunk), (chunk / this.rate) * 1000));
+    };
+    next(0);
   }
 }

@@ -1,0 +1,135 @@
+// Models in a real VS Code (code-server with the packaged .vsix): Select Model from the status bar, a
+// repo id typed in, the download's progress notification, ghost text from the downloaded model, the
+// status bar naming it, and the switch back to the embedded model. The Hub is a stand-in on 127.0.0.1
+// (scripts/lib/hubStandIn.ts: the real Hub cannot be reached here), reached through HF_ENDPOINT.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  createProfile,
+  ensureTools,
+  installExtension,
+  launchChromium,
+  startCodeServer,
+  tempRoot,
+} from '../../scripts/lib/vscodeServer.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const { HubStandIn } = createRequire(import.meta.url)(join(root, 'out', 'lib', 'hubStandIn.js'));
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const vsix = join(root, 'out', `tessera-${process.platform}-${process.arch}-${version}.vsix`);
+const results = join(root, 'test-results', 'e2e-models');
+const STATUS = '#workbench\\.parts\\.statusbar';
+const tiny = join(root, 'models', 'tessera-tiny');
+const REPO = 'tessera/tessera-tiny';
+
+const hub = new HubStandIn([
+  {
+    id: REPO,
+    files: Object.fromEntries(
+      [
+        'config.json',
+        'generation_config.json',
+        'tokenizer.json',
+        'tokenizer_config.json',
+        'onnx/model.onnx',
+        'onnx/model_quantized.onnx',
+      ].map((f) => [f, join(tiny, f)]),
+    ),
+  },
+]);
+let profile, server, browser, cache, workspace;
+
+before(async () => {
+  assert.ok(existsSync(vsix), `no ${vsix}: run \`npm run package\` first (npm test does)`);
+  rmSync(results, { recursive: true, force: true });
+  mkdirSync(results, { recursive: true });
+  const endpoint = await hub.start();
+  const tools = await ensureTools();
+  profile = createProfile(tempRoot('e2e-models'), { 'tessera.completion.minHeadProbability': 0 });
+  installExtension(tools, profile, vsix);
+  cache = join(profile.root, 'hf-cache');
+  workspace = join(profile.root, 'workspace');
+  mkdirSync(workspace, { recursive: true });
+  writeFileSync(join(workspace, 'walk.py'), 'import os\n\n\ndef list_python_files(root):\n    result = []\n');
+  server = await startCodeServer(tools, profile, {
+    folder: workspace,
+    env: { HF_HUB_CACHE: cache, HF_ENDPOINT: endpoint },
+    logFile: join(results, 'code-server.log'),
+  });
+  browser = await launchChromium(tools, profile);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await hub.close();
+  if (profile) rmSync(profile.root, { recursive: true, force: true });
+});
+
+const item = (page, label) => page.locator(`${STATUS} .statusbar-item-label[aria-label="${label}"]`);
+const row = (page, text) => page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+
+test('Select Model: a repo id, its download with progress, ghost text from it, and back to the embedded model', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await item(page, 'Tessera: ready').waitFor({ timeout: 90_000 });
+    await item(page, 'Tessera model: tessera-tiny').click();
+    // The catalogue is listed offline, with sizes; nothing was sent to the Hub to list it.
+    await row(page, 'Qwen2.5-Coder 1.5B (base)').waitFor({ timeout: 30_000 });
+    assert.equal(hub.log.length, 0);
+    await page.screenshot({ path: join(results, 'select-model.png') });
+    const input = page.locator('.quick-input-widget input');
+    await input.fill('Hugging Face repo id');
+    await row(page, 'Enter a Hugging Face repo id').click();
+    await page.locator('.quick-input-widget', { hasText: 'a Hugging Face repo with an ONNX export' }).waitFor();
+    await input.fill(REPO);
+    await page.keyboard.press('Enter');
+    await row(page, 'quantized').waitFor({ timeout: 30_000 });
+    hub.throttle(2_000_000); // slow enough to see the progress notification
+    await row(page, 'fp32').click();
+    const progress = page.locator('.notification-toast', { hasText: `downloading ${REPO}` });
+    await page.mouse.move(600, 400); // the status item's tooltip would cover the notification
+    await progress.locator('text=/MB of .* MB at/').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(results, 'download-progress.png') });
+    // Live: the status bar names the repo; only fp32's files came.
+    await item(page, `Tessera model: ${REPO}`).waitFor({ timeout: 120_000 });
+    hub.throttle(0);
+    assert.ok(!hub.log.some((e) => e.path.includes('model_quantized')));
+    const snapshots = readdirSync(join(cache, 'models--tessera--tessera-tiny', 'snapshots'));
+    assert.equal(snapshots.length, 1);
+
+    // Ghost text from the downloaded model.
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'walk.py' }).dblclick();
+    const editor = page.locator('.monaco-editor').first();
+    await editor.locator('.view-lines', { hasText: 'result' }).waitFor();
+    await editor.locator('.view-lines').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('    for dirpath, dirnames, filenames in os.walk(root):\n', { delay: 50 });
+    await editor.locator('.ghost-text-decoration, .ghost-text').first().waitFor({ timeout: 30_000 });
+    await page
+      .locator(`${STATUS} .statusbar-item-label`, { hasText: `${REPO} ` })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(results, 'ghost-from-downloaded.png') });
+
+    // Back to the embedded model, from the same list.
+    await item(page, `Tessera model: ${REPO}`).click();
+    await row(page, 'embedded, 2.3M parameters').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(results, 'select-model-installed.png') });
+    await row(page, 'embedded, 2.3M parameters').click();
+    await page.locator('.quick-input-widget', { hasText: 'which precision?' }).waitFor();
+    await row(page, 'fp32').click();
+    await item(page, 'Tessera model: tessera-tiny').waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: join(results, 'switched-back.png') });
+  } catch (err) {
+    await page.screenshot({ path: join(results, 'models-FAILED.png') }).catch(() => undefined);
+    throw err;
+  } finally {
+    await page.close();
+  }
+});
