@@ -359,6 +359,8 @@ export interface RepoFilesParams {
   revision?: string;
   /** A Hugging Face token from the editor's secret storage; never logged. */
   token?: string;
+  /** The editor's http.proxy setting, for https requests. */
+  proxy?: string;
 }
 
 export interface RepoFiles {
@@ -376,6 +378,8 @@ export interface PullParams {
   revision?: string;
   /** A Hugging Face token from the editor's secret storage; never logged. */
   token?: string;
+  /** The editor's http.proxy setting, for https requests. */
+  proxy?: string;
 }
 
 export interface PullResultInfo {

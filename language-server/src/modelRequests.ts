@@ -18,11 +18,11 @@ import { PRECISIONS, type Precision } from './settings';
 const tokenFor = (given?: string): string | undefined => given || process.env.HF_TOKEN || undefined;
 
 export function registerModelRequests(connection: Connection, logger: Logger, endpointSetting: () => string): void {
-  const access = (token: CancellationToken, given?: string): HubAccess => {
+  const access = (token: CancellationToken, given?: string, proxy?: string): HubAccess => {
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
     const t = tokenFor(given);
-    return { endpoint: hubEndpoint(endpointSetting()), ...(t ? { token: t } : {}), signal: abort.signal };
+    return { endpoint: hubEndpoint(endpointSetting()), ...(t ? { token: t } : {}), ...(proxy ? { proxy } : {}), signal: abort.signal };
   };
   const failure = (err: unknown, token: CancellationToken): ResponseError<void> => {
     if (token.isCancellationRequested)
@@ -52,9 +52,9 @@ export function registerModelRequests(connection: Connection, logger: Logger, en
     };
   });
 
-  connection.onRequest(repoFilesRequest, async ({ repo, revision, token: given }, token) => {
+  connection.onRequest(repoFilesRequest, async ({ repo, revision, token: given, proxy }, token) => {
     try {
-      const info = await revisionInfo(repo.trim(), revision ?? 'main', access(token, given));
+      const info = await revisionInfo(repo.trim(), revision ?? 'main', access(token, given, proxy));
       return { repo: info.id, commit: info.commit, precisions: precisionsIn(info.files) };
     } catch (err) {
       throw failure(err, token);
@@ -72,7 +72,7 @@ export function registerModelRequests(connection: Connection, logger: Logger, en
         precision: params.precision as Precision,
         ...(params.revision ? { revision: params.revision } : {}),
         cache: hubCacheDir(),
-        access: access(token, params.token),
+        access: access(token, params.token, params.proxy),
         onProgress: (p) => void connection.sendNotification(pullProgressNotification, { repo: params.repo, ...p }),
         onRetry: (file, attempt, error) => logger.warn(`download: ${file}: ${error}; resuming (try ${attempt + 1})`),
       });

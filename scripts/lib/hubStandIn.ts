@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface StandInRepo {
@@ -49,10 +50,14 @@ export class HubStandIn {
   private server!: Server;
   url = '';
 
+  private readonly token: string;
+
+  /** `tls`: serve https with this key and certificate (the proxy test); plain http otherwise. */
   constructor(
     repos: StandInRepo[],
-    private readonly token = 'hf_standin_token',
+    private readonly options: { token?: string; tls?: { key: string; cert: string } } = {},
   ) {
+    this.token = options.token ?? 'hf_standin_token';
     for (const repo of repos) {
       const files = new Map<string, Served>();
       for (const [path, disk] of Object.entries(repo.files)) {
@@ -73,9 +78,11 @@ export class HubStandIn {
   }
 
   async start(): Promise<string> {
-    this.server = createServer((req, res) => this.handle(req, res));
+    const tls = this.options.tls;
+    this.server = tls ? createTlsServer(tls, (req, res) => this.handle(req, res)) : createServer((req, res) => this.handle(req, res));
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const port = (this.server.address() as AddressInfo).port;
+    this.url = tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
     return this.url;
   }
 

@@ -25,6 +25,10 @@ const results = join(root, 'test-results', 'e2e-models');
 const STATUS = '#workbench\\.parts\\.statusbar';
 const tiny = join(root, 'models', 'tessera-tiny');
 const REPO = 'tessera/tessera-tiny';
+/** A file where, after a space typed at 9:52, the model is sure of the right argument (`filename`). */
+const WALK =
+  'import os\n\n\ndef list_python_files(root):\n    result = []\n    for dirpath, dirnames, filenames in os.walk(root):\n' +
+  '        for filename in filenames:\n            if filename.endswith(".py"):\n                result.append(os.path.join(dirpath,))\n    return result\n';
 
 const hub = new HubStandIn([
   {
@@ -49,12 +53,12 @@ before(async () => {
   mkdirSync(results, { recursive: true });
   const endpoint = await hub.start();
   const tools = await ensureTools();
-  profile = createProfile(tempRoot('e2e-models'), { 'tessera.completion.minHeadProbability': 0 });
+  profile = createProfile(tempRoot('e2e-models')); // default settings: only what the model is sure of is shown
   installExtension(tools, profile, vsix);
   cache = join(profile.root, 'hf-cache');
   workspace = join(profile.root, 'workspace');
   mkdirSync(workspace, { recursive: true });
-  writeFileSync(join(workspace, 'walk.py'), 'import os\n\n\ndef list_python_files(root):\n    result = []\n');
+  writeFileSync(join(workspace, 'walk.py'), WALK);
   server = await startCodeServer(tools, profile, {
     folder: workspace,
     env: { HF_HUB_CACHE: cache, HF_ENDPOINT: endpoint },
@@ -103,19 +107,29 @@ test('Select Model: a repo id, its download with progress, ghost text from it, a
     const snapshots = readdirSync(join(cache, 'models--tessera--tessera-tiny', 'snapshots'));
     assert.equal(snapshots.length, 1);
 
-    // Ghost text from the downloaded model.
+    // Ghost text from the downloaded model, at the default threshold: the argument the file needs.
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'walk.py' }).dblclick();
     const editor = page.locator('.monaco-editor').first();
     await editor.locator('.view-lines', { hasText: 'result' }).waitFor();
-    await editor.locator('.view-lines').click();
-    await page.keyboard.press('Control+End');
-    await page.keyboard.type('    for dirpath, dirnames, filenames in os.walk(root):\n', { delay: 50 });
-    await editor.locator('.ghost-text-decoration, .ghost-text').first().waitFor({ timeout: 30_000 });
+    const ghostAt = async (shot) => {
+      await editor.locator('.view-lines').click();
+      await page.keyboard.press('Control+G');
+      await page.keyboard.type('9:52');
+      await page.keyboard.press('Enter');
+      await page.keyboard.type(' ', { delay: 50 });
+      const ghost = editor.locator('.ghost-text-decoration, .ghost-text');
+      await ghost.first().waitFor({ timeout: 30_000 });
+      assert.match((await ghost.allInnerTexts()).join(''), /^filename/);
+      await page.mouse.move(600, 500);
+      await page.screenshot({ path: join(results, shot) });
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Backspace');
+    };
+    await ghostAt('ghost-from-downloaded.png');
     await page
       .locator(`${STATUS} .statusbar-item-label`, { hasText: `${REPO} ` })
       .first()
       .waitFor({ timeout: 30_000 });
-    await page.screenshot({ path: join(results, 'ghost-from-downloaded.png') });
 
     // Back to the embedded model, from the same list.
     await item(page, `Tessera model: ${REPO}`).click();
@@ -125,7 +139,7 @@ test('Select Model: a repo id, its download with progress, ghost text from it, a
     await page.locator('.quick-input-widget', { hasText: 'which precision?' }).waitFor();
     await row(page, 'fp32').click();
     await item(page, 'Tessera model: tessera-tiny').waitFor({ timeout: 60_000 });
-    await page.screenshot({ path: join(results, 'switched-back.png') });
+    await ghostAt('ghost-text-python.png'); // the README's picture: the embedded model, a completion to accept
   } catch (err) {
     await page.screenshot({ path: join(results, 'models-FAILED.png') }).catch(() => undefined);
     throw err;

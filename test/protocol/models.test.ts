@@ -2,7 +2,8 @@
 // and the switch to the downloaded model, against the Hub's stand-in on 127.0.0.1 (scripts/lib/hubStandIn.ts).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -119,14 +120,16 @@ test('the server lists models, downloads one with progress, cancels one, and swi
   }
 });
 
+/** The CLI, run asynchronously: the stand-in answers from this process's event loop. */
+const run = (args: string[], environment: NodeJS.ProcessEnv) =>
+  new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(process.execPath, [cliJs, ...args], { env: environment }, (err, stdout, stderr) =>
+      resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+
 test('tessera models pull | list | rm, and --model with a repo id', async () => {
-  // Asynchronous: the stand-in answers from this process's event loop.
-  const cli = (...args: string[]) =>
-    new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
-      execFile(process.execPath, [cliJs, ...args], { env }, (err, stdout, stderr) =>
-        resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      ),
-    );
+  const cli = (...args: string[]) => run(args, env);
   const pulled = await cli('models', 'pull', 'tessera/tessera-tiny', '--precision', 'quantized');
   assert.equal(pulled.status, 0, pulled.stderr);
   assert.match(pulled.stdout.trim(), /models--tessera--tessera-tiny\/snapshots\/[0-9a-f]{40}$/);
@@ -150,4 +153,78 @@ test('tessera models pull | list | rm, and --model with a repo id', async () => 
   assert.equal((await cli('models', 'rm', 'tessera/tessera-tiny')).status, 0);
   assert.ok(!existsSync(join(cache, 'models--tessera--tessera-tiny')));
   assert.equal((await cli('models', 'rm', 'tessera/tessera-tiny')).status, 1);
+});
+
+test('https through a proxy: a CONNECT tunnel to the Hub, TLS checked end to end', async () => {
+  const tls = join(root, 'test', 'fixtures', 'tls');
+  const secure = new HubStandIn(
+    [
+      {
+        id: 'tessera/tessera-tiny',
+        files: {
+          'config.json': files['config.json']!,
+          'tokenizer.json': files['tokenizer.json']!,
+          'onnx/model.onnx': files['onnx/model.onnx']!,
+        },
+      },
+    ],
+    {
+      tls: { key: readFileSync(join(tls, 'localhost.key'), 'utf8'), cert: readFileSync(join(tls, 'localhost.pem'), 'utf8') },
+    },
+  );
+  const endpoint = await secure.start();
+  // A CONNECT proxy on loopback that logs what it tunnels.
+  const tunnels: string[] = [];
+  const sockets: Socket[] = [];
+  const proxy = createServer((client) => {
+    sockets.push(client);
+    client.once('data', (head) => {
+      const m = /^CONNECT ([^ ]+) HTTP/.exec(head.toString('latin1'));
+      if (!m) return void client.end('HTTP/1.1 405 Method Not Allowed\r\n\r\n');
+      tunnels.push(m[1]!);
+      const [host, port] = m[1]!.split(':');
+      const upstream = connect(Number(port), host === 'localhost' ? '127.0.0.1' : host!, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.pipe(client).pipe(upstream);
+      });
+      sockets.push(upstream);
+      upstream.on('error', () => client.destroy());
+    });
+    client.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  const cacheDir = mkdtempSync(join(tmpdir(), 'tessera-proxy-'));
+  const proxied = {
+    ...env,
+    HF_HUB_CACHE: cacheDir,
+    HF_ENDPOINT: endpoint,
+    HTTPS_PROXY: proxyUrl,
+    NODE_EXTRA_CA_CERTS: join(tls, 'localhost.pem'),
+    NO_PROXY: '',
+  };
+  try {
+    const r = await run(['models', 'pull', 'tessera/tessera-tiny', '--precision', 'fp32'], proxied);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(existsSync(join(r.stdout.trim(), 'onnx', 'model.onnx')));
+    assert.ok(tunnels.length > 0 && tunnels.every((t) => t === new URL(endpoint).host), tunnels.join(', '));
+    assert.ok(
+      secure.log.some((e) => e.path.startsWith('/cdn/')),
+      'the file came through the tunnel',
+    );
+    // NO_PROXY names the host: straight there.
+    const before = tunnels.length;
+    const direct = await run(['models', 'pull', 'tessera/tessera-tiny', '--precision', 'fp32'], { ...proxied, NO_PROXY: 'localhost' });
+    assert.equal(direct.status, 0, direct.stderr);
+    assert.equal(tunnels.length, before);
+    // A proxy that is not there: the error names it.
+    const dead = await run(['models', 'pull', 'tessera/tessera-tiny'], { ...proxied, HTTPS_PROXY: 'http://127.0.0.1:9' });
+    assert.equal(dead.status, 1);
+    assert.match(dead.stderr, /proxy 127\.0\.0\.1:9/);
+  } finally {
+    for (const s of sockets) s.destroy();
+    proxy.close();
+    await secure.close();
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
 });

@@ -73,3 +73,22 @@ test('the settings snapshot nests dotted keys and leaves out what is unset', () 
   assert.deepEqual(declaredSettings({ contributes: { configuration: { properties: { 'tessera.a.b': {}, 'other.c': {} } } } }), ['a.b']);
   assert.deepEqual(declaredSettings({}), []);
 });
+
+test('docs/settings.md lists every declared setting with its default; settings that load content are restricted in untrusted workspaces', () => {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    contributes: { configuration: { properties: Record<string, { default?: unknown; scope?: string }> } };
+    capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
+  };
+  const page = readFileSync(join(repoRoot, 'docs', 'settings.md'), 'utf8');
+  for (const [key, p] of Object.entries(pkg.contributes.configuration.properties)) {
+    const row = page.split('\n').find((l) => l.startsWith(`| \`${key}\` |`));
+    assert.ok(row, `docs/settings.md has no row for ${key}`);
+    assert.ok(
+      row.includes(`\`${JSON.stringify(p.default)}\``),
+      `${key}: the default in docs/settings.md is not ${JSON.stringify(p.default)}`,
+    );
+  }
+  const restricted = pkg.capabilities.untrustedWorkspaces.restrictedConfigurations;
+  for (const key of ['tessera.model.path', 'tessera.hub.endpoint', 'tessera.tokenizer']) assert.ok(restricted.includes(key), key);
+  assert.equal(pkg.contributes.configuration.properties['tessera.hub.endpoint']!.scope, 'application');
+});

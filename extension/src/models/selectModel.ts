@@ -6,6 +6,12 @@ import type { ServerSupervisor } from '../supervisor';
 import { type ModelChoice, type PickRow, pickRows, precisionRows, progressLine } from './pickItems';
 
 const TOKEN_KEY = 'tessera.huggingFaceToken';
+
+/** VS Code's proxy setting, which the server's downloads go through (https only). */
+const proxy = (): { proxy?: string } => {
+  const p = vscode.workspace.getConfiguration('http').get<string>('proxy')?.trim();
+  return p ? { proxy: p } : {};
+};
 const FOLDERS_KEY = 'tessera.modelFolders';
 
 export class ModelPicker {
@@ -135,7 +141,7 @@ export class ModelPicker {
           shown = pct;
         });
         try {
-          return await this.server.sendRequest(pullRequest, { repo, precision, ...(token ? { token } : {}) }, cancel);
+          return await this.server.sendRequest(pullRequest, { repo, precision, ...(token ? { token } : {}), ...proxy() }, cancel);
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           if (cancel.isCancellationRequested)

@@ -41,12 +41,16 @@ export async function fetchBlob(
   // The token goes to the Hub, not to the CDN it redirects to (the redirect is signed).
   const headers = sameOrigin ? headersFor(access) : { 'user-agent': 'tessera' };
   if (start > 0) headers.range = `bytes=${start}-`;
-  let res = await send(meta.location, { headers, signal: access.signal });
+  let res = await send(meta.location, { headers, signal: access.signal, proxy: access.proxy });
   for (let hops = 0; res.status >= 300 && res.status < 400 && res.headers.location && hops < 5; hops++) {
     discard(res);
     const next = new URL(res.headers.location, res.url).toString();
     const keep = new URL(next).origin === new URL(access.endpoint).origin ? headersFor(access) : { 'user-agent': 'tessera' };
-    res = await send(next, { headers: start > 0 ? { ...keep, range: `bytes=${start}-` } : keep, signal: access.signal });
+    res = await send(next, {
+      headers: start > 0 ? { ...keep, range: `bytes=${start}-` } : keep,
+      signal: access.signal,
+      proxy: access.proxy,
+    });
   }
   if (res.status === 416 && start === meta.size) discard(res);
   else if (res.status === 200)

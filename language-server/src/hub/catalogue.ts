@@ -1,6 +1,8 @@
 // The models Tessera offers to download: FIM-capable ONNX exports on the Hugging Face Hub, shipped with
-// the extension so the list works offline. Sizes are approximate (from the repos' file listings when this
-// was written); the exact bytes and hashes come from the Hub at download time.
+// the extension so the list works offline. Names, files and sizes were checked against the repos' file
+// listings (December 2026; DeepSeek-Coder base's quantized size by its instruct twin's); they are shown as
+// approximate, and the exact bytes and hashes come from the Hub at download time. Licences are the
+// original models' (most ONNX repos declare none of their own).
 import type { Precision } from '../settings';
 
 export interface CatalogueModel {
@@ -55,7 +57,7 @@ export const CATALOGUE: CatalogueModel[] = [
     kind: 'instruct',
     fim: 'qwen2.5-coder',
     note: 'Instruct-tuned: FIM weaker than the 1.5B base',
-    precisions: { int8: 1.8 * GB, q4: 1.92 * GB },
+    precisions: { int8: 1.8 * GB, q4: 1.92 * GB, q4f16: 1.34 * GB, fp16: 3.56 * GB, fp32: 7.13 * GB },
     recommended: 'int8',
   },
   {
@@ -66,7 +68,7 @@ export const CATALOGUE: CatalogueModel[] = [
     kind: 'instruct',
     fim: 'qwen2.5-coder',
     note: 'The largest listed; instruct-tuned (FIM weaker), slow on a laptop CPU',
-    precisions: { q4: 3.19 * GB },
+    precisions: { q4: 3.19 * GB, int8: 3.41 * GB, fp16: 6.8 * GB },
     recommended: 'q4',
   },
   {
@@ -77,7 +79,7 @@ export const CATALOGUE: CatalogueModel[] = [
     kind: 'instruct',
     fim: 'deepseek-coder',
     note: 'Instruct-tuned: FIM weaker than a base model',
-    precisions: { int8: 1.35 * GB, q4: 1.07 * GB, q4f16: 853 * MB },
+    precisions: { int8: 1.35 * GB, q4: 1.07 * GB, q4f16: 853 * MB, fp16: 2.69 * GB, fp32: 5.39 * GB },
     recommended: 'int8',
   },
   {
@@ -87,9 +89,9 @@ export const CATALOGUE: CatalogueModel[] = [
     licence: 'DeepSeek',
     kind: 'base',
     fim: 'deepseek-coder',
-    note: 'Trained for FIM; an older export (decoder_model_merged), fp32 only: 5.4 GB',
-    precisions: { fp32: 5.39 * GB },
-    recommended: 'fp32',
+    note: 'Trained for FIM; an older export (decoder_model_merged)',
+    precisions: { quantized: 1.36 * GB, fp32: 5.39 * GB },
+    recommended: 'quantized',
   },
   {
     repo: 'Xenova/starcoderbase-1b',
@@ -98,8 +100,8 @@ export const CATALOGUE: CatalogueModel[] = [
     licence: 'BigCode OpenRAIL-M',
     kind: 'base',
     fim: 'starcoder',
-    note: 'Trained for FIM on 80+ languages; one quantized file',
-    precisions: { quantized: 1.27 * GB },
+    note: 'Trained for FIM on 80+ languages; an older export (decoder_model_merged)',
+    precisions: { quantized: 1.27 * GB, fp32: 4.69 * GB },
     recommended: 'quantized',
   },
   {
@@ -110,8 +112,8 @@ export const CATALOGUE: CatalogueModel[] = [
     kind: 'base',
     fim: 'starcoder',
     note: 'Python only; small enough for any machine',
-    precisions: { quantized: 300 * MB, q4: 319 * MB, fp16: 396 * MB, fp32: 724 * MB },
-    recommended: 'quantized',
+    precisions: { int8: 383 * MB, q4: 319 * MB, fp16: 396 * MB, fp32: 724 * MB },
+    recommended: 'int8',
   },
 ];
 

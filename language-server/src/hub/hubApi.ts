@@ -15,6 +15,8 @@ export interface HubAccess {
   /** A user access token (HF_TOKEN or the editor's secret storage); sent as a Bearer token, never logged. */
   token?: string;
   signal?: AbortSignal;
+  /** The editor's http.proxy, for https requests (else HTTPS_PROXY). */
+  proxy?: string;
 }
 
 export type HubErrorKind =
@@ -82,12 +84,15 @@ export async function hubError(res: HttpResponse, repo: string, access: HubAcces
 async function sendFollowingRenames(url: string, access: HubAccess, init: { method: 'GET' | 'HEAD'; headers?: Record<string, string> }) {
   let target = url;
   for (let hops = 0; hops < 5; hops++) {
-    const res = await send(target, { method: init.method, headers: headersFor(access, init.headers), signal: access.signal }).catch(
-      (err: unknown) => {
-        if (access.signal?.aborted) throw err;
-        throw new HubError('network', `cannot reach ${new URL(target).origin}: ${err instanceof Error ? err.message : String(err)}`);
-      },
-    );
+    const res = await send(target, {
+      method: init.method,
+      headers: headersFor(access, init.headers),
+      signal: access.signal,
+      proxy: access.proxy,
+    }).catch((err: unknown) => {
+      if (access.signal?.aborted) throw err;
+      throw new HubError('network', `cannot reach ${new URL(target).origin}: ${err instanceof Error ? err.message : String(err)}`);
+    });
     const location = res.headers.location;
     if (res.status >= 300 && res.status < 400 && location && !/^([a-z][a-z0-9+.-]*:)?\/\//i.test(location)) {
       discard(res);
