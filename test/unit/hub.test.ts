@@ -2,14 +2,15 @@
 // (scripts/lib/hubStandIn.ts; the real Hub cannot be reached from here), serving real model folders.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { checkRepoPath, hubCacheDir, repoFolder } from '../../language-server/src/hub/cacheLayout';
 import { HubError } from '../../language-server/src/hub/hubApi';
 import { installedModels, resolveModelArg } from '../../language-server/src/hub/installed';
-import { filesFor, pullModel } from '../../language-server/src/hub/pull';
+import { withBlobLock } from '../../language-server/src/hub/blobFetch';
+import { checkDisk, filesFor, pullModel } from '../../language-server/src/hub/pull';
 import { openModelFolder } from '../../language-server/src/model/folder';
 import { HubStandIn } from '../../scripts/lib/hubStandIn';
 import { defaultModel, fixtures } from '../support/models';
@@ -265,4 +266,24 @@ test('HF_HUB_OFFLINE: no request at all, installed models still resolve', async 
   } finally {
     delete process.env.HF_HUB_OFFLINE;
   }
+});
+
+test('a download the disk cannot hold is refused before a byte; two pulls never write one part at once', async () => {
+  const cache = freshCache();
+  assert.throws(
+    () => checkDisk(cache, 1e18),
+    (err: unknown) => err instanceof HubError && err.kind === 'disk' && /needs .* free/.test(err.message),
+  );
+  checkDisk(cache, 1);
+  const blob = join(cache, 'blob');
+  // A lock held by a live process (this test's parent stands in for another pull): refused.
+  writeFileSync(`${blob}.lock`, String(process.ppid));
+  await assert.rejects(
+    withBlobLock(blob, async () => 1),
+    /another download of this file is running/,
+  );
+  // A lock left by a process that is gone is taken over, and released after.
+  writeFileSync(`${blob}.lock`, '999999999');
+  assert.equal(await withBlobLock(blob, async () => 2), 2);
+  assert.ok(!existsSync(`${blob}.lock`));
 });

@@ -157,29 +157,33 @@ export class ModelPicker {
     );
   }
 
-  /** Switches the server to a model through the user settings, and says when it is live. */
+  /** Switches the server to a model through the user settings, and says when it is live (or why not). */
   private async apply(dir: string, precision: string, name: string): Promise<string> {
     const config = vscode.workspace.getConfiguration('tessera.model');
-    const live = this.waitUntilLive(name);
-    await config.update('path', dir, vscode.ConfigurationTarget.Global);
+    const live = this.waitUntilLive(name, dir);
+    // The precision first: the folder's own precision is then never paired with the old folder's one.
     await config.update('precision', precision, vscode.ConfigurationTarget.Global);
-    void live.then((health) => {
-      if (health) void vscode.window.setStatusBarMessage(`Tessera: ${name} is live`, 5000);
+    await config.update('path', dir, vscode.ConfigurationTarget.Global);
+    void live.then((error) => {
+      if (error === undefined) void vscode.window.setStatusBarMessage(`Tessera: ${name} is live`, 5000);
+      else void vscode.window.showErrorMessage(`Tessera: ${name} did not load: ${error}`);
     });
     return dir;
   }
 
-  private waitUntilLive(name: string): Promise<boolean> {
+  /** Resolves when the server reports `name` ready (undefined), or its load of `dir` failed (the reason). */
+  private waitUntilLive(name: string, dir: string): Promise<string | undefined> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => done(false), 120_000);
+      const timer = setTimeout(() => done('it did not load within two minutes'), 120_000);
       const sub = this.server.onDidChange((s) => {
-        if (s.health?.model === name && /^Ready/.test(s.health.message)) done(true);
-        else if (s.health?.state === 'warning' && /Completions off/.test(s.health.message)) done(false);
+        const h = s.health;
+        if (h?.model === name && /^Ready/.test(h.message)) done(undefined);
+        else if (h?.state === 'warning' && dir && h.detail?.includes(dir) && /Completions off/.test(h.message)) done(h.message);
       });
-      const done = (ok: boolean) => {
+      const done = (error: string | undefined) => {
         clearTimeout(timer);
         sub.dispose();
-        resolve(ok);
+        resolve(error);
       };
     });
   }

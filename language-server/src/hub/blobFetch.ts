@@ -2,7 +2,7 @@
 // checked against the Hub's hash (sha256 for LFS files, the git blob sha1 for the rest) before it is
 // given its final name. A mismatch deletes the part; a dropped connection keeps it for the next try.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type FileMeta, HubError, headersFor, type HubAccess } from './hubApi';
 import { discard, send } from './http';
 
@@ -19,6 +19,37 @@ function hasherFor(meta: FileMeta): { hash: Hash; expected: string } | undefined
 
 async function hashFile(path: string, hash: Hash): Promise<void> {
   for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) hash.update(chunk);
+}
+
+/** True while the process that wrote a lock is alive. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Holds `blob.lock` while `fn` runs, so two pulls (the editor and the command line, say) never write one
+ * part at once; a lock whose process is gone is taken over.
+ */
+export async function withBlobLock<T>(blob: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${blob}.lock`;
+  try {
+    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+  } catch {
+    const holder = Number(readFileSync(lock, 'utf8'));
+    if (holder !== process.pid && alive(holder))
+      throw new HubError('busy', `another download of this file is running (process ${holder}); wait for it, or stop it`);
+    writeFileSync(lock, String(process.pid));
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
 }
 
 /**

@@ -3,25 +3,16 @@
 // listings (December 2026; DeepSeek-Coder base's quantized size by its instruct twin's); they are shown as
 // approximate, and the exact bytes and hashes come from the Hub at download time. Licences are the
 // original models' (most ONNX repos declare none of their own).
+import type { CatalogueEntry } from '../lsp_ext';
 import type { Precision } from '../settings';
 
-export interface CatalogueModel {
-  repo: string;
-  /** What the quick pick shows. */
-  label: string;
-  params: string;
-  licence: string;
-  /** Base models are trained for fill-in-the-middle; instruct models do it worse. */
-  kind: 'base' | 'instruct';
-  /** The FIM family (prompt/fim.ts detects it from the tokenizer; this is for the list). */
-  fim: string;
-  /** One line for the quick pick. */
-  note: string;
+/** A catalogue entry as the protocol describes it (lsp_ext.ts), its precisions typed. */
+export type CatalogueModel = Omit<CatalogueEntry, 'precisions' | 'recommended' | 'memoryBytes' | 'installed'> & {
   /** Precisions the repo publishes, with their decoder's approximate download size in bytes. */
   precisions: Partial<Record<Precision, number>>;
   /** The precision offered first: the fastest on a CPU among those of acceptable quality. */
   recommended: Precision;
-}
+};
 
 const GB = 1e9;
 const MB = 1e6;

@@ -29,7 +29,8 @@ export type HubErrorKind =
   | 'network'
   | 'corrupt'
   | 'no-decoder'
-  | 'disk';
+  | 'disk'
+  | 'busy';
 
 export class HubError extends Error {
   constructor(

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, statfsSync, statSync, syml
 import { dirname, join, relative } from 'node:path';
 import { decoderCandidates } from '../model/folder';
 import { PRECISIONS, type Precision } from '../settings';
-import { fetchBlob } from './blobFetch';
+import { fetchBlob, withBlobLock } from './blobFetch';
 import { checkRepoPath, checkRevision, repoFolder } from './cacheLayout';
 import { formatBytes } from './catalogue';
 import { precisionOfFile } from './installed';
@@ -97,11 +97,13 @@ export async function pullModel(req: PullRequest): Promise<PullResult> {
     for (let attempt = 1; ; attempt++) {
       let present = 0;
       try {
-        await fetchBlob(meta, blobOf(meta), req.access, (n, fresh) => {
-          present += n;
-          if (fresh) fetched += n;
-          report(req, file, done + present, total, fetched, started);
-        });
+        await withBlobLock(blobOf(meta), () =>
+          fetchBlob(meta, blobOf(meta), req.access, (n, fresh) => {
+            present += n;
+            if (fresh) fetched += n;
+            report(req, file, done + present, total, fetched, started);
+          }),
+        );
         done += meta.size;
         break;
       } catch (err) {
@@ -147,7 +149,7 @@ function report(req: PullRequest, file: string, bytes: number, total: number, fe
 const partSize = (blob: string): number => (existsSync(`${blob}.incomplete`) ? statSync(`${blob}.incomplete`).size : 0);
 
 /** Refuses a download the disk cannot hold, before a byte is fetched (with room to spare for the editor). */
-function checkDisk(folder: string, needed: number): void {
+export function checkDisk(folder: string, needed: number): void {
   const fs = statfsSync(folder);
   const free = Number(fs.bavail) * Number(fs.bsize);
   const spare = 256 * 1024 * 1024;
