@@ -165,7 +165,11 @@ export class ModelPicker {
     await config.update('precision', precision, vscode.ConfigurationTarget.Global);
     await config.update('path', dir, vscode.ConfigurationTarget.Global);
     void live.then((error) => {
-      if (error === undefined) void vscode.window.setStatusBarMessage(`Tessera: ${name} is live`, 5000);
+      if (error === undefined) {
+        void vscode.window.setStatusBarMessage(`Tessera: ${name} is live`, 5000);
+        // A first completion from it where the cursor is, so the switch shows itself.
+        if (vscode.window.activeTextEditor) void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      }
       else void vscode.window.showErrorMessage(`Tessera: ${name} did not load: ${error}`);
     });
     return dir;

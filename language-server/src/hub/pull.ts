@@ -84,12 +84,33 @@ export async function pullModel(req: PullRequest): Promise<PullResult> {
   mkdirSync(join(folder, 'blobs'), { recursive: true });
   const blobOf = (m: FileMeta) => join(folder, 'blobs', m.etag);
   const missing = [...metas.entries()].filter(([, m]) => !existsSync(blobOf(m)));
-  const total = missing.reduce((s, [, m]) => s + m.size, 0);
   checkDisk(
     folder,
     missing.map(([, m]) => m.size - partSize(blobOf(m))).reduce((a, b) => a + b, 0),
   );
 
+  const fetched = await fetchMissing(req, missing, blobOf);
+  const snapshot = join(folder, 'snapshots', info.commit);
+  for (const [file, meta] of metas) linkIntoSnapshot(blobOf(meta), join(snapshot, checkRepoPath(file)));
+  if (revision !== info.commit) {
+    mkdirSync(dirname(join(folder, 'refs', revision)), { recursive: true });
+    writeFileSync(join(folder, 'refs', revision), info.commit);
+  }
+  const cached = [...metas.values()].reduce((s, m) => s + m.size, 0) - fetched;
+  return {
+    dir: snapshot,
+    repo: info.id,
+    commit: info.commit,
+    decoder: chosen.decoder,
+    files: chosen.files,
+    fetchedBytes: fetched,
+    cachedBytes: Math.max(0, cached),
+  };
+}
+
+/** Fetches each missing blob, retrying a dropped connection from where it stopped; returns the bytes fetched. */
+async function fetchMissing(req: PullRequest, missing: [string, FileMeta][], blobOf: (m: FileMeta) => string): Promise<number> {
+  const total = missing.reduce((s, [, m]) => s + m.size, 0);
   let done = 0; // bytes of the files finished
   let fetched = 0; // bytes fetched by this pull (resumed parts not counted)
   const started = Date.now();
@@ -109,8 +130,8 @@ export async function pullModel(req: PullRequest): Promise<PullResult> {
       } catch (err) {
         if (req.access.signal?.aborted)
           throw new Error('the download was cancelled: its part stays in the cache and the next pull resumes it');
-        const message = err instanceof Error ? err.message : String(err);
         if (err instanceof HubError) throw err;
+        const message = err instanceof Error ? err.message : String(err);
         if (attempt >= ATTEMPTS)
           throw new HubError(
             'network',
@@ -121,22 +142,7 @@ export async function pullModel(req: PullRequest): Promise<PullResult> {
       }
     }
   }
-  const snapshot = join(folder, 'snapshots', info.commit);
-  for (const [file, meta] of metas) linkIntoSnapshot(blobOf(meta), join(snapshot, checkRepoPath(file)));
-  if (revision !== info.commit) {
-    mkdirSync(dirname(join(folder, 'refs', revision)), { recursive: true });
-    writeFileSync(join(folder, 'refs', revision), info.commit);
-  }
-  const cached = [...metas.values()].reduce((s, m) => s + m.size, 0) - fetched;
-  return {
-    dir: snapshot,
-    repo: info.id,
-    commit: info.commit,
-    decoder: chosen.decoder,
-    files: chosen.files,
-    fetchedBytes: fetched,
-    cachedBytes: Math.max(0, cached),
-  };
+  return fetched;
 }
 
 function report(req: PullRequest, file: string, bytes: number, total: number, fetched: number, started: number): void {
