@@ -169,8 +169,7 @@ export class ModelPicker {
         void vscode.window.setStatusBarMessage(`Tessera: ${name} is live`, 5000);
         // A first completion from it where the cursor is, so the switch shows itself.
         if (vscode.window.activeTextEditor) void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-      }
-      else void vscode.window.showErrorMessage(`Tessera: ${name} did not load: ${error}`);
+      } else void vscode.window.showErrorMessage(`Tessera: ${name} did not load: ${error}`);
     });
     return dir;
   }
