@@ -134,6 +134,9 @@ export class HubStandIn {
         JSON.stringify({ error: message }),
       );
 
+    // A token the Hub does not know (here: not shaped hf_…) is refused on every request, as the Hub does.
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (bearer !== undefined && !bearer.startsWith('hf_')) return fail(401, 'Unauthorized', 'Invalid credentials in Authorization header');
     const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(path);
     if (cdn) return this.serveBlob(req, res, entry, this.blobs.get(cdn[1]!));
     const api = /^\/api\/models\/([^/]+\/[^/]+)(?:\/revision\/(.+))?$/.exec(path);

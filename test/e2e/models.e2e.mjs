@@ -30,7 +30,19 @@ const WALK =
   'import os\n\n\ndef list_python_files(root):\n    result = []\n    for dirpath, dirnames, filenames in os.walk(root):\n' +
   '        for filename in filenames:\n            if filename.endswith(".py"):\n                result.append(os.path.join(dirpath,))\n    return result\n';
 
+/** A catalogue entry's repo, served with the embedded model's files (its int8 export as onnx/model_int8.onnx). */
+const CATALOGUED = 'Xenova/tiny_starcoder_py';
 const hub = new HubStandIn([
+  {
+    id: CATALOGUED,
+    files: {
+      ...Object.fromEntries(
+        ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'].map((f) => [f, join(tiny, f)]),
+      ),
+      'onnx/model_int8.onnx': join(tiny, 'onnx', 'model_quantized.onnx'),
+      'onnx/model.onnx': join(tiny, 'onnx', 'model.onnx'),
+    },
+  },
   {
     id: REPO,
     files: Object.fromEntries(
@@ -77,7 +89,7 @@ after(async () => {
 const item = (page, label) => page.locator(`${STATUS} .statusbar-item-label[aria-label="${label}"]`);
 const row = (page, text) => page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
 
-test('Select Model: a repo id, its download with progress, ghost text from it, and back to the embedded model', async () => {
+test('Select Model: a catalogue model in two clicks, a repo id with its progress, ghost text from it, back to the embedded model; the walkthrough', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   try {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
@@ -88,16 +100,27 @@ test('Select Model: a repo id, its download with progress, ghost text from it, a
     assert.equal(hub.log.length, 0);
     await page.screenshot({ path: join(results, 'select-model.png') });
     const input = page.locator('.quick-input-widget input');
+    // Two clicks: the status bar's model, then a catalogue entry (its recommended precision, int8).
+    await input.fill('TinyStarCoder');
+    await row(page, 'TinyStarCoder (Python)').click();
+    await item(page, `Tessera model: ${CATALOGUED}`).waitFor({ timeout: 120_000 });
+    assert.ok(hub.log.some((e) => e.path === `/${CATALOGUED}/resolve/${hub.commitOf(CATALOGUED)}/onnx/model_int8.onnx`));
+    assert.ok(!hub.log.some((e) => e.path.endsWith('onnx/model.onnx')), 'only the chosen precision');
+
+    await item(page, `Tessera model: ${CATALOGUED}`).click();
+    await row(page, 'Enter a Hugging Face repo id')
+      .waitFor({ timeout: 30_000 })
+      .catch(() => undefined);
     await input.fill('Hugging Face repo id');
     await row(page, 'Enter a Hugging Face repo id').click();
     await page.locator('.quick-input-widget', { hasText: 'a Hugging Face repo with an ONNX export' }).waitFor();
     await input.fill(REPO);
     await page.keyboard.press('Enter');
     await row(page, 'quantized').waitFor({ timeout: 30_000 });
-    hub.throttle(2_000_000); // slow enough to see the progress notification
+    hub.throttle(1_000_000); // slow enough to see the progress notification
     await row(page, 'fp32').click();
     const progress = page.locator('.notification-toast', { hasText: `downloading ${REPO}` });
-    await page.mouse.move(600, 400); // the status item's tooltip would cover the notification
+    await page.mouse.click(800, 300); // away from the status item, whose tooltip would cover the notification
     await progress.locator('text=/MB of .* MB at/').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(results, 'download-progress.png') });
     // Live: the status bar names the repo; only fp32's files came.
@@ -122,6 +145,8 @@ test('Select Model: a repo id, its download with progress, ghost text from it, a
       assert.match((await ghost.allInnerTexts()).join(''), /^filename/);
       await page.mouse.move(600, 500);
       await page.screenshot({ path: join(results, shot) });
+      // The editor alone, for the walkthrough's step (media/walkthrough/ghost-text.png).
+      await page.screenshot({ path: join(results, shot.replace('.png', '-editor.png')), clip: { x: 348, y: 70, width: 640, height: 230 } });
       await page.keyboard.press('Escape');
       await page.keyboard.press('Backspace');
     };
@@ -140,6 +165,19 @@ test('Select Model: a repo id, its download with progress, ghost text from it, a
     await row(page, 'fp32').click();
     await item(page, 'Tessera model: tessera-tiny').waitFor({ timeout: 60_000 });
     await ghostAt('ghost-text-python.png'); // the README's picture: the embedded model, a completion to accept
+
+    // The Getting Started walkthrough, as a first-time user finds it.
+    await page.keyboard.press('F1');
+    await input.fill('>Welcome: Open Walkthrough');
+    await row(page, 'Open Walkthrough').click();
+    await row(page, 'Get started with Tessera').click();
+    for (const step of ['See ghost text', 'See the tokens', 'Choose a real model', 'Check FIM on a file'])
+      await page.locator('.gettingStartedContainer', { hasText: step }).first().waitFor({ timeout: 30_000 });
+    // Its picture is packaged: the image loads.
+    const picture = page.locator('.gettingStartedContainer img[alt="Ghost text in a Python file"]');
+    await picture.waitFor({ timeout: 30_000 });
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await picture.elementHandle(), { timeout: 30_000 });
+    await page.screenshot({ path: join(results, 'walkthrough.png') });
   } catch (err) {
     await page.screenshot({ path: join(results, 'models-FAILED.png') }).catch(() => undefined);
     throw err;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { checkRepoPath, hubCacheDir, repoFolder } from '../../language-server/src/hub/cacheLayout';
 import { HubError } from '../../language-server/src/hub/hubApi';
+import { offline } from '../../language-server/src/hub/http';
 import { installedModels, resolveModelArg } from '../../language-server/src/hub/installed';
 import { withBlobLock } from '../../language-server/src/hub/blobFetch';
 import { checkDisk, filesFor, pullModel } from '../../language-server/src/hub/pull';
@@ -235,6 +236,11 @@ test('missing, gated, renamed repos and a missing precision each say what to do'
     'gated',
     /no access yet/,
   );
+  await fails(
+    pullModel({ repo: coder.id, precision: 'int8', cache, access: { endpoint, token: 'not-a-token' } }),
+    'unauthorized',
+    /refused the token: set a new one/,
+  );
   const ok = await pullModel({ repo: 'gated-org/tiny-gated', precision: 'fp32', cache, access: { endpoint, token: 'hf_standin_token' } });
   assert.ok(existsSync(join(ok.dir, 'onnx', 'model.onnx')));
   await fails(
@@ -252,6 +258,13 @@ test('missing, gated, renamed repos and a missing precision each say what to do'
   assert.equal(renamed.repo, 'new-org/tiny-renamed');
   assert.ok(renamed.dir.startsWith(repoFolder(cache, 'new-org/tiny-renamed')));
   await assert.rejects(pullModel({ repo: coder.id, precision: 'int8', cache, access: { endpoint: 'http://10.0.0.1' } }), /only https/);
+});
+
+test('offline as huggingface_hub reads it: HF_HUB_OFFLINE, else TRANSFORMERS_OFFLINE', () => {
+  for (const v of ['1', 'ON', 'yes', 'True']) assert.ok(offline({ HF_HUB_OFFLINE: v }), v);
+  for (const v of ['0', 'off', '', 'no']) assert.ok(!offline({ HF_HUB_OFFLINE: v }), v);
+  assert.ok(offline({ TRANSFORMERS_OFFLINE: '1' }));
+  assert.ok(!offline({ HF_HUB_OFFLINE: '0', TRANSFORMERS_OFFLINE: '1' }), 'HF_HUB_OFFLINE decides when set');
 });
 
 test('HF_HUB_OFFLINE: no request at all, installed models still resolve', async () => {
@@ -275,15 +288,18 @@ test('a download the disk cannot hold is refused before a byte; two pulls never 
     (err: unknown) => err instanceof HubError && err.kind === 'disk' && /needs .* free/.test(err.message),
   );
   checkDisk(cache, 1);
-  const blob = join(cache, 'blob');
+  const lock = join(cache, '.locks', 'models--a--b', 'etag.lock');
+  await withBlobLock(lock, async () => assert.equal(readFileSync(lock, 'utf8'), String(process.pid)));
   // A lock held by a live process (this test's parent stands in for another pull): refused.
-  writeFileSync(`${blob}.lock`, String(process.ppid));
+  writeFileSync(lock, String(process.ppid));
   await assert.rejects(
-    withBlobLock(blob, async () => 1),
+    withBlobLock(lock, async () => 1),
     /another download of this file is running/,
   );
-  // A lock left by a process that is gone is taken over, and released after.
-  writeFileSync(`${blob}.lock`, '999999999');
-  assert.equal(await withBlobLock(blob, async () => 2), 2);
-  assert.ok(!existsSync(`${blob}.lock`));
+  // Left by a process that is gone, or empty as huggingface_hub leaves its own: taken over, released after.
+  for (const left of ['999999999', '']) {
+    writeFileSync(lock, left);
+    assert.equal(await withBlobLock(lock, async () => 2), 2);
+    assert.ok(!existsSync(lock));
+  }
 });

@@ -2,7 +2,18 @@
 // checked against the Hub's hash (sha256 for LFS files, the git blob sha1 for the rest) before it is
 // given its final name. A mismatch deletes the part; a dropped connection keeps it for the next try.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
 import { type FileMeta, HubError, headersFor, type HubAccess } from './hubApi';
 import { discard, send } from './http';
 
@@ -32,16 +43,18 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Holds `blob.lock` while `fn` runs, so two pulls (the editor and the command line, say) never write one
- * part at once; a lock whose process is gone is taken over.
+ * Holds `lock` (huggingface_hub's own lock path, `.locks/models--org--name/<etag>.lock`) while `fn` runs, so
+ * two pulls (the editor and the command line, say) never write one part at once. The file holds the
+ * holder's pid; one left by a process that is gone, or by huggingface_hub (which leaves it empty), is
+ * taken over.
  */
-export async function withBlobLock<T>(blob: string, fn: () => Promise<T>): Promise<T> {
-  const lock = `${blob}.lock`;
+export async function withBlobLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(dirname(lock), { recursive: true });
   try {
     writeFileSync(lock, String(process.pid), { flag: 'wx' });
   } catch {
-    const holder = Number(readFileSync(lock, 'utf8'));
-    if (holder !== process.pid && alive(holder))
+    const holder = Number(readFileSync(lock, 'utf8').trim());
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder))
       throw new HubError('busy', `another download of this file is running (process ${holder}); wait for it, or stop it`);
     writeFileSync(lock, String(process.pid));
   }

@@ -26,9 +26,9 @@ export interface SendOptions {
   proxy?: string;
 }
 
-/** The network is off: HF_HUB_OFFLINE, as huggingface_hub reads it. */
+/** The network is off: HF_HUB_OFFLINE (else TRANSFORMERS_OFFLINE), with the values huggingface_hub takes as true. */
 export function offline(env: NodeJS.ProcessEnv = process.env): boolean {
-  return /^(1|on|yes|true)$/i.test(env.HF_HUB_OFFLINE?.trim() ?? '');
+  return /^(1|on|yes|true)$/i.test(env.HF_HUB_OFFLINE || env.TRANSFORMERS_OFFLINE || '');
 }
 
 export class OfflineError extends Error {

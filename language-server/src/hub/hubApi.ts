@@ -57,6 +57,12 @@ export async function hubError(res: HttpResponse, repo: string, access: HubAcces
       `${repo} is gated: accept its conditions at ${page} while signed in, then ${access.token ? 'try again (the token given has no access yet)' : 'set a Hugging Face token (Tessera: Set Hugging Face Token, or HF_TOKEN) and try again'}`,
       res.status,
     );
+  if (res.status === 401 && text === 'Invalid credentials in Authorization header')
+    return new HubError(
+      'unauthorized',
+      `${access.endpoint} refused the token: set a new one (Tessera: Set Hugging Face Token, or HF_TOKEN)`,
+      res.status,
+    );
   if (code === 'RepoNotFound' || (res.status === 401 && !code))
     return new HubError(
       'repo-not-found',

@@ -3,7 +3,7 @@
 // llama.cpp and Tessera share one copy. Only the chosen decoder, its external data and the small files a
 // model needs are fetched, never the whole snapshot.
 import { copyFileSync, existsSync, mkdirSync, rmSync, statfsSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { decoderCandidates } from '../model/folder';
 import { PRECISIONS, type Precision } from '../settings';
 import { fetchBlob, withBlobLock } from './blobFetch';
@@ -89,7 +89,8 @@ export async function pullModel(req: PullRequest): Promise<PullResult> {
     missing.map(([, m]) => m.size - partSize(blobOf(m))).reduce((a, b) => a + b, 0),
   );
 
-  const fetched = await fetchMissing(req, missing, blobOf);
+  const lockOf = (m: FileMeta) => join(req.cache, '.locks', basename(folder), `${m.etag}.lock`);
+  const fetched = await fetchMissing(req, missing, blobOf, lockOf);
   const snapshot = join(folder, 'snapshots', info.commit);
   for (const [file, meta] of metas) linkIntoSnapshot(blobOf(meta), join(snapshot, checkRepoPath(file)));
   if (revision !== info.commit) {
@@ -109,7 +110,12 @@ export async function pullModel(req: PullRequest): Promise<PullResult> {
 }
 
 /** Fetches each missing blob, retrying a dropped connection from where it stopped; returns the bytes fetched. */
-async function fetchMissing(req: PullRequest, missing: [string, FileMeta][], blobOf: (m: FileMeta) => string): Promise<number> {
+async function fetchMissing(
+  req: PullRequest,
+  missing: [string, FileMeta][],
+  blobOf: (m: FileMeta) => string,
+  lockOf: (m: FileMeta) => string,
+): Promise<number> {
   const total = missing.reduce((s, [, m]) => s + m.size, 0);
   let done = 0; // bytes of the files finished
   let fetched = 0; // bytes fetched by this pull (resumed parts not counted)
@@ -118,7 +124,7 @@ async function fetchMissing(req: PullRequest, missing: [string, FileMeta][], blo
     for (let attempt = 1; ; attempt++) {
       let present = 0;
       try {
-        await withBlobLock(blobOf(meta), () =>
+        await withBlobLock(lockOf(meta), () =>
           fetchBlob(meta, blobOf(meta), req.access, (n, fresh) => {
             present += n;
             if (fresh) fetched += n;
