@@ -44,7 +44,7 @@ const stages = {
   e2e: () => files('test/e2e', /\.e2e\.mjs$/),
   soak: () => files('out/test/protocol', /^(fuzz|load|soak)\.test\.js$/),
   'older-cpu': () =>
-    files('out/test/unit', /^(session|openDecoder|cachedSession|drafts|generate|precisions|treeAttention|merging)\.test\.js$/),
+    files('out/test/unit', /^(session|openDecoder|cachedSession|drafts|generate|precisions|treeAttention|merging|optimize)\.test\.js$/),
 };
 if (wanted.includes('soak')) {
   process.env.TESSERA_FUZZ_OPS ??= '20000';
