@@ -74,6 +74,8 @@ const builds = [
     outfile: 'dist/worker.js',
     external: ['onnxruntime-node', 'koffi'],
   }),
+  // The optimizer's worker thread (tessera.model.optimize).
+  esbuild.build({ ...common, entryPoints: ['language-server/src/inference/optimizeWorker.ts'], outfile: 'dist/optimizeWorker.js' }),
 ];
 if (!production) {
   rmSync(join(root, 'out'), { recursive: true, force: true });

@@ -52,6 +52,9 @@ if (wanted.includes('soak')) {
   process.env.TESSERA_SOAK_KEYSTROKES ??= '20000';
 }
 
+// Optimized model copies (tessera.model.optimize) the tests make go beside the results, not into the
+// user's cache.
+process.env.TESSERA_CACHE_DIR ??= join(root, 'test-results', 'cache');
 const tapDir = join(root, 'test-results', 'tap');
 mkdirSync(tapDir, { recursive: true });
 // The network test traces the server's system calls; the older-CPU stage emulates one.

@@ -69,11 +69,25 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   let onnxruntime: OnnxRuntimeInfo = { available: false, error: 'not probed yet' };
   let health: Health = { state: 'warning', message: 'Starting' };
   let workspaceFolders: string[] = [];
+  // An optimization's progress as LSP work-done progress: the editor shows it with a cancel button.
+  const optimizeProgress = async (name: string) => {
+    const p = await connection.window.createWorkDoneProgress().catch(() => undefined);
+    if (!p) return undefined;
+    const abort = new AbortController();
+    p.token.onCancellationRequested(() => abort.abort());
+    p.begin(`Tessera: optimizing ${name} for this CPU`, 0, 'reading the model', true);
+    return {
+      report: (done: number, total: number) => p.report(Math.round((100 * done) / total), `${done} of ${total} weight matrices`),
+      done: () => p.done(),
+      signal: abort.signal,
+    };
+  };
   const completion = new CompletionService(
     DEFAULT_SETTINGS,
     tokenizers,
     (status) => setHealth(assessHealth(onnxruntime, status)),
     options.workerFile,
+    optimizeProgress,
   );
 
   const setHealth = (next: Health): void => {

@@ -39,6 +39,8 @@ export interface ModelSettings {
   precision: Precision;
   /** onnxruntime intra-op threads. */
   threads: number;
+  /** Run a copy of the decoder optimized for this CPU (model/optimize), made once and cached. */
+  optimize: boolean;
 }
 
 export interface CompletionSettings {
@@ -85,7 +87,7 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
   compareTokenizers: [],
   tokens: { maxFileMB: 8 },
   diagnostics: { normalization: true, invisible: true, straddle: true },
-  model: { path: '', precision: 'fp32', threads: 1 },
+  model: { path: '', precision: 'fp32', threads: 1, optimize: true },
   completion: {
     enabled: true,
     maxTokens: 64,
@@ -146,6 +148,7 @@ export function readSettings(raw: unknown): TesseraSettings {
       path: typeof m.path === 'string' ? expandHome(m.path.trim()) : '',
       precision: PRECISIONS.includes(m.precision as Precision) ? (m.precision as Precision) : DEFAULT_SETTINGS.model.precision,
       threads: Math.min(16, Math.round(positive(m.threads) ?? DEFAULT_SETTINGS.model.threads)),
+      optimize: bool(m.optimize, DEFAULT_SETTINGS.model.optimize),
     },
     completion: {
       enabled: bool(c.enabled, dc.enabled),

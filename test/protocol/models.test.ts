@@ -228,3 +228,49 @@ test('https through a proxy: a CONNECT tunnel to the Hub, TLS checked end to end
     rmSync(cacheDir, { recursive: true, force: true });
   }
 });
+
+test('a model loads optimized for this CPU, with work-done progress; Show Server Info says what was done; off runs the file as it is', async () => {
+  const optimizedCache = mkdtempSync(join(tmpdir(), 'tessera-optimized-'));
+  process.env.TESSERA_CACHE_DIR = optimizedCache;
+  const server = spawnServer();
+  try {
+    const progress: { kind: string; title?: string; percentage?: number; message?: string; cancellable?: boolean }[] = [];
+    server.connection.onRequest('window/workDoneProgress/create', () => null);
+    server.connection.onNotification('$/progress', (p: { value: (typeof progress)[number] }) => {
+      progress.push(p.value);
+    });
+    const loaded = modelHealth(server);
+    await server.connection.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: { window: { workDoneProgress: true } },
+      initializationOptions: { settings: { model: { path: join(root, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2') } } },
+    });
+    await server.connection.sendNotification('initialized', {});
+    assert.equal((await loaded).state, 'ok');
+    const info = (await server.connection.sendRequest('tessera/serverInfo')) as { model: { description: string; onnxFile: string } };
+    assert.match(
+      info.model.description,
+      /onnx\/model\.onnx optimized for this CPU \(int8\); 14 weight matrices to 8 bits \(MatMulNBits, block 32, int8 dot products\); head quantized to 8 bits/,
+    );
+    assert.match(info.model.onnxFile, new RegExp(`^onnx/model\\.onnx, optimized: ${optimizedCache}/`));
+    assert.equal(progress[0]?.kind, 'begin');
+    assert.equal(progress[0]?.cancellable, true);
+    assert.match(progress[0]?.title ?? '', /optimizing tiny-gqa-qwen2 for this CPU/);
+    assert.equal(progress.at(-1)?.kind, 'end');
+    assert.ok(progress.some((p) => p.kind === 'report' && p.percentage === 100));
+    // Off: the file as it is, and nothing said about optimizing.
+    const plain = modelHealth(server);
+    await server.connection.sendNotification('workspace/didChangeConfiguration', {
+      settings: { tessera: { model: { path: join(root, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2'), optimize: false } } },
+    });
+    assert.equal((await plain).state, 'ok');
+    const off = (await server.connection.sendRequest('tessera/serverInfo')) as { model: { description: string; onnxFile: string } };
+    assert.doesNotMatch(off.model.description, /optimi/);
+    assert.equal(off.model.onnxFile, 'onnx/model.onnx');
+  } finally {
+    server.connection.dispose();
+    server.proc.kill('SIGKILL');
+    rmSync(optimizedCache, { recursive: true, force: true });
+  }
+});

@@ -9,7 +9,8 @@ import { repoRoot } from '../../scripts/lib/repoRoot';
 
 test('completion and model settings: defaults for what is missing or malformed, ~ expanded', () => {
   assert.deepEqual(readSettings(undefined).completion, DEFAULT_SETTINGS.completion);
-  assert.deepEqual(readSettings({}).model, { path: '', precision: 'fp32', threads: 1 });
+  assert.deepEqual(readSettings({}).model, { path: '', precision: 'fp32', threads: 1, optimize: true });
+  assert.equal(readSettings({ model: { optimize: false } }).model.optimize, false);
   const s = readSettings({
     model: { path: ' ~/models/coder ', precision: 'quantized', threads: 99 },
     completion: {
@@ -22,7 +23,7 @@ test('completion and model settings: defaults for what is missing or malformed, 
       fimTemplate: 'starcoder2',
     },
   });
-  assert.deepEqual(s.model, { path: `${homedir()}/models/coder`, precision: 'quantized', threads: 16 });
+  assert.deepEqual(s.model, { path: `${homedir()}/models/coder`, precision: 'quantized', threads: 16, optimize: true });
   assert.equal(s.completion.maxTokens, 512);
   assert.equal(s.completion.minConfidence, DEFAULT_SETTINGS.completion.minConfidence);
   assert.equal(s.completion.fimOrder, 'auto');

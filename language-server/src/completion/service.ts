@@ -6,7 +6,7 @@
 //   overlap, indentation) → gate.
 // Editor-agnostic: the LSP handler and the CLI both call complete().
 import { snapshotOf } from '../hub/cacheLayout';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Tree } from 'web-tree-sitter';
 import { DEFAULT_MODEL } from '../defaultModel';
 import { ModelHost } from '../inference/host';
@@ -29,6 +29,7 @@ import { type CursorContext, PrefixAnchors } from './context';
 import { confidentHead } from './confidentHead';
 import { applyFilters, aroundCursor } from './filters';
 import { pooledAway, promptMergeRuns } from './merging';
+import { chooseDecoder, type OptimizeProgress } from './optimizeStep';
 import { type DocumentSyntax, gate, headGate, postProcess } from './postProcess';
 import { type CompletionShape, completionShape } from './shape';
 import { type Neighbour, type Snippet, SnippetPicker } from './snippets';
@@ -150,7 +151,9 @@ export class CompletionService {
     private settings: { model: ModelSettings; completion: CompletionSettings },
     private readonly tokenizers: TokenizerRegistry,
     private readonly onStatus: (s: ModelStatus) => void = () => undefined,
-    workerFile?: string,
+    private readonly workerFile = join(__dirname, 'worker.js'),
+    /** Shows an optimization's progress in the editor, with a cancel (the server's work-done progress). */
+    private readonly optimizeProgress?: (name: string) => Promise<OptimizeProgress | undefined>,
   ) {
     this.host = new ModelHost(workerFile, (message) => {
       this.loaded = undefined;
@@ -409,6 +412,7 @@ export class CompletionService {
       this.settings.completion.fimTemplate,
       this.settings.completion.fimOrder,
       this.settings.completion.subtokenMerging,
+      m.optimize,
     ]);
     // Same settings: whatever happened stands (a folder that failed is not retried per keystroke;
     // a crashed worker clears the key, so the next request loads again).
@@ -454,7 +458,9 @@ export class CompletionService {
         if (key !== this.modelKey) return;
       }
       if (info && !info.merges) mergingNote = `, no subtoken merging (${basename(info.onnxPath)} takes no token_group input)`;
-      info ??= await load(folder.onnxPath);
+      const decoder = info ? undefined : await chooseDecoder(dir, folder.onnxPath, m, this.workerFile, this.optimizeProgress, name);
+      if (key !== this.modelKey) return;
+      info ??= await load(decoder!.onnxPath);
       if (key !== this.modelKey) return; // settings changed meanwhile: a newer load owns the state
       const order: FimOrder = template
         ? c.fimOrder !== 'auto' && template.style !== 'codestral'
@@ -476,8 +482,10 @@ export class CompletionService {
         state: 'ready',
         name,
         dir,
-        onnxFile: info.onnxPath.slice(dir.length + 1),
-        description: `${cfg.modelType}, ${cfg.layers} layers, ${cfg.heads} heads (${cfg.kvHeads} kv), vocab ${cfg.vocabSize}, ${info.cache} cache${info.mergedDecoder ? ', merged decoder' : ''}, ${info.cacheMode === 'in-place' ? 'updated in place' : `copied per run (${info.copiedBecause})`}${info.draftTrees ? ', draft trees' : ''}${info.merges ? ', subtoken merging' : mergingNote}`,
+        onnxFile: info.onnxPath.startsWith(dir)
+          ? info.onnxPath.slice(dir.length + 1)
+          : `${folder.onnxPath.slice(dir.length + 1)}, optimized: ${info.onnxPath}`,
+        description: `${cfg.modelType}, ${cfg.layers} layers, ${cfg.heads} heads (${cfg.kvHeads} kv), vocab ${cfg.vocabSize}, ${info.cache} cache${info.mergedDecoder ? ', merged decoder' : ''}, ${info.cacheMode === 'in-place' ? 'updated in place' : `copied per run (${info.copiedBecause})`}${info.draftTrees ? ', draft trees' : ''}${info.merges ? ', subtoken merging' : mergingNote}${decoder?.note ?? ''}`,
         fimTemplate: template ? `${template.family} (${order.toUpperCase()})` : 'none: completes from the prefix only',
       });
     } catch (err) {

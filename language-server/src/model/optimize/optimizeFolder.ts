@@ -97,8 +97,8 @@ function fingerprint(onnxPath: string): string {
   return hash.digest('hex');
 }
 
-/** The optimized copy of a model folder: made now, or the one made before for the same source. */
-export function optimizeFolder(req: OptimizeRequest): OptimizeResult {
+/** Where the optimized copy of a request goes (its folder and the source decoder it reads). */
+export function optimizedPlace(req: OptimizeRequest): { dir: string; partial: string; sourceFile: string; target: OptimizeTarget } {
   const folder = openModelFolder(req.source, req.from ?? 'fp32');
   const sourceFile = folder.onnxPath.slice(folder.dir.length + 1);
   const target = req.target ?? (FOUR_BIT.has(req.from ?? 'fp32') || /_q4|_bnb4/.test(sourceFile) ? 'q4' : 'int8');
@@ -107,13 +107,19 @@ export function optimizeFolder(req: OptimizeRequest): OptimizeResult {
     .digest('hex')
     .slice(0, 24);
   const dir = req.out ?? join(optimizedCacheDir(), key);
+  return { dir, partial: `${dir}.partial-${process.pid}`, sourceFile, target };
+}
+
+/** The optimized copy of a model folder: made now, or the one made before for the same source. */
+export function optimizeFolder(req: OptimizeRequest): OptimizeResult {
+  const folder = openModelFolder(req.source, req.from ?? 'fp32');
+  const { dir, partial, sourceFile, target } = optimizedPlace(req);
   const onnxPath = join(dir, 'onnx', 'model.onnx');
   const reportPath = join(dir, 'optimized.json');
   if (!req.out && existsSync(reportPath) && existsSync(onnxPath)) {
     return { dir, onnxPath, reused: true, report: JSON.parse(readFileSync(reportPath, 'utf8')) as OptimizeReport };
   }
   const started = Date.now();
-  const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(join(partial, 'onnx'), { recursive: true });
   try {
