@@ -8,12 +8,14 @@
 //   typing       a replay through held-out files keystroke by keystroke: greedy to the end of the line
 //                (at most 16 tokens), each runtime reusing its cache for the prefix the prompts share
 // Then, with --shaped, the same at Qwen2.5-Coder-0.5B's shape (random weights, models/recipe/shaped.py;
-// fp32, int8, fp16 and q4 ONNX against F32, Q8_0, F16 and Q4_0 GGUF): prefill, decode, 32-token blocks.
-//   npm run bench -- llamacpp [--keys N] [--shaped]
+// fp32, int8, fp16 and q4 ONNX against F32, Q8_0, F16 and Q4_0 GGUF, each also after `tessera optimize`
+// against the GGUF of the same bits): prefill, decode, 32-token blocks, and decode's share of the
+// memory-bandwidth bound (the bytes a token reads over the bandwidth measured in the same run).
+//   npm run bench -- llamacpp [--keys N] [--shaped [--only-shaped] [--threads N] [--json]]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generate } from '../language-server/src/generation/generate';
 import { CachedSession } from '../language-server/src/inference/cachedSession';
@@ -21,7 +23,9 @@ import { describeMachine, machine } from '../language-server/src/measure/machine
 import { parseModelConfig } from '../language-server/src/model/config';
 import type { Decoder } from '../language-server/src/model/decoder';
 import { commonPrefix } from '../language-server/src/model/kvCache';
+import type { Precision } from '../language-server/src/model/folder';
 import { openDecoder } from '../language-server/src/model/openDecoder';
+import { optimizeFolder } from '../language-server/src/model/optimize/optimizeFolder';
 import { median, percentile as pct } from '../language-server/src/quantiles';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { heldOutSources } from './heldOut';
@@ -31,6 +35,9 @@ const root = join(__dirname, '..', '..');
 const arg = (name: string, dflt: string) =>
   process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1]! : dflt;
 const KEYS = Number(arg('keys', '150'));
+/** Threads each runtime gets in the shaped rows. */
+const THREADS = Number(arg('threads', '1'));
+const JSON_OUT = process.argv.includes('--json');
 const NODE_LLAMA_CPP = '3.22.1';
 
 /** What the benchmark uses of node-llama-cpp (typed here: it is not a dependency of the project). */
@@ -135,7 +142,7 @@ async function llamaCpp(nlc: NodeLlamaCpp, path: string, capacity: number): Prom
   // default schedule, node-llama-cpp waits an event-loop turn per batch for others to join it.
   const options = {
     contextSize: capacity,
-    threads: 1,
+    threads: THREADS,
     batchSize: 512,
     batching: { dispatchSchedule: (dispatch: () => void) => dispatch() },
   };
@@ -260,26 +267,99 @@ async function typing(runners: Runner[], tok: Tokenizer, keys: number) {
   return { latency, same, total, files: sources.length };
 }
 
+/** One row of --json: {shape, form, optimized, threads, metric, tessera, llamacpp, ratio}. */
+const jsonRows: object[] = [];
+
+/** The shaped model's forms: the file a user downloads, or its `tessera optimize` copy, against a GGUF of the same bits. */
+const SHAPED_FORMS: {
+  form: string;
+  file: string;
+  type: 'f32' | 'f16' | 'q8_0' | 'q4_0';
+  optimize?: { from: Precision; target: 'q4' | 'int8' };
+}[] = [
+  { form: 'fp32', file: 'model.onnx', type: 'f32' },
+  { form: 'int8', file: 'model_quantized.onnx', type: 'q8_0' },
+  { form: 'int8', file: 'model.onnx', type: 'q8_0', optimize: { from: 'fp32', target: 'int8' } },
+  { form: 'fp16', file: 'model_fp16.onnx', type: 'f16' },
+  { form: 'fp16 → int8', file: 'model_fp16.onnx', type: 'q8_0', optimize: { from: 'fp16', target: 'int8' } },
+  { form: 'q4', file: 'model_q4.onnx', type: 'q4_0' },
+  { form: 'q4', file: 'model_q4.onnx', type: 'q4_0', optimize: { from: 'q4', target: 'q4' } },
+  { form: 'fp32 → q4', file: 'model.onnx', type: 'q4_0', optimize: { from: 'fp32', target: 'q4' } },
+];
+
+/** Bytes one decode step reads: every weight a token multiplies by (the embedding's lookup reads one row). */
+function bytesPerToken(onnxPath: string, embeddingBytes: number): number {
+  const dir = dirname(onnxPath);
+  const files = readdirSync(dir).filter((f) => f === basename(onnxPath) || f.startsWith(`${basename(onnxPath)}_data`));
+  return files.reduce((s, f) => s + statSync(join(dir, f)).size, 0) - embeddingBytes;
+}
+
+/** Memory bandwidth of this machine, one thread: a large buffer summed, GB/s (median of 5). */
+function bandwidth(): number {
+  const a = new Float64Array(64 * 1024 * 1024); // 512 MB: well past every cache
+  a.fill(1);
+  const rates: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    let s = 0;
+    for (let i = 0; i < a.length; i += 8) s += a[i]! + a[i + 1]! + a[i + 2]! + a[i + 3]! + a[i + 4]! + a[i + 5]! + a[i + 6]! + a[i + 7]!;
+    if (s < 0) console.log(s);
+    rates.push(a.byteLength / ((performance.now() - t0) / 1000) / 1e9);
+  }
+  return median(rates);
+}
+
 async function shaped(nlc: NodeLlamaCpp): Promise<void> {
   const dir = shapedModel();
   const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), {}, dir);
   const ids = (n: number) => Array.from({ length: n }, (_, i) => (i * 7919 + 13) % config.vocabSize);
-  // Each ONNX form against the GGUF type of the same bits: our int8 against Q8_0, onnx-community's q4
-  // (4-bit blocks of 16) against Q4_0 (blocks of 32).
-  for (const [file, type] of [
-    ['model.onnx', 'f32'],
-    ['model_quantized.onnx', 'q8_0'],
-    ['model_fp16.onnx', 'f16'],
-    ['model_q4.onnx', 'q4_0'],
-  ] as const) {
-    const { decoder } = await openDecoder(join(dir, 'onnx', file), config, { threads: 1 });
+  const gbs = bandwidth();
+  // The fp32 embedding (a lookup reads one row of it) is in every file but the fp16 ones.
+  const hidden = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { hidden_size: number }).hidden_size;
+  const embedding = config.vocabSize * hidden * 4;
+  console.log(`\nmemory bandwidth (one thread, a 512 MB sum): ${gbs.toFixed(1)} GB/s; ${THREADS} thread(s) each below`);
+  for (const f of SHAPED_FORMS) {
+    const optimized = f.optimize ? optimizeFolder({ source: dir, from: f.optimize.from, target: f.optimize.target }) : undefined;
+    const path = optimized?.onnxPath ?? join(dir, 'onnx', f.file);
+    const { decoder } = await openDecoder(path, config, { threads: THREADS });
     // The default model's tokenizer: its ids are valid in the larger vocabulary (no text is read back).
     const ours = tessera(decoder, Tokenizer.fromFile(join(root, 'models', 'tessera-tiny', 'tokenizer.json')));
-    const theirs = await llamaCpp(nlc, gguf(dir, 'shaped-qwen2.5-coder-0.5b', type), 1024);
+    const theirs = await llamaCpp(nlc, gguf(dir, 'shaped-qwen2.5-coder-0.5b', f.type), 1024);
     const rows = await compare(ours, theirs, ids(512), ids(384), 32, 3, false);
-    const block = rows[rows.length - 1]!;
-    rows.push({ what: 'block completion', ours: 1000 / block.ours, theirs: 1000 / block.theirs, unit: 'tokens/s (higher is better)' });
-    printRows(`Qwen2.5-Coder-0.5B's shape, random weights: ONNX ${file} vs GGUF ${type.toUpperCase()}`, rows);
+    const decode = rows[rows.length - 1]!;
+    rows.push({ what: 'block completion', ours: 1000 / decode.ours, theirs: 1000 / decode.theirs, unit: 'tokens/s (higher is better)' });
+    const read = bytesPerToken(path, f.file.includes('fp16') ? embedding / 2 : embedding);
+    const bound = (read / (gbs * 1e9)) * 1000;
+    const name = optimized
+      ? `tessera optimize --from ${f.optimize!.from} --precision ${f.optimize!.target} (${optimized.report.seconds} s)`
+      : `ONNX ${f.file}`;
+    printRows(`Qwen2.5-Coder-0.5B's shape, random weights: ${name} vs GGUF ${f.type.toUpperCase()}`, rows);
+    console.log(
+      `  decode reads ${(read / 1e6).toFixed(0)} MB per token: the bandwidth bound is ${bound.toFixed(1)} ms/token, Tessera at ${((100 * bound) / decode.ours).toFixed(0)}% of it`,
+    );
+    for (const r of rows)
+      jsonRows.push({
+        shape: 'qwen2.5-coder-0.5b',
+        form: f.form,
+        file: f.file,
+        gguf: f.type,
+        optimized: !!optimized,
+        threads: THREADS,
+        metric: r.what,
+        tessera: r.ours,
+        llamacpp: r.theirs,
+        ratio: r.unit.startsWith('tokens/s') ? r.ours / r.theirs : r.theirs / r.ours,
+        unit: r.unit,
+      });
+    jsonRows.push({
+      shape: 'qwen2.5-coder-0.5b',
+      form: f.form,
+      file: f.file,
+      optimized: !!optimized,
+      threads: THREADS,
+      metric: 'decode % of bandwidth bound',
+      tessera: (100 * bound) / decode.ours,
+    });
     await theirs.dispose();
     await decoder.release();
   }
@@ -287,6 +367,12 @@ async function shaped(nlc: NodeLlamaCpp): Promise<void> {
 
 async function main(): Promise<void> {
   const nlc = await nodeLlamaCpp();
+  if (process.argv.includes('--only-shaped')) {
+    console.log(`bench/llamacpp — ${describeMachine(machine())}; node-llama-cpp ${NODE_LLAMA_CPP}, ${THREADS} thread(s) each`);
+    await shaped(nlc);
+    if (JSON_OUT) console.log(JSON.stringify({ machine: describeMachine(machine()), rows: jsonRows }));
+    return;
+  }
   const dir = join(root, 'models', 'tessera-tiny');
   const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), {}, dir);
   const tok = Tokenizer.fromFile(join(dir, 'tokenizer.json'));
@@ -312,6 +398,7 @@ async function main(): Promise<void> {
   await theirs.dispose();
   await decoder.release();
   if (process.argv.includes('--shaped')) await shaped(nlc);
+  if (JSON_OUT) console.log(JSON.stringify({ machine: describeMachine(machine()), rows: jsonRows }));
 }
 
 void main();

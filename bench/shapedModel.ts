@@ -2,7 +2,7 @@
 // (fp32, our int8, onnx-community's fp16, q4 and q4f16), made by models/recipe/shaped.py into a
 // temporary folder on first use: never committed, and nothing the tests need.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../scripts/lib/repoRoot';
@@ -20,5 +20,9 @@ export function shapedModel(): string {
     const r = spawnSync(python, ['models/recipe/shaped.py', '--out', dir, '--int8', '--variants'], { cwd: repoRoot, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('models/recipe/shaped.py failed (it needs Python with torch and onnx)');
   }
+  // A model folder needs a tokenizer (tessera optimize opens it as one): the default model's, whose ids
+  // are valid in the larger vocabulary.
+  if (!existsSync(join(dir, 'tokenizer.json')))
+    copyFileSync(join(repoRoot, 'models', 'tessera-tiny', 'tokenizer.json'), join(dir, 'tokenizer.json'));
   return dir;
 }
