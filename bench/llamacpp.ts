@@ -11,7 +11,7 @@
 // fp32, int8, fp16 and q4 ONNX against F32, Q8_0, F16 and Q4_0 GGUF, each also after `tessera optimize`
 // against the GGUF of the same bits): prefill, decode, 32-token blocks, and decode's share of the
 // memory-bandwidth bound (the bytes a token reads over the bandwidth measured in the same run).
-//   npm run bench -- llamacpp [--keys N] [--shaped [--only-shaped] [--threads N] [--json]]
+//   npm run bench -- llamacpp [--keys N] [--shaped [--only-shaped] [--threads N] [--forms 3,7] [--json]]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -294,17 +294,18 @@ function bytesPerToken(onnxPath: string, embeddingBytes: number): number {
   return files.reduce((s, f) => s + statSync(join(dir, f)).size, 0) - embeddingBytes;
 }
 
-/** Memory bandwidth of this machine, one thread: a large buffer summed, GB/s (median of 5). */
+/**
+ * Memory bandwidth of this machine, GB/s: two 256 MB buffers compared (a native memcmp reads both, far
+ * past every cache), median of 5. What a decode step's weights can be read at, at best.
+ */
 function bandwidth(): number {
-  const a = new Float64Array(64 * 1024 * 1024); // 512 MB: well past every cache
-  a.fill(1);
+  const a = Buffer.alloc(256 * 1024 * 1024, 1);
+  const b = Buffer.alloc(256 * 1024 * 1024, 1);
   const rates: number[] = [];
   for (let r = 0; r < 5; r++) {
     const t0 = performance.now();
-    let s = 0;
-    for (let i = 0; i < a.length; i += 8) s += a[i]! + a[i + 1]! + a[i + 2]! + a[i + 3]! + a[i + 4]! + a[i + 5]! + a[i + 6]! + a[i + 7]!;
-    if (s < 0) console.log(s);
-    rates.push(a.byteLength / ((performance.now() - t0) / 1000) / 1e9);
+    if (!a.equals(b)) throw new Error('unreachable');
+    rates.push((2 * a.length) / ((performance.now() - t0) / 1000) / 1e9);
   }
   return median(rates);
 }
@@ -317,8 +318,13 @@ async function shaped(nlc: NodeLlamaCpp): Promise<void> {
   // The fp32 embedding (a lookup reads one row of it) is in every file but the fp16 ones.
   const hidden = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { hidden_size: number }).hidden_size;
   const embedding = config.vocabSize * hidden * 4;
-  console.log(`\nmemory bandwidth (one thread, a 512 MB sum): ${gbs.toFixed(1)} GB/s; ${THREADS} thread(s) each below`);
-  for (const f of SHAPED_FORMS) {
+  console.log(`\nmemory bandwidth (one thread, memcmp of two 256 MB buffers): ${gbs.toFixed(1)} GB/s; ${THREADS} thread(s) each below`);
+  // --forms 3,5: only those rows of SHAPED_FORMS (1-based), to re-measure a few.
+  const only = arg('forms', '')
+    .split(',')
+    .filter(Boolean)
+    .map((n) => SHAPED_FORMS[Number(n) - 1]);
+  for (const f of only.length ? only.filter((x) => x !== undefined) : SHAPED_FORMS) {
     const optimized = f.optimize ? optimizeFolder({ source: dir, from: f.optimize.from, target: f.optimize.target }) : undefined;
     const path = optimized?.onnxPath ?? join(dir, 'onnx', f.file);
     const { decoder } = await openDecoder(path, config, { threads: THREADS });

@@ -22,10 +22,11 @@ import { basename, dirname, join } from 'node:path';
 import type { Precision } from '../../settings';
 import { openModelFolder } from '../folder';
 import { readModel, writeModel } from './onnxModel';
+import { isHalf, widenToFloat } from './widen';
 import { type OptimizeBits, optimizeGraph, type PassReport } from './passes';
 
 /** Bumped when the passes change what they write: older copies are then made again. */
-export const OPTIMIZER_VERSION = 1;
+export const OPTIMIZER_VERSION = 2;
 
 export type OptimizeTarget = 'q4' | 'int8';
 
@@ -43,6 +44,8 @@ export interface OptimizeRequest {
 }
 
 export interface OptimizeReport extends PassReport {
+  /** The file was fp16 and was made fp32 first. */
+  widened: boolean;
   version: number;
   source: string;
   sourceFile: string;
@@ -129,6 +132,9 @@ export function optimizeFolder(req: OptimizeRequest): OptimizeResult {
     } catch (err) {
       throw new Error(`${sourceFile} is not a readable ONNX file: ${err instanceof Error ? err.message : String(err)}`);
     }
+    // fp16 runs as fp32 on x86 (no half-precision kernels): widened first, quantized like an fp32 file.
+    const widened = isHalf(model);
+    if (widened) widenToFloat(model);
     const bits: OptimizeBits = target === 'q4' ? 4 : 8;
     const passes = optimizeGraph(model, {
       bits,
@@ -148,6 +154,7 @@ export function optimizeFolder(req: OptimizeRequest): OptimizeResult {
       .reduce((s, f) => s + statSync(join(dirname(folder.onnxPath), f)).size, 0);
     const report: OptimizeReport = {
       ...passes,
+      widened,
       version: OPTIMIZER_VERSION,
       source: folder.dir,
       sourceFile,
@@ -177,6 +184,7 @@ export function describeOptimization(r: OptimizeReport): string {
     ...(r.quantized[4] + r.quantized[8] ? [`${body} (MatMulNBits, block 32, int8 dot products)`] : []),
     ...(r.retuned ? [`${r.retuned} 4-bit matrices kept, set to int8 dot products`] : []),
     `head ${r.head}`,
+    ...(r.widened ? ['fp16 made fp32 (x86 has no half-precision kernels: it ran as fp32 with casts)'] : []),
     ...(r.half ? ['the graph stays in half precision'] : []),
     ...(r.left.length ? [`left as they were: ${r.left.join(', ')}`] : []),
   ];
