@@ -334,7 +334,8 @@ async function shaped(nlc: NodeLlamaCpp): Promise<void> {
     const rows = await compare(ours, theirs, ids(512), ids(384), 32, 3, false);
     const decode = rows[rows.length - 1]!;
     rows.push({ what: 'block completion', ours: 1000 / decode.ours, theirs: 1000 / decode.theirs, unit: 'tokens/s (higher is better)' });
-    const read = bytesPerToken(path, f.file.includes('fp16') ? embedding / 2 : embedding);
+    // An optimized fp16 file is widened to fp32 (its embedding too).
+    const read = bytesPerToken(path, f.file.includes('fp16') && !optimized ? embedding / 2 : embedding);
     const bound = (read / (gbs * 1e9)) * 1000;
     const name = optimized
       ? `tessera optimize --from ${f.optimize!.from} --precision ${f.optimize!.target} (${optimized.report.seconds} s)`
