@@ -121,6 +121,27 @@ for (const gemm of [false, true])
       }
     });
 
+test('read and written back unchanged, inline or into external data, a model computes the same bits', async () => {
+  const src = join(fixtures, 'tiny-gqa-qwen2', 'onnx', 'model.onnx');
+  const folder = openModelFolder(join(fixtures, 'tiny-gqa-qwen2'));
+  const ref = readReference(join(fixtures, 'tiny-gqa-qwen2'));
+  const logitsOf = async (path: string) => {
+    const s = await DecoderSession.open(path, folder.config);
+    const out = (await s.run(ref.prompt)).logits;
+    await s.release();
+    return out;
+  };
+  const exact = await logitsOf(src);
+  for (const limit of [undefined, 0]) {
+    const dir = mkdtempSync(join(work, 'roundtrip-'));
+    const out = join(dir, 'model.onnx');
+    const written = writeModel(readModel(src), out, limit);
+    assert.equal(written.external, limit === 0);
+    assert.equal(existsSync(`${out}_data`), limit === 0);
+    assert.deepEqual(await logitsOf(out), exact);
+  }
+});
+
 function hashTree(dir: string): string {
   const h = createHash('sha256');
   const walk = (d: string): void => {

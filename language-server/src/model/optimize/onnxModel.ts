@@ -3,7 +3,7 @@
 // into one external data file when the model would pass protobuf's 2 GB.
 import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { all, decode, encodeChunks, type Field, int, ints, intField, LEN, lenField, one, str, strs } from './protobuf';
+import { all, decode, encodeChunks, type Field, int, ints, intField, LEN, lenField, one, str, strs, varint } from './protobuf';
 
 export const FLOAT = 1;
 export const UINT8 = 2;
@@ -154,10 +154,10 @@ const INLINE_LIMIT = 1.9e9;
  * Writes `model` to `path` (its external data to `path`_data when it is large), through temporary names
  * renamed at the end: a run stopped half-way leaves no half-written model behind.
  */
-export function writeModel(model: OnnxModel, path: string): { bytes: number; external: boolean } {
+export function writeModel(model: OnnxModel, path: string, inlineLimit = INLINE_LIMIT): { bytes: number; external: boolean } {
   const tensors = [...model.initializers.values()];
   const total = tensors.reduce((s, t) => s + t.data().length, 0);
-  const external = total > INLINE_LIMIT;
+  const external = total > inlineLimit;
   const dataName = `${basename(path)}_data`;
   const tmpData = `${path}_data.partial`;
   const tmp = `${path}.partial`;
@@ -190,24 +190,10 @@ export function writeModel(model: OnnxModel, path: string): { bytes: number; ext
     const fd = openSync(tmp, 'w');
     let written = 0;
     try {
-      const ordered = [
-        ...model.modelFields.filter((f) => f.num < 7),
-        { num: 7, wire: LEN, value: Buffer.alloc(0) },
-        ...model.modelFields.filter((f) => f.num > 7),
-      ];
-      for (const f of ordered) {
-        if (f.num === 7) {
-          for (const c of encodeChunks([{ num: 7, wire: LEN, value: Buffer.alloc(0) }]).slice(0, 1)) written += writeSync(fd, c);
-          let n = graphBytes;
-          const len: number[] = [];
-          do {
-            len.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
-            n = Math.floor(n / 128);
-          } while (n > 0);
-          written += writeSync(fd, Buffer.from(len));
-          for (const c of graphChunks) written += writeSync(fd, c);
-        } else for (const c of encodeChunks([f])) written += writeSync(fd, c);
-      }
+      // The graph is written in place of field 7, its chunks streamed: it may be near 2 GB.
+      for (const f of model.modelFields.filter((x) => x.num < 7)) for (const c of encodeChunks([f])) written += writeSync(fd, c);
+      for (const c of [varint(BigInt((7 << 3) | LEN)), varint(BigInt(graphBytes)), ...graphChunks]) written += writeSync(fd, c);
+      for (const f of model.modelFields.filter((x) => x.num > 7)) for (const c of encodeChunks([f])) written += writeSync(fd, c);
     } finally {
       closeSync(fd);
     }

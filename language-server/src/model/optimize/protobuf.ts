@@ -56,7 +56,8 @@ export function decode(buf: Buffer): Field[] {
   return fields;
 }
 
-function varint(v: bigint): Buffer {
+/** A varint's bytes. */
+export function varint(v: bigint): Buffer {
   const out: number[] = [];
   let x = BigInt.asUintN(64, v);
   do {
