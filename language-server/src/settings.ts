@@ -37,7 +37,7 @@ export interface ModelSettings {
   /** A model folder (tokenizer.json, config.json, an ONNX decoder); empty: the embedded default. */
   path: string;
   precision: Precision;
-  /** onnxruntime intra-op threads. */
+  /** onnxruntime intra-op threads; 0: one for the embedded model, the physical cores for others. */
   threads: number;
   /** Run a copy of the decoder optimized for this CPU (model/optimize), made once and cached. */
   optimize: boolean;
@@ -87,7 +87,7 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
   compareTokenizers: [],
   tokens: { maxFileMB: 8 },
   diagnostics: { normalization: true, invisible: true, straddle: true },
-  model: { path: '', precision: 'fp32', threads: 1, optimize: true },
+  model: { path: '', precision: 'fp32', threads: 0, optimize: true },
   completion: {
     enabled: true,
     maxTokens: 64,
@@ -147,7 +147,7 @@ export function readSettings(raw: unknown): TesseraSettings {
     model: {
       path: typeof m.path === 'string' ? expandHome(m.path.trim()) : '',
       precision: PRECISIONS.includes(m.precision as Precision) ? (m.precision as Precision) : DEFAULT_SETTINGS.model.precision,
-      threads: Math.min(16, Math.round(positive(m.threads) ?? DEFAULT_SETTINGS.model.threads)),
+      threads: typeof m.threads === 'number' && m.threads >= 0 ? Math.min(16, Math.round(m.threads)) : DEFAULT_SETTINGS.model.threads,
       optimize: bool(m.optimize, DEFAULT_SETTINGS.model.optimize),
     },
     completion: {

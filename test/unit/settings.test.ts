@@ -9,7 +9,7 @@ import { repoRoot } from '../../scripts/lib/repoRoot';
 
 test('completion and model settings: defaults for what is missing or malformed, ~ expanded', () => {
   assert.deepEqual(readSettings(undefined).completion, DEFAULT_SETTINGS.completion);
-  assert.deepEqual(readSettings({}).model, { path: '', precision: 'fp32', threads: 1, optimize: true });
+  assert.deepEqual(readSettings({}).model, { path: '', precision: 'fp32', threads: 0, optimize: true });
   assert.equal(readSettings({ model: { optimize: false } }).model.optimize, false);
   const s = readSettings({
     model: { path: ' ~/models/coder ', precision: 'quantized', threads: 99 },

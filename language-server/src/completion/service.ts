@@ -15,6 +15,7 @@ import type { ExplainedToken } from '../generation/generate';
 import type { InferenceLoad, ModelStatus } from '../lsp_ext';
 import type { Engine } from '../model/decoder';
 import { openModelFolder } from '../model/folder';
+import { threadsFor } from '../model/threads';
 import { buildFimPrompt, detectFimTemplate, type FimOrder, type FimPrompt, type FimTemplate } from '../prompt/fim';
 import { type HealingPlan, planHealing } from '../prompt/healing';
 import type { CompletionSettings, HealingMode, ModelSettings } from '../settings';
@@ -446,7 +447,11 @@ export class CompletionService {
       // Subtoken merging runs the folder's merging export (its own fine-tuned weights) for every request;
       // one that does not load leaves the plain decoder completing, and the status says why.
       const load = (onnxPath: string) =>
-        this.host.load({ onnxPath, config: folder.config, vocabulary: packTokenTable(tokenizer) }, m.threads, this.engine);
+        this.host.load(
+          { onnxPath, config: folder.config, vocabulary: packTokenTable(tokenizer) },
+          threadsFor(m.threads, dir === DEFAULT_MODEL.dir),
+          this.engine,
+        );
       let mergingNote =
         c.subtokenMerging && !folder.mergingOnnxPath ? ', no subtoken merging (the folder has no onnx/model_merging.onnx)' : '';
       let info: ModelInfo | undefined;

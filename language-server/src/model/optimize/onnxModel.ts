@@ -73,17 +73,17 @@ function typedData(fields: Field[], dataType: number, count: number): Buffer {
   }
   if (dataType === INT64) {
     const out = Buffer.alloc(8 * count);
-    ints(fields, 7).forEach((v, i) => out.writeBigInt64LE(v, 8 * i));
+    for (const [i, v] of ints(fields, 7).entries()) out.writeBigInt64LE(v, 8 * i);
     return out;
   }
   // int32_data holds INT32, INT16, INT8, UINT16, UINT8, BOOL and FLOAT16 (as its bits).
   const size = dataType === FLOAT16 ? 2 : dataType === UINT8 || dataType === INT8 ? 1 : 4;
   const out = Buffer.alloc(size * count);
-  ints(fields, 5).forEach((v, i) => {
+  for (const [i, v] of ints(fields, 5).entries()) {
     if (size === 1) out.writeUInt8(Number(BigInt.asUintN(8, v)), i);
     else if (size === 2) out.writeUInt16LE(Number(BigInt.asUintN(16, v)), 2 * i);
     else out.writeInt32LE(Number(v), 4 * i);
-  });
+  }
   return out;
 }
 
