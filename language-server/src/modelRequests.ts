@@ -9,7 +9,8 @@ import { CATALOGUE, memoryNeeded } from './hub/catalogue';
 import { HubError, type HubAccess, hubEndpoint, revisionInfo } from './hub/hubApi';
 import { offline } from './hub/http';
 import { asInstalled, installedModels } from './hub/installed';
-import { precisionsIn, pullModel } from './hub/pull';
+import { pullModel } from './hub/pull';
+import { precisionsAmong } from './model/folder';
 import type { Logger } from './logger';
 import { type ModelEntry, modelsRequest, type PullParams, pullProgressNotification, pullRequest, repoFilesRequest } from './lsp_ext';
 import { PRECISIONS, type Precision } from './settings';
@@ -55,7 +56,7 @@ export function registerModelRequests(connection: Connection, logger: Logger, en
   connection.onRequest(repoFilesRequest, async ({ repo, revision, token: given, proxy }, token) => {
     try {
       const info = await revisionInfo(repo.trim(), revision ?? 'main', access(token, given, proxy));
-      return { repo: info.id, commit: info.commit, precisions: precisionsIn(info.files) };
+      return { repo: info.id, commit: info.commit, precisions: precisionsAmong(info.files) };
     } catch (err) {
       throw failure(err, token);
     }

@@ -2,7 +2,7 @@
 // a tokenizer (whoever downloaded it), and folders the user named. Reads the disk only.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { PRECISIONS, type Precision } from '../settings';
+import { type Precision, precisionsAmong } from '../model/folder';
 import { listDir, repoFolder, repoOfFolder, snapshotOf } from './cacheLayout';
 
 export interface InstalledModel {
@@ -18,18 +18,9 @@ export interface InstalledModel {
   source: 'hub-cache' | 'folder';
 }
 
-/** The precision a decoder file's name says (onnx-community's and Optimum's names), if it is a decoder. */
-export function precisionOfFile(path: string): Precision | undefined {
-  const m = /^(?:onnx\/)?(?:model|decoder_model_merged|decoder_with_past_model)(?:_([a-z0-9]+))?\.onnx$/.exec(path);
-  if (!m) return undefined;
-  const p = m[1] ?? 'fp32';
-  return (PRECISIONS as readonly string[]).includes(p) && p !== 'merging' ? (p as Precision) : undefined;
-}
-
-/** The precisions a folder holds a decoder for, each under its own name (not fp32's fallbacks). */
+/** The precisions a folder holds a decoder for. */
 export function precisionsOf(dir: string): Precision[] {
-  const files = [...listDir(join(dir, 'onnx')).map((f) => `onnx/${f}`), ...listDir(dir)];
-  return PRECISIONS.filter((p) => files.some((f) => precisionOfFile(f) === p));
+  return precisionsAmong([...listDir(join(dir, 'onnx')).map((f) => `onnx/${f}`), ...listDir(dir)]);
 }
 
 function sizeOf(dir: string): number {

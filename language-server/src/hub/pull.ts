@@ -4,12 +4,10 @@
 // model needs are fetched, never the whole snapshot.
 import { copyFileSync, existsSync, mkdirSync, rmSync, statfsSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { decoderCandidates } from '../model/folder';
-import { PRECISIONS, type Precision } from '../settings';
+import { decoderCandidates, type Precision, precisionsAmong } from '../model/folder';
 import { fetchBlob, withBlobLock } from './blobFetch';
 import { checkRepoPath, checkRevision, repoFolder } from './cacheLayout';
 import { formatBytes } from './catalogue';
-import { precisionOfFile } from './installed';
 import { type FileMeta, fileMeta, HubError, type HubAccess, revisionInfo } from './hubApi';
 
 /** The small files a model folder needs beside its decoder, where the repo has them. */
@@ -22,11 +20,6 @@ export function filesFor(repoFiles: string[], precision: Precision): { decoder: 
   if (!decoder) return undefined;
   const data = repoFiles.filter((f) => f.startsWith(`${decoder}_data`) || f === `${decoder}.data`);
   return { decoder, files: [...MODEL_FILES.filter((f) => have.has(f)), decoder, ...data] };
-}
-
-/** The precisions a repo's files offer, each under its own file's name. */
-export function precisionsIn(repoFiles: string[]): Precision[] {
-  return PRECISIONS.filter((p) => repoFiles.some((f) => precisionOfFile(f) === p));
 }
 
 export interface PullProgress {
@@ -71,7 +64,7 @@ export async function pullModel(req: PullRequest): Promise<PullResult> {
   const info = await revisionInfo(req.repo, revision, req.access);
   const chosen = filesFor(info.files, req.precision);
   if (!chosen) {
-    const offered = precisionsIn(info.files);
+    const offered = precisionsAmong(info.files);
     throw new HubError(
       'no-decoder',
       `${info.id} has no ${req.precision} ONNX decoder${offered.length ? `; it offers ${offered.join(', ')}` : ' (no ONNX decoder at all: Tessera needs an ONNX export)'}`,

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { Precision } from '../settings';
+import { PRECISIONS, type Precision } from '../settings';
 import { type ModelConfig, parseModelConfig } from './config';
 
 export interface ModelFolder {
@@ -34,6 +34,18 @@ export function decoderCandidates(precision: Precision): string[] {
         ? [...plain, ...quantized]
         : [`model_${precision}.onnx`, `decoder_model_merged_${precision}.onnx`];
   return names.flatMap((n) => [join('onnx', n), n]);
+}
+
+/** The precision a decoder file's name says (`onnx/model_int8.onnx` → int8, `model.onnx` → fp32), if it is a decoder. */
+export function precisionOfFile(path: string): Precision | undefined {
+  const m = /^(?:onnx\/)?(?:model|decoder_model_merged|decoder_with_past_model)(?:_([a-z0-9]+))?\.onnx$/.exec(path);
+  const p = m && (m[1] ?? 'fp32');
+  return p && (PRECISIONS as readonly string[]).includes(p) ? (p as Precision) : undefined;
+}
+
+/** The precisions among a list of files (a folder's, a repo's), each under its own file's name, not fp32's fallbacks. */
+export function precisionsAmong(files: readonly string[]): Precision[] {
+  return PRECISIONS.filter((p) => files.some((f) => precisionOfFile(f) === p));
 }
 
 /** The .onnx files a folder has (and its onnx/ subfolder), for messages. */
