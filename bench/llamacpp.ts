@@ -13,9 +13,9 @@
 // memory-bandwidth bound (the bytes a token reads over the bandwidth measured in the same run).
 //   npm run bench -- llamacpp [--keys N] [--shaped [--only-shaped] [--threads N] [--forms 3,7] [--json]]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generate } from '../language-server/src/generation/generate';
 import { CachedSession } from '../language-server/src/inference/cachedSession';
@@ -23,7 +23,7 @@ import { describeMachine, machine } from '../language-server/src/measure/machine
 import { parseModelConfig } from '../language-server/src/model/config';
 import type { Decoder } from '../language-server/src/model/decoder';
 import { commonPrefix } from '../language-server/src/model/kvCache';
-import type { Precision } from '../language-server/src/model/folder';
+import { dataFilesOf, type Precision } from '../language-server/src/model/folder';
 import { openDecoder } from '../language-server/src/model/openDecoder';
 import { optimizeFolder } from '../language-server/src/model/optimize/optimizeFolder';
 import { median, percentile as pct } from '../language-server/src/quantiles';
@@ -289,9 +289,7 @@ const SHAPED_FORMS: {
 
 /** Bytes one decode step reads: every weight a token multiplies by (the embedding's lookup reads one row). */
 function bytesPerToken(onnxPath: string, embeddingBytes: number): number {
-  const dir = dirname(onnxPath);
-  const files = readdirSync(dir).filter((f) => f === basename(onnxPath) || f.startsWith(`${basename(onnxPath)}_data`));
-  return files.reduce((s, f) => s + statSync(join(dir, f)).size, 0) - embeddingBytes;
+  return [onnxPath, ...dataFilesOf(onnxPath)].reduce((sum, f) => sum + statSync(f).size, 0) - embeddingBytes;
 }
 
 /**

@@ -4,7 +4,7 @@
 // model needs are fetched, never the whole snapshot.
 import { copyFileSync, existsSync, mkdirSync, rmSync, statfsSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { decoderCandidates, type Precision, precisionsAmong } from '../model/folder';
+import { decoderCandidates, isDataFileOf, type Precision, precisionsAmong } from '../model/folder';
 import { fetchBlob, withBlobLock } from './blobFetch';
 import { checkRepoPath, checkRevision, repoFolder } from './cacheLayout';
 import { formatBytes } from './catalogue';
@@ -18,7 +18,7 @@ export function filesFor(repoFiles: string[], precision: Precision): { decoder: 
   const have = new Set(repoFiles);
   const decoder = decoderCandidates(precision).find((f) => have.has(f));
   if (!decoder) return undefined;
-  const data = repoFiles.filter((f) => f.startsWith(`${decoder}_data`) || f === `${decoder}.data`);
+  const data = repoFiles.filter((f) => isDataFileOf(f, decoder));
   return { decoder, files: [...MODEL_FILES.filter((f) => have.has(f)), decoder, ...data] };
 }
 

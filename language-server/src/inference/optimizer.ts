@@ -3,7 +3,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { type OptimizeRequest, type OptimizeResult, optimizeFolder, optimizedPlace } from '../model/optimize/optimizeFolder';
+import { madeBefore, makeOptimized, type OptimizeRequest, type OptimizeResult, optimizedPlace } from '../model/optimize/optimizeFolder';
 
 export interface OptimizeRun {
   onProgress?: (done: number, total: number) => void;
@@ -20,11 +20,11 @@ export function optimizeOffThread(
   workerFile: string,
 ): Promise<OptimizeResult> {
   const place = optimizedPlace(req);
-  if (existsSync(join(place.dir, 'optimized.json')) || !existsSync(workerFile)) {
-    return Promise.resolve().then(() => optimizeFolder({ ...req, ...run }));
-  }
+  const made = madeBefore(place);
+  if (made) return Promise.resolve(made);
+  if (!existsSync(workerFile)) return Promise.resolve().then(() => makeOptimized(place, run));
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerFile, { workerData: req });
+    const worker = new Worker(workerFile, { workerData: place });
     let settled = false;
     const finish = (f: () => void) => {
       if (settled) return;

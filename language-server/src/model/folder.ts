@@ -105,6 +105,22 @@ function optionalJson(path: string): unknown {
   return existsSync(path) ? readJson(path) : undefined;
 }
 
+/**
+ * Whether `file` holds external data of the decoder `decoder` (both names in one folder): Optimum's
+ * `model.onnx_data`, onnx-community's `model.onnx_data_1`, …, and `model.onnx.data`.
+ */
+export function isDataFileOf(file: string, decoder: string): boolean {
+  return file !== decoder && file.startsWith(decoder) && /^(_data|\.data)(_\d+)?$/.test(file.slice(decoder.length));
+}
+
+/** A decoder file's external data files beside it, in name order. */
+export function dataFilesOf(onnxPath: string): string[] {
+  return readdirSync(dirname(onnxPath))
+    .filter((f) => isDataFileOf(f, basename(onnxPath)))
+    .sort()
+    .map((f) => join(dirname(onnxPath), f));
+}
+
 /** One ONNX protobuf holds at most 2 GB; larger exports keep their weights in external data files. */
 const PROTOBUF_LIMIT = 2 ** 31;
 
@@ -122,8 +138,7 @@ export function checkSize(onnxPath: string, memory = totalmem()): void {
       `${name} is ${gb(size)}: one ONNX file cannot hold over 2 GB (protobuf's limit); exports this large keep their weights in ${name}_data beside it`,
     );
   }
-  const data = readdirSync(dirname(onnxPath)).filter((f) => f.startsWith(name) && f !== name && /(_data|\.data)$/.test(f));
-  const total = data.reduce((sum, f) => sum + statSync(join(dirname(onnxPath), f)).size, size);
+  const total = dataFilesOf(onnxPath).reduce((sum, f) => sum + statSync(f).size, size);
   if (total > 0.8 * memory) {
     throw new ModelFolderError(`${name} and its weights take ${gb(total)}, more than this machine's memory allows (${gb(memory)} in all)`);
   }

@@ -71,24 +71,3 @@ export function halfToFloat(bits: number): number {
   if (exp === 31) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
   return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }
-
-/** Float to the nearest IEEE half (scales of an fp16 graph's MatMulNBits are in its activation type). */
-export function floatToHalf(value: number): number {
-  const f32 = new Float32Array([value]);
-  const x = new Uint32Array(f32.buffer)[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = ((x >>> 23) & 0xff) - 127 + 15;
-  let mant = x & 0x7fffff;
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - exp;
-    let half = mant >> shift;
-    if ((mant >> (shift - 1)) & 1) half += 1;
-    return sign | half;
-  }
-  if (exp >= 31) return sign | 0x7c00;
-  let half = sign | (exp << 10) | (mant >> 13);
-  if (mant & 0x1000) half += 1;
-  return half;
-}

@@ -9,7 +9,6 @@ import {
   existsSync,
   mkdirSync,
   openSync,
-  readdirSync,
   readFileSync,
   readSync,
   renameSync,
@@ -20,7 +19,7 @@ import {
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Precision } from '../../settings';
-import { openModelFolder } from '../folder';
+import { dataFilesOf, type ModelFolder, openModelFolder } from '../folder';
 import { readModel, writeModel } from './onnxModel';
 import { isHalf, widenToFloat } from './widen';
 import { type OptimizeBits, optimizeGraph, type PassReport } from './passes';
@@ -74,18 +73,9 @@ const SMALL_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 
 /** A decoder file's identity: its size, mtime and the hash of its first and last MiB (and its data files'). */
 function fingerprint(onnxPath: string): string {
   const hash = createHash('sha256');
-  const dir = dirname(onnxPath);
-  const name = basename(onnxPath);
-  const files = [
-    name,
-    ...readdirSync(dir)
-      .filter((f) => f !== name && f.startsWith(name) && /(_data|\.data)(_\d+)?$/.test(f))
-      .sort(),
-  ];
-  for (const f of files) {
-    const path = join(dir, f);
+  for (const path of [onnxPath, ...dataFilesOf(onnxPath)]) {
     const { size, mtimeMs } = statSync(path);
-    hash.update(`${f}\0${size}\0${mtimeMs}\0`);
+    hash.update(`${basename(path)}\0${size}\0${mtimeMs}\0`);
     const fd = openSync(path, 'r');
     try {
       const chunk = Buffer.alloc(Math.min(size, 1 << 20));
@@ -100,8 +90,19 @@ function fingerprint(onnxPath: string): string {
   return hash.digest('hex');
 }
 
-/** Where the optimized copy of a request goes (its folder and the source decoder it reads). */
-export function optimizedPlace(req: OptimizeRequest): { dir: string; partial: string; sourceFile: string; target: OptimizeTarget } {
+/** Where a request's optimized copy goes, and what it reads: worked out once per load (plain data: a worker takes it). */
+export interface OptimizePlace {
+  folder: ModelFolder;
+  sourceFile: string;
+  target: OptimizeTarget;
+  dir: string;
+  /** Where it is written before it is renamed to `dir`. */
+  partial: string;
+  /** Only `--out`: an existing copy there is made again, never reused. */
+  reusable: boolean;
+}
+
+export function optimizedPlace(req: OptimizeRequest): OptimizePlace {
   const folder = openModelFolder(req.source, req.from ?? 'fp32');
   const sourceFile = folder.onnxPath.slice(folder.dir.length + 1);
   const target = req.target ?? (FOUR_BIT.has(req.from ?? 'fp32') || /_q4|_bnb4/.test(sourceFile) ? 'q4' : 'int8');
@@ -110,18 +111,26 @@ export function optimizedPlace(req: OptimizeRequest): { dir: string; partial: st
     .digest('hex')
     .slice(0, 24);
   const dir = req.out ?? join(optimizedCacheDir(), key);
-  return { dir, partial: `${dir}.partial-${process.pid}`, sourceFile, target };
+  return { folder, sourceFile, target, dir, partial: `${dir}.partial-${process.pid}`, reusable: !req.out };
 }
 
-/** The optimized copy of a model folder: made now, or the one made before for the same source. */
+/** The copy made before for this place, if there is one. */
+export function madeBefore(place: OptimizePlace): OptimizeResult | undefined {
+  const onnxPath = join(place.dir, 'onnx', 'model.onnx');
+  const reportPath = join(place.dir, 'optimized.json');
+  if (!place.reusable || !existsSync(reportPath) || !existsSync(onnxPath)) return undefined;
+  return { dir: place.dir, onnxPath, reused: true, report: JSON.parse(readFileSync(reportPath, 'utf8')) as OptimizeReport };
+}
+
+/** The optimized copy of a model folder: the one made before for the same source, or made now. */
 export function optimizeFolder(req: OptimizeRequest): OptimizeResult {
-  const folder = openModelFolder(req.source, req.from ?? 'fp32');
-  const { dir, partial, sourceFile, target } = optimizedPlace(req);
-  const onnxPath = join(dir, 'onnx', 'model.onnx');
-  const reportPath = join(dir, 'optimized.json');
-  if (!req.out && existsSync(reportPath) && existsSync(onnxPath)) {
-    return { dir, onnxPath, reused: true, report: JSON.parse(readFileSync(reportPath, 'utf8')) as OptimizeReport };
-  }
+  const place = optimizedPlace(req);
+  return madeBefore(place) ?? makeOptimized(place, req);
+}
+
+/** Makes the copy: read, rewrite, write under a temporary name, rename. */
+export function makeOptimized(place: OptimizePlace, req: Pick<OptimizeRequest, 'onProgress' | 'signal'>): OptimizeResult {
+  const { folder, sourceFile, target, dir, partial } = place;
   const started = Date.now();
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(join(partial, 'onnx'), { recursive: true });
@@ -149,9 +158,6 @@ export function optimizeFolder(req: OptimizeRequest): OptimizeResult {
     }
     const written = writeModel(model, join(partial, 'onnx', 'model.onnx'));
     for (const f of SMALL_FILES) if (existsSync(join(folder.dir, f))) copyFileSync(join(folder.dir, f), join(partial, f));
-    const dataBytes = readdirSync(dirname(folder.onnxPath))
-      .filter((f) => f.startsWith(basename(folder.onnxPath)) && f !== basename(folder.onnxPath))
-      .reduce((s, f) => s + statSync(join(dirname(folder.onnxPath), f)).size, 0);
     const report: OptimizeReport = {
       ...passes,
       widened,
@@ -159,7 +165,7 @@ export function optimizeFolder(req: OptimizeRequest): OptimizeResult {
       source: folder.dir,
       sourceFile,
       target,
-      bytesBefore: statSync(folder.onnxPath).size + dataBytes,
+      bytesBefore: [folder.onnxPath, ...dataFilesOf(folder.onnxPath)].reduce((sum, f) => sum + statSync(f).size, 0),
       bytesAfter: written.bytes,
       seconds: Math.round((Date.now() - started) / 100) / 10,
     };
@@ -167,7 +173,7 @@ export function optimizeFolder(req: OptimizeRequest): OptimizeResult {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dirname(dir), { recursive: true });
     renameSync(partial, dir);
-    return { dir, onnxPath, reused: false, report };
+    return { dir, onnxPath: join(dir, 'onnx', 'model.onnx'), reused: false, report };
   } catch (err) {
     rmSync(partial, { recursive: true, force: true });
     throw err;
@@ -185,7 +191,6 @@ export function describeOptimization(r: OptimizeReport): string {
     ...(r.retuned ? [`${r.retuned} 4-bit matrices kept, set to int8 dot products`] : []),
     `head ${r.head}`,
     ...(r.widened ? ['fp16 made fp32 (x86 has no half-precision kernels: it ran as fp32 with casts)'] : []),
-    ...(r.half ? ['the graph stays in half precision'] : []),
     ...(r.left.length ? [`left as they were: ${r.left.join(', ')}`] : []),
   ];
   return `${parts.join('; ')}; ${(r.bytesBefore / 1e6).toFixed(0)} → ${(r.bytesAfter / 1e6).toFixed(0)} MB`;

@@ -7,8 +7,8 @@
 //     quantization writes int8 files) → MatMulNBits from its own dequantized weights (per block, its
 //     per-tensor grid is kept within half a step);
 // What no pass applies to is left as it is and named in the report.
-import { floatToHalf, halfToFloat, quantizeBlockwise } from './blockQuant';
-import { FLOAT, FLOAT16, INT8, type OnnxModel, type OnnxNode, type OnnxTensor, tensor, UINT8 } from './onnxModel';
+import { quantizeBlockwise } from './blockQuant';
+import { FLOAT, INT8, type OnnxModel, type OnnxNode, type OnnxTensor, tensor, UINT8 } from './onnxModel';
 import { decode, encodeChunks, type Field, intField, lenField, one, str } from './protobuf';
 
 export type OptimizeBits = 4 | 8;
@@ -31,8 +31,6 @@ export interface PassReport {
   retuned: number;
   /** What was left as it was, with counts ("MatMulInteger ×168"). */
   left: string[];
-  /** The graph computes in half precision (its MatMulNBits scales are fp16). */
-  half: boolean;
   vocabSize: number;
 }
 
@@ -49,19 +47,10 @@ function intAttr(node: OnnxNode, name: string): number | undefined {
   return typeof v === 'bigint' ? Number(v) : undefined;
 }
 
+/** An fp32 initializer's values (fp16 graphs are widened before the passes: widen.ts). */
 function floats(t: OnnxTensor): Float32Array {
   const b = t.data();
-  if (t.dataType === FLOAT) return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-  const out = new Float32Array(b.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = halfToFloat(b.readUInt16LE(2 * i));
-  return out;
-}
-
-function scalesAs(scales: Float32Array, dataType: number): Buffer {
-  if (dataType === FLOAT) return Buffer.from(scales.buffer, scales.byteOffset, scales.byteLength);
-  const out = Buffer.alloc(2 * scales.length);
-  for (let i = 0; i < scales.length; i++) out.writeUInt16LE(floatToHalf(scales[i]!), 2 * i);
-  return out;
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
 }
 
 /** A float attribute (Gemm's alpha), where the node sets it. */
@@ -85,7 +74,7 @@ interface Weight {
  */
 function weightOf(model: OnnxModel, node: OnnxNode): Weight | undefined {
   const w = model.initializers.get(node.inputs[1] ?? '');
-  if (node.domain || !w || w.dims.length !== 2 || (w.dataType !== FLOAT && w.dataType !== FLOAT16)) return undefined;
+  if (node.domain || !w || w.dims.length !== 2 || w.dataType !== FLOAT) return undefined;
   if (node.opType === 'MatMul') return { tensor: w, K: w.dims[0]!, N: w.dims[1]!, transposed: false };
   const plainGemm = node.inputs.length === 2 && !intAttr(node, 'transA') && (floatAttr(node, 'alpha') ?? 1) === 1;
   if (node.opType === 'Gemm' && plainGemm) {
@@ -100,7 +89,6 @@ function at(t: OnnxTensor, n: number): number {
   const b = t.data();
   const i = t.dims.length === 0 || t.dims.every((d) => d === 1) ? 0 : n;
   if (t.dataType === FLOAT) return b.readFloatLE(4 * i);
-  if (t.dataType === FLOAT16) return halfToFloat(b.readUInt16LE(2 * i));
   return t.dataType === INT8 ? b.readInt8(i) : b.readUInt8(i);
 }
 
@@ -161,7 +149,6 @@ export function optimizeGraph(model: OnnxModel, options: PassOptions): PassRepor
     head: 'not found',
     retuned: 0,
     left: [],
-    half: false,
     vocabSize: options.vocabSize,
   };
   const left = new Map<string, number>();
@@ -213,13 +200,14 @@ function quantizeInto(model: OnnxModel, node: OnnxNode, x: string, w: Weight, bi
   const base = w.tensor.name;
   const bName = `${base}_MatMulNBits_${bits}b${block}`;
   const sName = `${base}_MatMulNBits_scales${bits}b${block}`;
-  const scaleType = w.tensor.dataType === FLOAT16 ? FLOAT16 : FLOAT;
   model.initializers.set(
     bName,
     tensor(bName, [N, q.blocks, (block * bits) / 8], UINT8, Buffer.from(q.packed.buffer, q.packed.byteOffset, q.packed.byteLength)),
   );
-  model.initializers.set(sName, tensor(sName, [N * q.blocks], scaleType, scalesAs(q.scales, scaleType)));
-  report.half ||= scaleType === FLOAT16;
+  model.initializers.set(
+    sName,
+    tensor(sName, [N * q.blocks], FLOAT, Buffer.from(q.scales.buffer, q.scales.byteOffset, q.scales.byteLength)),
+  );
   Object.assign(node, {
     opType: 'MatMulNBits',
     domain: 'com.microsoft',
