@@ -3,16 +3,14 @@
 // reaches the network; the list reads the disk.
 import { totalmem } from 'node:os';
 import { type CancellationToken, type Connection, ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver';
-import { DEFAULT_MODEL } from './defaultModel';
 import { hubCacheDir } from './hub/cacheLayout';
-import { CATALOGUE, memoryNeeded } from './hub/catalogue';
 import { HubError, type HubAccess, hubEndpoint, revisionInfo } from './hub/hubApi';
 import { offline } from './hub/http';
-import { asInstalled, installedModels } from './hub/installed';
+import { listModels } from './hub/listing';
 import { pullModel } from './hub/pull';
 import { precisionsAmong } from './model/folder';
 import type { Logger } from './logger';
-import { type ModelEntry, modelsRequest, type PullParams, pullProgressNotification, pullRequest, repoFilesRequest } from './lsp_ext';
+import { modelsRequest, type PullParams, pullProgressNotification, pullRequest, repoFilesRequest } from './lsp_ext';
 import { PRECISIONS, type Precision } from './settings';
 
 /** A token for the Hub: the editor's (secret storage) first, else HF_TOKEN as huggingface_hub reads it. */
@@ -33,24 +31,7 @@ export function registerModelRequests(connection: Connection, logger: Logger, en
 
   connection.onRequest(modelsRequest, ({ folders }) => {
     const cache = hubCacheDir();
-    const embedded = asInstalled(DEFAULT_MODEL.dir, 'folder');
-    const installed: ModelEntry[] = [
-      ...(embedded ? [{ ...embedded, name: 'tessera-tiny', source: 'embedded' as const }] : []),
-      ...installedModels(cache, folders ?? []),
-    ];
-    return {
-      cache,
-      offline: offline(),
-      endpoint: hubEndpoint(endpointSetting()),
-      installed,
-      catalogue: CATALOGUE.map((m) => ({
-        ...m,
-        precisions: m.precisions as Record<string, number>,
-        memoryBytes: memoryNeeded(m.precisions[m.recommended] ?? 0, m.recommended),
-        installed: installed.find((i) => i.repo === m.repo)?.precisions ?? [],
-      })),
-      memoryBytes: totalmem(),
-    };
+    return { cache, offline: offline(), endpoint: hubEndpoint(endpointSetting()), ...listModels(cache, folders), memoryBytes: totalmem() };
   });
 
   connection.onRequest(repoFilesRequest, async ({ repo, revision, token: given, proxy }, token) => {

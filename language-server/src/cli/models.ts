@@ -3,7 +3,7 @@
 import { hubCacheDir } from '../hub/cacheLayout';
 import { CATALOGUE, formatBytes } from '../hub/catalogue';
 import { hubEndpoint } from '../hub/hubApi';
-import { installedModels } from '../hub/installed';
+import { listModels } from '../hub/listing';
 import { type PullProgress, pullModel, removeModel } from '../hub/pull';
 import { PRECISIONS, type Precision } from '../settings';
 import { type Command, type Io, parseArgs, UsageError } from './command';
@@ -33,15 +33,13 @@ function list(args: string[], io: Io): number {
   const { flags, positionals } = parseArgs(args, { flags: ['json'] });
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const cache = hubCacheDir();
-  const installed = installedModels(cache);
-  const catalogue = CATALOGUE.map((m) => ({ ...m, installed: installed.find((i) => i.repo === m.repo)?.precisions ?? [] }));
+  const { installed, catalogue } = listModels(cache);
   if (flags.has('json')) {
     io.out(`${JSON.stringify({ cache, installed, catalogue }, null, 2)}\n`);
     return 0;
   }
-  io.out(`Installed (${cache}, and the embedded tessera-tiny):\n`);
+  io.out(`Installed (the embedded model, and ${cache}):\n`);
   for (const m of installed) io.out(`  ${m.name.padEnd(44)} ${m.precisions.join(', ').padEnd(18)} ${formatBytes(m.bytes)}\n`);
-  if (installed.length === 0) io.out('  (none in the cache)\n');
   io.out('\nCatalogue (tessera models pull REPO --precision P; sizes approximate):\n');
   for (const m of catalogue) {
     const sizes = Object.entries(m.precisions)

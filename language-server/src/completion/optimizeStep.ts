@@ -1,7 +1,6 @@
 // The load step between a model folder and its session: the decoder optimized for this CPU
 // (tessera.model.optimize), made once in a worker thread and reused, or the file as it is, with why.
-import { resolve } from 'node:path';
-import { DEFAULT_MODEL } from '../defaultModel';
+import { isEmbedded } from '../defaultModel';
 import { optimizeOffThread, optimizeWorkerBeside } from '../inference/optimizer';
 import { describeOptimization } from '../model/optimize/optimizeFolder';
 import type { ModelSettings } from '../settings';
@@ -31,8 +30,7 @@ export async function chooseDecoder(
   progress?: (name: string) => Promise<OptimizeProgress | undefined>,
   name = dir,
 ): Promise<DecoderChoice> {
-  if (!m.optimize) return { onnxPath, note: '' };
-  if (resolve(dir) === resolve(DEFAULT_MODEL.dir)) return { onnxPath, note: '' };
+  if (!m.optimize || isEmbedded(dir)) return { onnxPath, note: '' };
   const p = await progress?.(name);
   try {
     const r = await optimizeOffThread(

@@ -8,7 +8,7 @@
 import { snapshotOf } from '../hub/cacheLayout';
 import { basename, join } from 'node:path';
 import type { Tree } from 'web-tree-sitter';
-import { DEFAULT_MODEL } from '../defaultModel';
+import { DEFAULT_MODEL, isEmbedded } from '../defaultModel';
 import { ModelHost } from '../inference/host';
 import type { ModelInfo } from '../inference/protocol';
 import type { ExplainedToken } from '../generation/generate';
@@ -449,7 +449,7 @@ export class CompletionService {
       const load = (onnxPath: string) =>
         this.host.load(
           { onnxPath, config: folder.config, vocabulary: packTokenTable(tokenizer) },
-          threadsFor(m.threads, dir === DEFAULT_MODEL.dir),
+          threadsFor(m.threads, isEmbedded(dir)),
           this.engine,
         );
       let mergingNote =
