@@ -65,6 +65,12 @@ export async function withBlobLock<T>(lock: string, fn: () => Promise<T>): Promi
   }
 }
 
+/** Headers for a request to `url`: the token goes to the Hub only, not to the CDN it redirects to (the redirect is signed). */
+function headersAt(url: string, access: HubAccess, start: number): Record<string, string> {
+  const base = new URL(url).origin === new URL(access.endpoint).origin ? headersFor(access) : { 'user-agent': 'tessera' };
+  return start > 0 ? { ...base, range: `bytes=${start}-` } : base;
+}
+
 /**
  * Downloads `meta` into `blob` (resuming `blob.incomplete`); `onBytes` is told of every chunk written
  * (fresh) and, first, of the bytes a resumed part already holds (not fresh). One attempt: the caller retries.
@@ -74,27 +80,19 @@ export async function fetchBlob(
   blob: string,
   access: HubAccess,
   onBytes: (n: number, fresh: boolean) => void,
-): Promise<{ resumedFrom: number }> {
+): Promise<void> {
   const part = `${blob}.incomplete`;
   let start = existsSync(part) ? statSync(part).size : 0;
   if (start > meta.size) {
     rmSync(part);
     start = 0;
   }
-  const sameOrigin = new URL(meta.location).origin === new URL(access.endpoint).origin;
-  // The token goes to the Hub, not to the CDN it redirects to (the redirect is signed).
-  const headers = sameOrigin ? headersFor(access) : { 'user-agent': 'tessera' };
-  if (start > 0) headers.range = `bytes=${start}-`;
-  let res = await send(meta.location, { headers, signal: access.signal, proxy: access.proxy });
+  let url = meta.location;
+  let res = await send(url, { headers: headersAt(url, access, start), signal: access.signal, proxy: access.proxy });
   for (let hops = 0; res.status >= 300 && res.status < 400 && res.headers.location && hops < 5; hops++) {
     discard(res);
-    const next = new URL(res.headers.location, res.url).toString();
-    const keep = new URL(next).origin === new URL(access.endpoint).origin ? headersFor(access) : { 'user-agent': 'tessera' };
-    res = await send(next, {
-      headers: start > 0 ? { ...keep, range: `bytes=${start}-` } : keep,
-      signal: access.signal,
-      proxy: access.proxy,
-    });
+    url = new URL(res.headers.location, res.url).toString();
+    res = await send(url, { headers: headersAt(url, access, start), signal: access.signal, proxy: access.proxy });
   }
   if (res.status === 416 && start === meta.size) discard(res);
   else if (res.status === 200)
@@ -139,5 +137,4 @@ export async function fetchBlob(
     }
   }
   renameSync(part, blob);
-  return { resumedFrom: start };
 }
