@@ -268,6 +268,16 @@ test('a model loads optimized for this CPU, with work-done progress; Show Server
     const off = (await server.connection.sendRequest('tessera/serverInfo')) as { model: { description: string; onnxFile: string } };
     assert.doesNotMatch(off.model.description, /optimi/);
     assert.equal(off.model.onnxFile, 'onnx/model.onnx');
+    // On again: the copy made before is reused at once, with no progress shown.
+    const begun = progress.filter((p) => p.kind === 'begin').length;
+    const again = modelHealth(server);
+    await server.connection.sendNotification('workspace/didChangeConfiguration', {
+      settings: { tessera: { model: { path: join(root, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2'), optimize: true } } },
+    });
+    assert.equal((await again).state, 'ok');
+    const reused = (await server.connection.sendRequest('tessera/serverInfo')) as { model: { description: string } };
+    assert.match(reused.model.description, /reused: onnx\/model\.onnx optimized for this CPU/);
+    assert.equal(progress.filter((p) => p.kind === 'begin').length, begun);
   } finally {
     server.connection.dispose();
     server.proc.kill('SIGKILL');

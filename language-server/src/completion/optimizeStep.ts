@@ -2,7 +2,7 @@
 // (tessera.model.optimize), made once in a worker thread and reused, or the file as it is, with why.
 import { isEmbedded } from '../defaultModel';
 import { optimizeOffThread, optimizeWorkerBeside } from '../inference/optimizer';
-import { describeOptimization } from '../model/optimize/optimizeFolder';
+import { describeOptimization, madeBefore, optimizedPlace } from '../model/optimize/optimizeFolder';
 import type { ModelSettings } from '../settings';
 
 /** A progress report the editor shows while a model is optimized, with its cancel. */
@@ -31,14 +31,19 @@ export async function chooseDecoder(
   name = dir,
 ): Promise<DecoderChoice> {
   if (!m.optimize || isEmbedded(dir)) return { onnxPath, note: '' };
-  const p = await progress?.(name);
+  let p: OptimizeProgress | undefined;
   try {
+    const place = optimizedPlace({ source: dir, from: m.precision });
+    const made = madeBefore(place);
+    if (made) return { onnxPath: made.onnxPath, note: `; reused: ${describeOptimization(made.report)}` };
+    // Only a copy still to be made shows progress in the editor: a reused one is there at once.
+    p = await progress?.(name);
     const r = await optimizeOffThread(
-      { source: dir, from: m.precision },
-      { ...(p ? { onProgress: (d: number, t: number) => p.report(d, t), signal: p.signal } : {}) },
+      place,
+      { ...(p ? { onProgress: (d: number, t: number) => p!.report(d, t), signal: p.signal } : {}) },
       optimizeWorkerBeside(workerFile),
     );
-    return { onnxPath: r.onnxPath, note: `; ${r.reused ? 'reused: ' : ''}${describeOptimization(r.report)}` };
+    return { onnxPath: r.onnxPath, note: `; ${describeOptimization(r.report)}` };
   } catch (err) {
     return { onnxPath, note: `; not optimized (${err instanceof Error ? err.message : String(err)}): the file runs as it is` };
   } finally {

@@ -3,7 +3,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { madeBefore, makeOptimized, type OptimizeRequest, type OptimizeResult, optimizedPlace } from '../model/optimize/optimizeFolder';
+import { makeOptimized, type OptimizePlace, type OptimizeResult } from '../model/optimize/optimizeFolder';
 
 export interface OptimizeRun {
   onProgress?: (done: number, total: number) => void;
@@ -11,17 +11,10 @@ export interface OptimizeRun {
 }
 
 /**
- * The optimized copy of `req`'s model: reused if it exists, else made in a worker thread beside
- * `workerFile` (dist/optimizeWorker.js), else, where there is no worker bundle (tests), here.
+ * Makes the optimized copy for `place` in a worker thread beside `workerFile` (dist/optimizeWorker.js),
+ * or, where there is no worker bundle (tests), here. Reusing a copy made before is the caller's (madeBefore).
  */
-export function optimizeOffThread(
-  req: Omit<OptimizeRequest, 'onProgress' | 'signal'>,
-  run: OptimizeRun,
-  workerFile: string,
-): Promise<OptimizeResult> {
-  const place = optimizedPlace(req);
-  const made = madeBefore(place);
-  if (made) return Promise.resolve(made);
+export function optimizeOffThread(place: OptimizePlace, run: OptimizeRun, workerFile: string): Promise<OptimizeResult> {
   if (!existsSync(workerFile)) return Promise.resolve().then(() => makeOptimized(place, run));
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerFile, { workerData: place });
