@@ -6,17 +6,19 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { openModelFolder, type Precision } from '../../language-server/src/model/folder';
 import { dequantize, quantizeBlockwise } from '../../language-server/src/model/optimize/blockQuant';
 import { FLOAT, readModel, writeModel } from '../../language-server/src/model/optimize/onnxModel';
+import { keepLastLogits } from '../../language-server/src/model/optimize/logitsToKeep';
 import { optimizeFolder } from '../../language-server/src/model/optimize/optimizeFolder';
 import { optimizeGraph } from '../../language-server/src/model/optimize/passes';
 import { encode, intField, lenField } from '../../language-server/src/model/optimize/protobuf';
+import { openDecoder } from '../../language-server/src/model/openDecoder';
 import { DecoderSession } from '../../language-server/src/model/session';
-import { fixtures, readReference } from '../support/models';
+import { defaultModel, fixtures, readReference } from '../support/models';
 
 const work = mkdtempSync(join(tmpdir(), 'tessera-optimize-'));
 process.env.TESSERA_CACHE_DIR = join(work, 'cache');
@@ -56,8 +58,11 @@ test('blockwise quantization: each weight within half a step of its value, packe
   assert.equal(one.packed[0], 1 | (15 << 4), 'w[0] = -7 → 1 in the low nibble, w[1] = 7 → 15 in the high one');
 });
 
-/** A model of one MatMul (or Gemm with transB, as tied heads are exported) by a constant weight: [1, K] × [K, N]. */
-function singleMatMul(path: string, w: Float32Array, K: number, N: number, gemm: boolean): void {
+/**
+ * A model of one MatMul (or Gemm with transB, as tied heads are exported) by a constant weight: [1, K] × [K, N],
+ * or with `rows` a MatMul of [1, rows, K] (a head as onnx-community exports it).
+ */
+function singleMatMul(path: string, w: Float32Array, K: number, N: number, gemm: boolean, rows?: number): void {
   const shape = (d: number[]) => lenField(2, encode(d.map((x) => lenField(1, encode([intField(1, x)])))));
   const value = (field: number, name: string, d: number[]) =>
     lenField(field, encode([lenField(1, name), lenField(2, encode([lenField(1, encode([intField(1, FLOAT), shape(d)]))]))]));
@@ -77,7 +82,13 @@ function singleMatMul(path: string, w: Float32Array, K: number, N: number, gemm:
     1,
     encode([lenField(1, 'X'), lenField(1, 'W'), lenField(2, 'Y'), lenField(4, gemm ? 'Gemm' : 'MatMul'), ...(gemm ? [transB] : [])]),
   );
-  const graph = encode([node, lenField(2, 'g'), init, value(11, 'X', [1, K]), value(12, 'Y', [1, N])]);
+  const graph = encode([
+    node,
+    lenField(2, 'g'),
+    init,
+    value(11, 'X', rows ? [1, rows, K] : [1, K]),
+    value(12, 'Y', rows ? [1, rows, N] : [1, N]),
+  ]);
   writeFileSync(path, encode([intField(1, 8), lenField(8, encode([lenField(1, ''), intField(2, 17)])), lenField(7, graph)]));
 }
 
@@ -192,6 +203,7 @@ for (const form of FORMS)
     const target = r.report.target;
     assert.equal(target, form.target ?? (form.from === 'q4' ? 'q4' : 'int8'));
     assert.equal(r.report.head, 'quantized to 8 bits');
+    assert.equal(r.report.logitsToKeep, true);
     const ref = readReference(join(fixtures, form.ref));
     const folder = openModelFolder(r.dir);
     const vocab = folder.config.vocabSize;
@@ -239,3 +251,73 @@ test('a damaged source is refused with its reason; a cancelled run leaves nothin
     [],
   );
 });
+
+test("logits_to_keep on a head that reads [batch, positions, hidden] (onnx-community's layout): the last k rows", async () => {
+  const r = rng(7);
+  const [K, N, rows] = [32, 5, 4];
+  const w = Float32Array.from({ length: K * N }, () => r());
+  const x = Float32Array.from({ length: rows * K }, () => r());
+  const src = join(work, 'head3d.onnx');
+  singleMatMul(src, w, K, N, false, rows);
+  const model = readModel(src);
+  assert.equal(keepLastLogits(model, N), true);
+  assert.equal(keepLastLogits(model, N), false, 'a graph that has the input keeps it');
+  const dst = join(work, 'head3d-keep.onnx');
+  writeModel(model, dst);
+  const s = await ort.InferenceSession.create(dst);
+  const run = async (keep: number) => {
+    const out = await s.run({
+      X: new ort.Tensor('float32', x, [1, rows, K]),
+      logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), [1]),
+    });
+    return { dims: out.Y!.dims, data: out.Y!.data as Float32Array };
+  };
+  const all = await run(0);
+  assert.deepEqual(all.dims, [1, rows, N], '0 keeps every position');
+  for (const keep of [1, 2]) {
+    const got = await run(keep);
+    assert.deepEqual(got.dims, [1, keep, N]);
+    // The same MatMul kernel on the same rows: float summation order aside, identical (1e-6 relative).
+    for (const [i, v] of got.data.entries()) assert.ok(Math.abs(v - all.data[(rows - keep) * N + i]!) <= 1e-6 * (1 + Math.abs(v)));
+  }
+  await s.release();
+});
+
+// torch's export (a Reshape to rows, a Gemm, a Reshape from input_ids' length) and ours (the same with a
+// log-softmax, GroupQueryAttention with the in-place cache).
+for (const [name, source] of [
+  ["torch's export", join(fixtures, 'tiny-gqa-qwen2')],
+  ['the embedded model, in place', defaultModel],
+] as const)
+  test(`logits_to_keep (${name}): a run computes the last k positions' logits, as a full run's last k rows`, async () => {
+    const r = optimizeFolder({ source, from: 'fp32', out: join(work, `keep-${basename(source)}`) });
+    assert.equal(r.report.logitsToKeep, true);
+    const folder = openModelFolder(r.dir);
+    const vocab = folder.config.vocabSize;
+    // Past one chunk of the in-place decoder (64 positions), so earlier chunks run with one row kept.
+    const ids = Array.from({ length: 150 }, (_, i) => (i * 31 + 5) % vocab);
+    const session = await DecoderSession.open(folder.onnxPath, folder.config);
+    assert.equal(session.layout.hasLogitsToKeep, true);
+    const full = await session.run(ids);
+    assert.equal(full.rows, ids.length);
+    const all = Float32Array.from(full.logits);
+    // The head's rows do not depend on each other: what differs is float summation order in the kernels
+    // (a row-pair tile or a single row), a few ulps of each sum; 1e-4 of the row's scale bounds it.
+    const close = (got: Float32Array, rows: number, what: string) => {
+      const want = all.subarray((ids.length - rows) * vocab);
+      assert.equal(got.length, want.length, what);
+      const scale = want.reduce((m, x) => Math.max(m, Math.abs(x)), 1);
+      for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) <= 1e-4 * scale, `${what}: ${got[i]} vs ${want[i]}`);
+    };
+    for (const keep of [1, 3]) {
+      const kept = await session.run(ids, undefined, undefined, undefined, keep);
+      assert.equal(kept.rows, keep);
+      close(kept.logits, keep, `session, ${keep} kept`);
+    }
+    await session.release();
+    const { decoder } = await openDecoder(folder.onnxPath, folder.config, { threads: 1 });
+    if (source.endsWith('tessera-tiny')) assert.equal(decoder.cacheMode, 'in-place');
+    for (const rows of [1, 2])
+      close(Float32Array.from(await decoder.run(ids, 0, rows)), rows, `${decoder.cacheMode} decoder, ${rows} rows`);
+    await decoder.release();
+  });

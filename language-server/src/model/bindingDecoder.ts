@@ -50,9 +50,9 @@ export class BindingDecoder implements Decoder {
     if (past > 0 && (!cache || cache.length < past)) throw new Error(`the cache holds ${cache?.length ?? 0} positions, not ${past}`);
     if (cache && cache.length > past) cache = truncateCache(this.session.tensorClass, this.session.layout, cache, past);
     this.cache = null; // if the run throws, nothing stale is left behind
-    const r = await this.session.run(ids, cache ?? undefined, parents, groups);
+    const r = await this.session.run(ids, cache ?? undefined, parents, groups, rows);
     this.cache = r.cache;
-    return r.logits.subarray((r.positions - rows) * (r.logits.length / r.positions));
+    return r.logits.subarray((r.rows - rows) * (r.logits.length / r.rows));
   }
 
   runTree(tree: TokenTree, past: number): Promise<Float32Array> {

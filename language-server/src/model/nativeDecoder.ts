@@ -9,6 +9,7 @@
 import type { ModelConfig } from './config';
 import type { Decoder } from './decoder';
 import { ElementType, OrtCapi, type Ptr } from './ortCapi';
+import { LOGITS_TO_KEEP } from './optimize/logitsToKeep';
 import { floatsOfHalves, positionsOf, type SessionLayout, TOKEN_GROUP } from './session';
 import { depthsOf, halvesOfBias, type TokenTree, treeBias } from './treeAttention';
 
@@ -24,6 +25,9 @@ export class NativeDecoder implements Decoder {
   /** token_group for merged exports: identity for plain runs, a prompt's groups for merged ones. */
   private readonly groupBuf: Ptr | null;
   private readonly maskBuf: Ptr;
+  /** logits_to_keep (exports that take it): how many last positions of a run get logits. */
+  private readonly keepBuf: Ptr | null;
+  private readonly keepTensor: Ptr | null;
   private readonly cache: Ptr[];
   /** Where each cache tensor's elements are, for moving an accepted branch's rows. */
   private readonly cacheData: bigint[];
@@ -43,7 +47,9 @@ export class NativeDecoder implements Decoder {
   private out = new Float32Array(0);
   private half = new Uint16Array(0);
   private readonly masks = new Map<number, Ptr>();
-  private readonly byLength = new Map<number, { ids: Ptr; pos: Ptr | null; group: Ptr | null; logits: Ptr }>();
+  private readonly byLength = new Map<number, { ids: Ptr; pos: Ptr | null; group: Ptr | null }>();
+  /** Views of logitsBuf as [1, rows, vocab], by rows. */
+  private readonly logitsViews = new Map<number, Ptr>();
   private released = false;
 
   private constructor(
@@ -62,6 +68,8 @@ export class NativeDecoder implements Decoder {
     // The mask is all ones: only its length (past + new) matters, so one buffer serves every run.
     this.maskBuf = k.alloc('int64_t', capacity);
     k.encode(this.maskBuf, k.array('int64_t', capacity, 'Typed'), new BigInt64Array(capacity).fill(1n));
+    this.keepBuf = layout.hasLogitsToKeep ? k.alloc('int64_t', 1) : null;
+    this.keepTensor = this.keepBuf && ort.wrapTensor(this.keepBuf, 8, [1], ElementType.int64);
     const type = layout.cacheType === 'float16' ? ElementType.float16 : ElementType.float32;
     this.cache = layout.past.map(() => ort.createTensor([1, config.kvHeads, capacity, config.headDim], type));
     this.cacheData = this.cache.map((t) => ort.tensorData(t));
@@ -75,6 +83,7 @@ export class NativeDecoder implements Decoder {
       'attention_mask',
       ...(layout.hasPositionIds ? ['position_ids'] : []),
       ...(layout.hasTokenGroups ? [TOKEN_GROUP] : []),
+      ...(layout.hasLogitsToKeep ? [LOGITS_TO_KEEP] : []),
       ...(layout.hasAttentionBias ? ['attention_bias'] : []),
       ...layout.past.map((p) => p.input),
     ];
@@ -133,8 +142,8 @@ export class NativeDecoder implements Decoder {
     const depths = depthsOf(tree.parents);
     const bias = treeBias(tree.parents, past);
     this.ort.copyIn(this.treeBiasBuf, 0, this.layout.biasType === 'float16' ? halvesOfBias(bias) : bias);
-    this.runChunk(tree.ids, past, depths, this.treeBiasBuf);
-    return this.readRows(0, n);
+    const kept = this.runChunk(tree.ids, past, { depths, bias: this.treeBiasBuf, keep: n });
+    return this.readRows(kept - n, n);
   }
 
   keepBranch(past: number, nodes: readonly number[]): void {
@@ -162,13 +171,17 @@ export class NativeDecoder implements Decoder {
     const last = n - Math.min(n, CHUNK);
     // The first token of each chunk (merged runs: a chunk's positions hold more tokens than that).
     const tokenAt = (position: number) => (groups ? firstTokenOf(groups, position) : position);
+    // Earlier chunks' logits are never read: where the export allows, it computes one row of them.
     for (let at = 0; at < last; at += CHUNK)
-      this.runPositions(ids, groups, tokenAt(at), tokenAt(Math.min(at + CHUNK, last)), at, past + at);
-    this.runPositions(ids, groups, tokenAt(last), ids.length, last, past + last);
-    return this.readRows(n - last - rows, rows);
+      this.runPositions(ids, groups, tokenAt(at), tokenAt(Math.min(at + CHUNK, last)), at, past + at, 1);
+    const kept = this.runPositions(ids, groups, tokenAt(last), ids.length, last, past + last, rows);
+    return this.readRows(kept - rows, rows);
   }
 
-  /** Tokens [from, to) of a run, whose groups start at position `first` of the run, after `past` positions. */
+  /**
+   * Tokens [from, to) of a run, whose groups start at position `first` of the run, after `past` positions,
+   * the last `keep` positions needing logits; returns how many last positions got them (runChunk).
+   */
   private runPositions(
     ids: readonly number[],
     groups: ArrayLike<number> | undefined,
@@ -176,14 +189,12 @@ export class NativeDecoder implements Decoder {
     to: number,
     first: number,
     past: number,
-  ): void {
-    if (!groups) {
-      this.runChunk(ids.slice(from, to), past);
-      return;
-    }
+    keep: number,
+  ): number {
+    if (!groups) return this.runChunk(ids.slice(from, to), past, { keep });
     if (to - from > MERGED_TOKENS) throw new Error(`${to - from} tokens pool into ${CHUNK} positions (at most ${MERGED_TOKENS})`);
     const local = Array.from({ length: to - from }, (_, i) => groups[from + i]! - first);
-    this.runChunk(ids.slice(from, to), past, undefined, this.zeroBias, local);
+    return this.runChunk(ids.slice(from, to), past, { groups: local, keep });
   }
 
   /** Throws unless `n` tokens can run after `past` cached positions. */
@@ -195,19 +206,17 @@ export class NativeDecoder implements Decoder {
 
   /**
    * One run of at most CHUNK positions after `past` positions (a tree's: at past + its depths, under its
-   * bias; merged tokens: token i pooled into position groups[i]); its logits land in logitsBuf.
+   * bias; merged tokens: token i pooled into position groups[i]). The logits of its last positions land in
+   * logitsBuf: `keep` of them where the export takes logits_to_keep, else all; returns how many.
    */
-  private runChunk(
-    ids: readonly number[],
-    past: number,
-    depths?: Int32Array,
-    bias: Ptr | null = this.zeroBias,
-    groups?: readonly number[],
-  ): void {
+  private runChunk(ids: readonly number[], past: number, chunk: ChunkOptions): number {
     const { ort } = this;
     const k = ort.koffi;
+    const { depths, bias = this.zeroBias, groups } = chunk;
     const tokens = ids.length;
     const n = groups ? groups[tokens - 1]! + 1 : tokens;
+    const kept = this.keepBuf ? Math.min(chunk.keep, n) : n;
+    if (this.keepBuf) k.encode(this.keepBuf, this.int64Array(1), BigInt64Array.of(BigInt(kept)));
     k.encode(this.idsBuf, this.int64Array(tokens), BigInt64Array.from(ids, BigInt));
     if (this.groupBuf)
       k.encode(
@@ -221,7 +230,7 @@ export class NativeDecoder implements Decoder {
         this.int64Array(n),
         BigInt64Array.from({ length: n }, (_, i) => BigInt(past + (depths ? depths[i]! : i))),
       );
-    const t = this.tensorsFor(tokens, n, past + n);
+    const t = this.tensorsFor(tokens, n, past + n, kept);
     // The bias's shape [1, 1, n, total] changes with both lengths: a view made for this run only.
     const half = this.layout.biasType === 'float16';
     const biasTensor =
@@ -242,6 +251,7 @@ export class NativeDecoder implements Decoder {
       ort.releaseValue(biasTensor);
       for (const v of t.owned) ort.releaseValue(v);
     }
+    return kept;
   }
 
   /** koffi's int64_t[n] type, made once per length. */
@@ -258,8 +268,9 @@ export class NativeDecoder implements Decoder {
    * The OrtValues of a run of `tokens` tokens in `n` positions reaching `total` positions: views of the
    * fixed buffers, made once per shape (a run then costs a handful of FFI calls, not a dozen). Merged
    * runs (tokens > n, prefills only) get token views of their own, released after the run (`owned`).
+   * The logits view holds the `kept` last positions.
    */
-  private tensorsFor(tokens: number, n: number, total: number): { inputs: Ptr[]; logits: Ptr; owned: Ptr[] } {
+  private tensorsFor(tokens: number, n: number, total: number, kept: number): { inputs: Ptr[]; logits: Ptr; owned: Ptr[] } {
     const { ort } = this;
     let mask = this.masks.get(total);
     if (!mask) {
@@ -268,18 +279,28 @@ export class NativeDecoder implements Decoder {
     }
     let byN = this.byLength.get(n);
     if (!byN) {
-      const v = this.config.vocabSize;
-      const half = this.layout.logitsType === 'float16';
       byN = {
         ...this.tokenViews(n),
         pos: this.layout.hasPositionIds ? ort.wrapTensor(this.posBuf, n * 8, [1, n], ElementType.int64) : null,
-        logits: ort.wrapTensor(this.logitsBuf, n * v * (half ? 2 : 4), [1, n, v], half ? ElementType.float16 : ElementType.float32),
       };
       this.byLength.set(n, byN);
     }
+    let logits = this.logitsViews.get(kept);
+    if (!logits) {
+      const v = this.config.vocabSize;
+      const half = this.layout.logitsType === 'float16';
+      logits = ort.wrapTensor(this.logitsBuf, kept * v * (half ? 2 : 4), [1, kept, v], half ? ElementType.float16 : ElementType.float32);
+      this.logitsViews.set(kept, logits);
+    }
     const views = tokens === n ? byN : this.tokenViews(tokens);
-    const inputs = [views.ids, mask, ...(byN.pos ? [byN.pos] : []), ...(views.group ? [views.group] : [])];
-    return { inputs, logits: byN.logits, owned: tokens === n ? [] : [views.ids, ...(views.group ? [views.group] : [])] };
+    const inputs = [
+      views.ids,
+      mask,
+      ...(byN.pos ? [byN.pos] : []),
+      ...(views.group ? [views.group] : []),
+      ...(this.keepTensor ? [this.keepTensor] : []),
+    ];
+    return { inputs, logits, owned: tokens === n ? [] : [views.ids, ...(views.group ? [views.group] : [])] };
   }
 
   /** input_ids (and token_group) views of `tokens` tokens. */
@@ -317,7 +338,9 @@ export class NativeDecoder implements Decoder {
     for (const t of [
       ...this.cache,
       ...this.masks.values(),
-      ...[...this.byLength.values()].flatMap((b) => [b.ids, b.pos, b.group, b.logits]),
+      ...[...this.byLength.values()].flatMap((b) => [b.ids, b.pos, b.group]),
+      ...this.logitsViews.values(),
+      this.keepTensor,
     ])
       this.ort.releaseValue(t);
     this.ort.releaseSession(this.session);
@@ -327,6 +350,7 @@ export class NativeDecoder implements Decoder {
       this.posBuf,
       this.groupBuf,
       this.maskBuf,
+      this.keepBuf,
       this.logitsBuf,
       this.zeroBias,
       this.treeBiasBuf,
@@ -339,6 +363,18 @@ export class NativeDecoder implements Decoder {
     ])
       if (p) k.free(p);
   }
+}
+
+/** What one run of a chunk takes besides its tokens. */
+interface ChunkOptions {
+  /** A tree's nodes' depths (their positions after past). */
+  depths?: Int32Array;
+  /** The attention bias buffer: zeros unless a tree runs. */
+  bias?: Ptr | null;
+  /** Merged tokens: token i pools into the chunk's position groups[i]. */
+  groups?: readonly number[];
+  /** How many last positions need logits (1 or more). */
+  keep: number;
 }
 
 /** The index of the first token pooled into `position` (groups non-decreasing); groups.length past the last. */

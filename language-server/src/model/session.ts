@@ -3,6 +3,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ModelConfig } from './config';
 import { explainLoadError } from './loadError';
+import { LOGITS_TO_KEEP } from './optimize/logitsToKeep';
 import { depthsOf, halvesOfBias, treeBias } from './treeAttention';
 
 type Ort = typeof import('onnxruntime-node');
@@ -27,6 +28,8 @@ export interface SessionLayout {
   biasType: 'float32' | 'float16';
   /** Takes token_group [batch, tokens] (models/recipe/merge.py): identifiers' subtokens pool into one position. */
   hasTokenGroups: boolean;
+  /** Takes logits_to_keep (optimize/logitsToKeep.ts): a run computes logits for its last k positions only. */
+  hasLogitsToKeep: boolean;
   cacheType: 'float32' | 'float16';
   logits: string;
   logitsType: 'float32' | 'float16';
@@ -39,8 +42,9 @@ export interface KvCache {
 }
 
 export interface RunResult {
-  /** Logits of every new position, row-major [positions, vocab]. */
+  /** Logits of the last `rows` new positions (every one, unless the export takes logits_to_keep), row-major [rows, vocab]. */
   logits: Float32Array;
+  rows: number;
   positions: number;
   cache: KvCache;
 }
@@ -90,6 +94,7 @@ export function detectLayout(inputs: readonly string[], outputs: readonly string
     hasAttentionBias: inputs.includes('attention_bias') && inputs.includes('position_ids'),
     biasType: types.get('attention_bias') === 'float16' ? 'float16' : 'float32',
     hasTokenGroups: inputs.includes(TOKEN_GROUP) && inputs.includes('position_ids'),
+    hasLogitsToKeep: inputs.includes(LOGITS_TO_KEEP),
     cacheType: t === 'float16' ? 'float16' : 'float32',
     logits,
     logitsType: types.get(logits) === 'float16' ? 'float16' : 'float32',
@@ -178,13 +183,15 @@ export class DecoderSession {
   /**
    * Runs `ids` after the cached positions; returns the logits of each new position and the longer cache.
    * With `parents` (exports with an attention bias) the ids are a tree: each attends to its ancestors
-   * only. With `groups` (merged exports) token i pools into new position groups[i].
+   * only. With `groups` (merged exports) token i pools into new position groups[i]. With `keep`, exports
+   * that take logits_to_keep compute the last `keep` positions' logits only; others compute all.
    */
   async run(
     ids: ArrayLike<number>,
     cache: KvCache = this.emptyCache(),
     parents?: readonly number[],
     groups?: ArrayLike<number>,
+    keep?: number,
   ): Promise<RunResult> {
     const { ort, layout } = this;
     const tokens = ids.length;
@@ -216,6 +223,7 @@ export class DecoderSession {
           ? new ort.Tensor('float16', halvesOfBias(bias), [1, 1, n, total])
           : new ort.Tensor('float32', bias, [1, 1, n, total]);
     }
+    if (layout.hasLogitsToKeep) feeds[LOGITS_TO_KEEP] = new ort.Tensor('int64', BigInt64Array.of(BigInt(keep ?? n)), [1]);
     if (layout.useCacheBranch) feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([cache.length > 0 ? 1 : 0]), [1]);
     layout.past.forEach((p, i) => {
       feeds[p.input] = cache.tensors[i]!;
@@ -223,8 +231,10 @@ export class DecoderSession {
     const out = await this.session.run(feeds);
     const logits = out[layout.logits]!;
     const vocab = logits.dims[logits.dims.length - 1]!;
+    const floats = toFloat32(logits, vocab);
     return {
-      logits: toFloat32(logits, vocab),
+      logits: floats,
+      rows: floats.length / vocab,
       positions: n,
       cache: { length: total, tensors: layout.past.map((p) => out[p.output]!) },
     };

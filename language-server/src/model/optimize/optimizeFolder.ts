@@ -21,11 +21,12 @@ import { basename, dirname, join } from 'node:path';
 import type { Precision } from '../../settings';
 import { dataFilesOf, type ModelFolder, openModelFolder } from '../folder';
 import { readModel, writeModel } from './onnxModel';
+import { keepLastLogits } from './logitsToKeep';
 import { isHalf, widenToFloat } from './widen';
 import { type OptimizeBits, optimizeGraph, type PassReport } from './passes';
 
 /** Bumped when the passes change what they write: older copies are then made again. */
-export const OPTIMIZER_VERSION = 2;
+export const OPTIMIZER_VERSION = 3;
 
 export type OptimizeTarget = 'q4' | 'int8';
 
@@ -45,6 +46,8 @@ export interface OptimizeRequest {
 export interface OptimizeReport extends PassReport {
   /** The file was fp16 and was made fp32 first. */
   widened: boolean;
+  /** The graph takes logits_to_keep (logitsToKeep.ts): a prefill computes the head for its last position only. */
+  logitsToKeep: boolean;
   version: number;
   source: string;
   sourceFile: string;
@@ -156,11 +159,14 @@ export function makeOptimized(place: OptimizePlace, req: Pick<OptimizeRequest, '
         `nothing to optimize in ${sourceFile}: no weight MatMul at the top of its graph${passes.left.length ? ` (left: ${passes.left.join(', ')})` : ''}`,
       );
     }
+    // After the passes: the head they quantized is the node the slice goes before.
+    const logitsToKeep = keepLastLogits(model, folder.config.vocabSize);
     const written = writeModel(model, join(partial, 'onnx', 'model.onnx'));
     for (const f of SMALL_FILES) if (existsSync(join(folder.dir, f))) copyFileSync(join(folder.dir, f), join(partial, f));
     const report: OptimizeReport = {
       ...passes,
       widened,
+      logitsToKeep,
       version: OPTIMIZER_VERSION,
       source: folder.dir,
       sourceFile,
@@ -190,6 +196,7 @@ export function describeOptimization(r: OptimizeReport): string {
     ...(r.quantized[4] + r.quantized[8] ? [`${body} (MatMulNBits, block 32, int8 dot products)`] : []),
     ...(r.retuned ? [`${r.retuned} 4-bit matrices kept, set to int8 dot products`] : []),
     `head ${r.head}`,
+    ...(r.logitsToKeep ? ['logits only for the positions used (logits_to_keep: a prefill runs the head once)'] : []),
     ...(r.widened ? ['fp16 made fp32 (x86 has no half-precision kernels: it ran as fp32 with casts)'] : []),
     ...(r.left.length ? [`left as they were: ${r.left.join(', ')}`] : []),
   ];

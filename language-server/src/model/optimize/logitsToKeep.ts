@@ -1,0 +1,139 @@
+// Logits only where they are used. A prefill of 512 positions needs the last one's logits, yet an
+// export computes the head for all 512: at Qwen2.5-Coder-0.5B's shape the head is 136M multiply-adds
+// per position, over a quarter of the prefill. This pass adds HF transformers' `logits_to_keep` input
+// (int64 [1]: the number of last positions that get logits; 0 keeps all) and slices the hidden states
+// before the head, so the head, and whatever follows it (a log-softmax), runs on those rows only.
+import { INT64, type OnnxModel, type OnnxNode, tensor } from './onnxModel';
+import { decode, encode, intField, lenField, str } from './protobuf';
+
+/** The input this pass adds (the decoders feed it where an export has it). */
+export const LOGITS_TO_KEEP = 'logits_to_keep';
+
+/** Ops between the head and the logits output that act on each position alone, input first. */
+const PER_POSITION = new Set(['LogSoftmax', 'Softmax', 'Cast', 'Identity', 'Add', 'Mul', 'Div', 'Tanh']);
+const HEADS = new Set(['MatMul', 'MatMulNBits', 'Gemm']);
+
+function graphOutputs(model: OnnxModel): string[] {
+  return model.graphFields.filter((f) => f.num === 12).map((f) => str(decode(f.value as Buffer), 1));
+}
+
+function graphInputs(model: OnnxModel): string[] {
+  return model.graphFields.filter((f) => f.num === 11).map((f) => str(decode(f.value as Buffer), 1));
+}
+
+/**
+ * Where the head sits. Exports write it three ways: a MatMul on [batch, positions, hidden]
+ * (onnx-community's); or a Reshape to rows [batch × positions, hidden], a MatMul or Gemm, and a Reshape
+ * back to [batch, positions, vocab] whose shape is taken from input_ids (torch's exporter, ours). Either
+ * way `hidden` is the 3-D tensor the head reads, and the Reshapes' shapes must follow the slice.
+ */
+interface HeadSite {
+  head: OnnxNode;
+  hidden: string;
+  /** The Reshape to rows, when the head reads rows. */
+  toRows?: OnnxNode;
+  /** The Reshape that makes the logits output, when there is one. */
+  toLogits?: OnnxNode;
+}
+
+function headSite(model: OnnxModel): HeadSite | undefined {
+  const outputs = graphOutputs(model);
+  let name = outputs.find((o) => o === 'logits') ?? outputs[0];
+  const producer = new Map<string, OnnxNode>();
+  for (const n of model.nodes) for (const o of n.outputs) producer.set(o, n);
+  let toLogits: OnnxNode | undefined;
+  for (let steps = 0; name && steps < 8; steps++) {
+    const node = producer.get(name);
+    if (!node) return undefined;
+    if (HEADS.has(node.opType)) {
+      const before = producer.get(node.inputs[0]!);
+      const toRows = before?.opType === 'Reshape' ? before : undefined;
+      // A head reading 2-D rows without a Reshape before it: its rows cannot be told apart by position.
+      if (node.opType === 'Gemm' && !toRows) return undefined;
+      return {
+        head: node,
+        hidden: toRows ? toRows.inputs[0]! : node.inputs[0]!,
+        ...(toRows ? { toRows } : {}),
+        ...(toLogits ? { toLogits } : {}),
+      };
+    }
+    if (node.opType === 'Reshape' && !toLogits && steps === 0) toLogits = node;
+    else if (!PER_POSITION.has(node.opType)) return undefined;
+    name = node.inputs[0];
+  }
+  return undefined;
+}
+
+/** A graph input's ValueInfoProto: int64 of shape [1]. */
+function int64Input(name: string): Buffer {
+  const dim = encode([intField(1, 1)]);
+  const shape = encode([lenField(1, dim)]);
+  const tensorType = encode([intField(1, INT64), lenField(2, shape)]);
+  return encode([lenField(1, name), lenField(2, encode([lenField(1, tensorType)]))]);
+}
+
+function int64s(name: string, values: bigint[]) {
+  const b = Buffer.alloc(8 * values.length);
+  values.forEach((v, i) => {
+    b.writeBigInt64LE(v, 8 * i);
+  });
+  return tensor(name, [values.length], INT64, b);
+}
+
+const node = (opType: string, inputs: string[], output: string): OnnxNode => ({
+  name: output,
+  opType,
+  domain: '',
+  inputs,
+  outputs: [output],
+  attributes: [],
+  rest: [],
+});
+
+/**
+ * Adds `logits_to_keep` before the head. Returns false (and changes nothing) where the graph has it
+ * already, or its head is not found or not one that takes positions.
+ */
+export function keepLastLogits(model: OnnxModel, vocabSize: number): boolean {
+  if (graphInputs(model).includes(LOGITS_TO_KEEP)) return false;
+  const site = headSite(model);
+  if (!site) return false;
+  const p = `${LOGITS_TO_KEEP}/`;
+  const constant = (name: string, values: bigint[]) => {
+    model.initializers.set(p + name, int64s(p + name, values));
+    return p + name;
+  };
+  const kept = `${p}hidden`;
+  // Slice from -k to the end: k last positions, and -0 = 0 is all of them, as in transformers.
+  const slicing = [
+    node('Neg', [LOGITS_TO_KEEP], `${p}start`),
+    node('Slice', [site.hidden, `${p}start`, constant('end', [0x7fffffffffffffffn]), constant('axis', [1n])], kept),
+    node('Shape', [kept], `${p}shape`),
+  ];
+  const dims = (name: string, from: bigint, to: bigint) =>
+    node('Slice', [`${p}shape`, constant(`${name}/from`, [from]), constant(`${name}/to`, [to]), constant(`${name}/axes`, [0n])], p + name);
+  const first = site.toRows ?? site.head;
+  if (site.toRows) {
+    // Rows [-1, hidden]: the old shape was computed from input_ids' length.
+    slicing.push(dims('hiddenSize', 2n, 3n), node('Concat', [constant('minusOne', [-1n]), `${p}hiddenSize`], `${p}rowsShape`));
+    Object.assign(site.toRows, { inputs: [kept, `${p}rowsShape`] });
+  } else site.head.inputs[0] = kept;
+  model.nodes.splice(model.nodes.indexOf(first), 0, ...slicing);
+  if (site.toLogits) {
+    // [batch, kept, vocab]: the kept positions, not input_ids' length.
+    const shaping = [
+      dims('batchKept', 0n, 2n),
+      node('Concat', [`${p}batchKept`, constant('vocab', [BigInt(vocabSize)])], `${p}logitsShape`),
+    ];
+    for (const n of shaping) n.attributes = n.opType === 'Concat' ? [concatAxis] : [];
+    model.nodes.splice(model.nodes.indexOf(site.toLogits), 0, ...shaping);
+    site.toLogits.inputs[1] = `${p}logitsShape`;
+  }
+  for (const n of slicing) if (n.opType === 'Concat') n.attributes = [concatAxis];
+  // Inputs come first in a GraphProto's fields only by convention; appended is as valid.
+  model.graphFields.push(lenField(11, int64Input(LOGITS_TO_KEEP)));
+  return true;
+}
+
+/** Concat's axis attribute: 0. */
+const concatAxis = [lenField(1, 'axis'), intField(20, 2), intField(3, 0)];
