@@ -26,6 +26,7 @@ import { TokenizerRegistry } from '../language-server/src/tokenizer/registry';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { DEFAULT_SETTINGS } from '../language-server/src/settings';
 import { SyntaxService } from '../language-server/src/syntax/parser';
+import { plainExport } from './plainExport';
 import { grammarFor } from '../language-server/src/syntax/languages';
 
 const root = join(__dirname, '..', '..');
@@ -194,8 +195,10 @@ async function main(): Promise<void> {
   const steady = await steadyDecode(prompts);
   const { AutoModelForCausalLM, env, Tensor } = require('@huggingface/transformers') as typeof import('@huggingface/transformers');
   env.allowRemoteModels = false;
-  env.localModelPath = join(modelDir, '..');
-  const tjs = await AutoModelForCausalLM.from_pretrained(basename(modelDir), {
+  // transformers.js feeds a plain export's inputs only: the same model, its attention bias made in-graph.
+  const plainDir = plainExport(modelDir, basename(folder.onnxPath));
+  env.localModelPath = join(plainDir, '..');
+  const tjs = await AutoModelForCausalLM.from_pretrained(basename(plainDir), {
     dtype: precision === 'fp32' ? 'fp32' : 'q8',
     local_files_only: true,
   });

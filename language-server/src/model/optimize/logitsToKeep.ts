@@ -3,8 +3,9 @@
 // per position, over a quarter of the prefill. This pass adds HF transformers' `logits_to_keep` input
 // (int64 [1]: the number of last positions that get logits; 0 keeps all) and slices the hidden states
 // before the head, so the head, and whatever follows it (a log-softmax), runs on those rows only.
-import { INT64, type OnnxModel, type OnnxNode, tensor } from './onnxModel';
-import { decode, encode, intField, lenField, str } from './protobuf';
+import { dropUnused, graphInputNames, graphOutputNames, int64Constant, intAttribute, plainNode } from './graphEdit';
+import { INT64, type OnnxModel, type OnnxNode } from './onnxModel';
+import { encode, intField, lenField } from './protobuf';
 
 /** The input this pass adds (the decoders feed it where an export has it). */
 export const LOGITS_TO_KEEP = 'logits_to_keep';
@@ -12,14 +13,6 @@ export const LOGITS_TO_KEEP = 'logits_to_keep';
 /** Ops between the head and the logits output that act on each position alone, input first. */
 const PER_POSITION = new Set(['LogSoftmax', 'Softmax', 'Cast', 'Identity', 'Add', 'Mul', 'Div', 'Tanh']);
 const HEADS = new Set(['MatMul', 'MatMulNBits', 'Gemm']);
-
-function graphOutputs(model: OnnxModel): string[] {
-  return model.graphFields.filter((f) => f.num === 12).map((f) => str(decode(f.value as Buffer), 1));
-}
-
-function graphInputs(model: OnnxModel): string[] {
-  return model.graphFields.filter((f) => f.num === 11).map((f) => str(decode(f.value as Buffer), 1));
-}
 
 /**
  * Where the head sits. Exports write it three ways: a MatMul on [batch, positions, hidden]
@@ -37,7 +30,7 @@ interface HeadSite {
 }
 
 function headSite(model: OnnxModel): HeadSite | undefined {
-  const outputs = graphOutputs(model);
+  const outputs = graphOutputNames(model);
   let name = outputs.find((o) => o === 'logits') ?? outputs[0];
   const producer = new Map<string, OnnxNode>();
   for (const n of model.nodes) for (const o of n.outputs) producer.set(o, n);
@@ -72,50 +65,36 @@ function int64Input(name: string): Buffer {
   return encode([lenField(1, name), lenField(2, encode([lenField(1, tensorType)]))]);
 }
 
-function int64s(name: string, values: bigint[]) {
-  const b = Buffer.alloc(8 * values.length);
-  values.forEach((v, i) => {
-    b.writeBigInt64LE(v, 8 * i);
-  });
-  return tensor(name, [values.length], INT64, b);
-}
-
-const node = (opType: string, inputs: string[], output: string): OnnxNode => ({
-  name: output,
-  opType,
-  domain: '',
-  inputs,
-  outputs: [output],
-  attributes: [],
-  rest: [],
-});
-
 /**
  * Adds `logits_to_keep` before the head. Returns false (and changes nothing) where the graph has it
  * already, or its head is not found or not one that takes positions.
  */
 export function keepLastLogits(model: OnnxModel, vocabSize: number): boolean {
-  if (graphInputs(model).includes(LOGITS_TO_KEEP)) return false;
+  if (graphInputNames(model).includes(LOGITS_TO_KEEP)) return false;
   const site = headSite(model);
   if (!site) return false;
   const p = `${LOGITS_TO_KEEP}/`;
-  const constant = (name: string, values: bigint[]) => {
-    model.initializers.set(p + name, int64s(p + name, values));
-    return p + name;
-  };
+  const constant = (name: string, values: bigint[]) => int64Constant(model, p + name, values);
   const kept = `${p}hidden`;
   // Slice from -k to the end: k last positions, and -0 = 0 is all of them, as in transformers.
   const slicing = [
-    node('Neg', [LOGITS_TO_KEEP], `${p}start`),
-    node('Slice', [site.hidden, `${p}start`, constant('end', [0x7fffffffffffffffn]), constant('axis', [1n])], kept),
-    node('Shape', [kept], `${p}shape`),
+    plainNode('Neg', [LOGITS_TO_KEEP], `${p}start`),
+    plainNode('Slice', [site.hidden, `${p}start`, constant('end', [0x7fffffffffffffffn]), constant('axis', [1n])], kept),
+    plainNode('Shape', [kept], `${p}shape`),
   ];
   const dims = (name: string, from: bigint, to: bigint) =>
-    node('Slice', [`${p}shape`, constant(`${name}/from`, [from]), constant(`${name}/to`, [to]), constant(`${name}/axes`, [0n])], p + name);
+    plainNode(
+      'Slice',
+      [`${p}shape`, constant(`${name}/from`, [from]), constant(`${name}/to`, [to]), constant(`${name}/axes`, [0n])],
+      p + name,
+    );
   const first = site.toRows ?? site.head;
   if (site.toRows) {
     // Rows [-1, hidden]: the old shape was computed from input_ids' length.
-    slicing.push(dims('hiddenSize', 2n, 3n), node('Concat', [constant('minusOne', [-1n]), `${p}hiddenSize`], `${p}rowsShape`));
+    slicing.push(
+      dims('hiddenSize', 2n, 3n),
+      plainNode('Concat', [constant('minusOne', [-1n]), `${p}hiddenSize`], `${p}rowsShape`, [intAttribute('axis', 0)]),
+    );
     Object.assign(site.toRows, { inputs: [kept, `${p}rowsShape`] });
   } else site.head.inputs[0] = kept;
   model.nodes.splice(model.nodes.indexOf(first), 0, ...slicing);
@@ -123,17 +102,13 @@ export function keepLastLogits(model: OnnxModel, vocabSize: number): boolean {
     // [batch, kept, vocab]: the kept positions, not input_ids' length.
     const shaping = [
       dims('batchKept', 0n, 2n),
-      node('Concat', [`${p}batchKept`, constant('vocab', [BigInt(vocabSize)])], `${p}logitsShape`),
+      plainNode('Concat', [`${p}batchKept`, constant('vocab', [BigInt(vocabSize)])], `${p}logitsShape`),
     ];
-    for (const n of shaping) n.attributes = n.opType === 'Concat' ? [concatAxis] : [];
     model.nodes.splice(model.nodes.indexOf(site.toLogits), 0, ...shaping);
     site.toLogits.inputs[1] = `${p}logitsShape`;
   }
-  for (const n of slicing) if (n.opType === 'Concat') n.attributes = [concatAxis];
+  dropUnused(model); // the Reshapes' old shapes, computed from input_ids
   // Inputs come first in a GraphProto's fields only by convention; appended is as valid.
   model.graphFields.push(lenField(11, int64Input(LOGITS_TO_KEEP)));
   return true;
 }
-
-/** Concat's axis attribute: 0. */
-const concatAxis = [lenField(1, 'axis'), intField(20, 2), intField(3, 0)];

@@ -8,6 +8,7 @@
 //     per-tensor grid is kept within half a step);
 // What no pass applies to is left as it is and named in the report.
 import { quantizeBlockwise } from './blockQuant';
+import { dropUnused, intAttribute } from './graphEdit';
 import { FLOAT, INT8, type OnnxModel, type OnnxNode, type OnnxTensor, tensor, UINT8 } from './onnxModel';
 import { decode, encodeChunks, type Field, intField, lenField, one, str } from './protobuf';
 
@@ -34,11 +35,10 @@ export interface PassReport {
   vocabSize: number;
 }
 
-const attr = (name: string, value: number): Field[] => [lenField(1, name), intField(20, 2), intField(3, value)];
 const attrName = (a: Field[]) => str(a, 1);
 
 function setAttr(node: OnnxNode, name: string, value: number): void {
-  node.attributes = [...node.attributes.filter((a) => attrName(a) !== name), attr(name, value)];
+  node.attributes = [...node.attributes.filter((a) => attrName(a) !== name), intAttribute(name, value)];
 }
 
 function intAttr(node: OnnxNode, name: string): number | undefined {
@@ -122,19 +122,6 @@ function integerMatMul(model: OnnxModel, node: OnnxNode): { x: string; end: Onnx
   return { x: dql.inputs[0]!, end, weight: { tensor: tensor(q.name, [K, N], FLOAT, Buffer.from(w.buffer)), K, N, transposed: false } };
 }
 
-/** Drops nodes whose outputs nothing reads (what a rewrite left behind), and initializers no node reads. */
-function dropDead(model: OnnxModel): void {
-  const outputs = new Set(model.graphFields.filter((f) => f.num === 12).map((f) => str(decode(f.value as Buffer), 1)));
-  for (let changed = true; changed; ) {
-    const read = new Set(model.nodes.flatMap((n) => n.inputs));
-    const before = model.nodes.length;
-    model.nodes = model.nodes.filter((n) => n.outputs.some((o) => o && (read.has(o) || outputs.has(o))));
-    changed = model.nodes.length !== before;
-  }
-  const read = new Set(model.nodes.flatMap((n) => n.inputs));
-  for (const name of [...model.initializers.keys()]) if (!read.has(name) && !outputs.has(name)) model.initializers.delete(name);
-}
-
 function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(w.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c]!;
@@ -186,7 +173,7 @@ export function optimizeGraph(model: OnnxModel, options: PassOptions): PassRepor
     quantizeInto(model, node, node.inputs[0]!, w, w.N === options.vocabSize ? 8 : options.bits, block, report);
     options.onProgress?.(++done, targets.length);
   }
-  dropDead(model);
+  dropUnused(model);
   report.left = [...left].map(([op, n]) => `${op} ×${n}`);
   if (report.quantized[4] + report.quantized[8] > 0) useContribOpset(model);
   return report;
@@ -212,7 +199,13 @@ function quantizeInto(model: OnnxModel, node: OnnxNode, x: string, w: Weight, bi
     opType: 'MatMulNBits',
     domain: 'com.microsoft',
     inputs: [x, bName, sName],
-    attributes: [attr('K', K), attr('N', N), attr('bits', bits), attr('block_size', block), attr('accuracy_level', 4)],
+    attributes: [
+      intAttribute('K', K),
+      intAttribute('N', N),
+      intAttribute('bits', bits),
+      intAttribute('block_size', block),
+      intAttribute('accuracy_level', 4),
+    ],
   });
   report.quantized[bits]++;
   if (N === report.vocabSize) report.head = 'quantized to 8 bits';
