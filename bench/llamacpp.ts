@@ -11,7 +11,10 @@
 // fp32, int8, fp16 and q4 ONNX against F32, Q8_0, F16 and Q4_0 GGUF, each also after `tessera optimize`
 // against the GGUF of the same bits): prefill, decode, 32-token blocks, and decode's share of the
 // memory-bandwidth bound (the bytes a token reads over the bandwidth measured in the same run).
-//   npm run bench -- llamacpp [--keys N] [--shaped [--only-shaped] [--threads N] [--forms 3,7] [--json]]
+// The optimized forms also replay typing through held-out files with Qwen2.5-Coder's tokenizer. --shapes
+// 0.5b,1.5b adds Qwen2.5-Coder-1.5B's shape (its fp32 file optimized to int8 and q4).
+//   npm run bench -- llamacpp [--keys N] [--shaped [--only-shaped] [--shapes 0.5b,1.5b] [--threads N]
+//                             [--forms 3,7] [--shaped-keys N] [--json]]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +32,7 @@ import { optimizeFolder } from '../language-server/src/model/optimize/optimizeFo
 import { median, percentile as pct } from '../language-server/src/quantiles';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { heldOutSources } from './heldOut';
-import { python, shapedModel } from './shapedModel';
+import { ensurePython, python, QWEN_TOKENIZER, type Shape, shapedModel } from './shapedModel';
 
 const root = join(__dirname, '..', '..');
 const arg = (name: string, dflt: string) =>
@@ -91,6 +94,7 @@ function gguf(dir: string, name: string, type: 'f32' | 'f16' | 'q8_0' | 'q4_0'):
   const out = join(tmpdir(), 'tessera-gguf', `${name}-${type}.gguf`);
   if (!existsSync(out)) {
     mkdirSync(join(tmpdir(), 'tessera-gguf'), { recursive: true });
+    ensurePython();
     const r = spawnSync(python, ['models/recipe/gguf.py', dir, out, '--type', type], { cwd: root, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('models/recipe/gguf.py failed (it needs Python with numpy and onnx)');
   }
@@ -183,6 +187,17 @@ async function llamaCpp(nlc: NodeLlamaCpp, path: string, capacity: number): Prom
       await model.dispose();
     },
   };
+}
+
+/** p50 and p90 rows of a typing replay (ms per keystroke, both runtimes). */
+function typingRows(t: Awaited<ReturnType<typeof typing>>): Row[] {
+  return [0.5, 0.9].map((q) => ({
+    what: `typing p${q * 100} (${t.total} keystrokes)`,
+    ours: pct(t.latency[0]!, q),
+    theirs: pct(t.latency[1]!, q),
+    unit: 'ms',
+    same: t.same === t.total,
+  }));
 }
 
 /** Median over `rounds` runs, after one warm-up, of the ms `run` reports. */
@@ -308,8 +323,13 @@ function bandwidth(): number {
   return median(rates);
 }
 
-async function shaped(nlc: NodeLlamaCpp): Promise<void> {
-  const dir = shapedModel();
+const SHAPES: Record<string, Shape> = { '0.5b': 'qwen2.5-coder-0.5b', '1.5b': 'qwen2.5-coder-1.5b' };
+/** Keystrokes per held-out file of the shaped typing replay (each up to 16 tokens, both runtimes). */
+const SHAPED_KEYS = Number(arg('shaped-keys', '30'));
+
+async function shaped(nlc: NodeLlamaCpp, shape: Shape): Promise<void> {
+  const dir = shapedModel(shape);
+  const qwen = Tokenizer.fromFile(QWEN_TOKENIZER);
   const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), {}, dir);
   const ids = (n: number) => Array.from({ length: n }, (_, i) => (i * 7919 + 13) % config.vocabSize);
   const gbs = bandwidth();
@@ -322,29 +342,34 @@ async function shaped(nlc: NodeLlamaCpp): Promise<void> {
     .split(',')
     .filter(Boolean)
     .map((n) => SHAPED_FORMS[Number(n) - 1]);
-  for (const f of only.length ? only.filter((x) => x !== undefined) : SHAPED_FORMS) {
+  // At 1.5B only fp32 is made: the rows are its `tessera optimize` copies.
+  const forms = (only.length ? only.filter((x) => x !== undefined) : SHAPED_FORMS).filter(
+    (f) => shape === 'qwen2.5-coder-0.5b' || f.optimize?.from === 'fp32',
+  );
+  for (const f of forms) {
     const optimized = f.optimize ? optimizeFolder({ source: dir, from: f.optimize.from, target: f.optimize.target }) : undefined;
     const path = optimized?.onnxPath ?? join(dir, 'onnx', f.file);
     const { decoder } = await openDecoder(path, config, { threads: THREADS });
-    // The default model's tokenizer: its ids are valid in the larger vocabulary (no text is read back).
-    const ours = tessera(decoder, Tokenizer.fromFile(join(root, 'models', 'tessera-tiny', 'tokenizer.json')));
-    const theirs = await llamaCpp(nlc, gguf(dir, 'shaped-qwen2.5-coder-0.5b', f.type), 1024);
+    const ours = tessera(decoder, qwen);
+    const theirs = await llamaCpp(nlc, gguf(dir, `shaped-${shape}`, f.type), 1024);
     const rows = await compare(ours, theirs, ids(512), ids(384), 32, 3, false);
     const decode = rows[rows.length - 1]!;
     rows.push({ what: 'block completion', ours: 1000 / decode.ours, theirs: 1000 / decode.theirs, unit: 'tokens/s (higher is better)' });
+    // Typing: the forms a user runs (optimized), with real text through Qwen's tokenizer.
+    if (optimized && SHAPED_KEYS > 0) rows.push(...typingRows(await typing([ours, theirs], qwen, SHAPED_KEYS)));
     // An optimized fp16 file is widened to fp32 (its embedding too).
     const read = bytesPerToken(path, f.file.includes('fp16') && !optimized ? embedding / 2 : embedding);
     const bound = (read / (gbs * 1e9)) * 1000;
     const name = optimized
       ? `tessera optimize --from ${f.optimize!.from} --precision ${f.optimize!.target} (${optimized.report.seconds} s)`
       : `ONNX ${f.file}`;
-    printRows(`Qwen2.5-Coder-0.5B's shape, random weights: ${name} vs GGUF ${f.type.toUpperCase()}`, rows);
+    printRows(`${shape}'s shape, random weights: ${name} vs GGUF ${f.type.toUpperCase()}`, rows);
     console.log(
       `  decode reads ${(read / 1e6).toFixed(0)} MB per token: the bandwidth bound is ${bound.toFixed(1)} ms/token, Tessera at ${((100 * bound) / decode.ours).toFixed(0)}% of it`,
     );
     for (const r of rows)
       jsonRows.push({
-        shape: 'qwen2.5-coder-0.5b',
+        shape,
         form: f.form,
         file: f.file,
         gguf: f.type,
@@ -357,7 +382,7 @@ async function shaped(nlc: NodeLlamaCpp): Promise<void> {
         unit: r.unit,
       });
     jsonRows.push({
-      shape: 'qwen2.5-coder-0.5b',
+      shape,
       form: f.form,
       file: f.file,
       optimized: !!optimized,
@@ -370,11 +395,22 @@ async function shaped(nlc: NodeLlamaCpp): Promise<void> {
   }
 }
 
+/** --shapes 0.5b,1.5b: which shapes the shaped rows run (0.5B alone by default). */
+function shapes(): Shape[] {
+  return arg('shapes', '0.5b')
+    .split(',')
+    .map((s) => {
+      const shape = SHAPES[s];
+      if (!shape) throw new Error(`unknown shape ${s} (known: ${Object.keys(SHAPES).join(', ')})`);
+      return shape;
+    });
+}
+
 async function main(): Promise<void> {
   const nlc = await nodeLlamaCpp();
   if (process.argv.includes('--only-shaped')) {
     console.log(`bench/llamacpp — ${describeMachine(machine())}; node-llama-cpp ${NODE_LLAMA_CPP}, ${THREADS} thread(s) each`);
-    await shaped(nlc);
+    for (const shape of shapes()) await shaped(nlc, shape);
     if (JSON_OUT) console.log(JSON.stringify({ machine: describeMachine(machine()), rows: jsonRows }));
     return;
   }
@@ -402,7 +438,7 @@ async function main(): Promise<void> {
   );
   await theirs.dispose();
   await decoder.release();
-  if (process.argv.includes('--shaped')) await shaped(nlc);
+  if (process.argv.includes('--shaped')) for (const shape of shapes()) await shaped(nlc, shape);
   if (JSON_OUT) console.log(JSON.stringify({ machine: describeMachine(machine()), rows: jsonRows }));
 }
 

@@ -1,13 +1,17 @@
-// fp32 against int8 for the default model, from one run: held-out bits per byte (whole windows), whether
+// fp32 against int8 and the `tessera optimize` copies (int8 and q4, from the fp32 file) for the default
+// model, from one run: held-out bits per byte (whole windows), whether
 // greedy decoding gives the same tokens however the sequence is cut into runs (step by step through
 // the cache against the whole window each step), and decode speed through the product's decoder.
 //   npm run bench -- precision [--files N] [--prompts N] [--int8 PATH]   (PATH: another int8 export)
 // (npm test's older-cpu stage checks the same run-cut property under an emulated Haswell.)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { argmaxOf, logSoftmaxOf, seededRandom } from '../language-server/src/generation/processors';
 import { describeMachine, machine } from '../language-server/src/measure/machine';
 import { openModelFolder } from '../language-server/src/model/folder';
 import { openDecoder } from '../language-server/src/model/openDecoder';
+import { type OptimizeBlock, optimizeFolder } from '../language-server/src/model/optimize/optimizeFolder';
 import { DecoderSession } from '../language-server/src/model/session';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { repoRoot } from '../scripts/lib/repoRoot';
@@ -92,9 +96,15 @@ async function main(): Promise<void> {
     const at = Math.floor(random() * Math.max(1, ids.length - 200));
     return ids.slice(at, at + 64 + Math.floor(random() * 128));
   });
+  const scratch = mkdtempSync(join(tmpdir(), 'tessera-precision-'));
+  const optimized = (target: 'int8' | 'q4', block: OptimizeBlock = 32) =>
+    optimizeFolder({ source: dir, from: 'fp32', target, block, out: join(scratch, `${target}-${block}`) }).onnxPath;
   const variants = [
     { name: 'fp32', path: folder.onnxPath },
     { name: 'int8', path: arg('int8', openModelFolder(dir, 'quantized').onnxPath) },
+    { name: 'opt int8', path: optimized('int8') },
+    { name: 'opt q4', path: optimized('q4') },
+    { name: 'opt q4 128', path: optimized('q4', 128) },
   ];
   const rows: Array<{ name: string; bpb: number; same: number; ms: number }> = [];
   for (const v of variants) {
@@ -117,14 +127,18 @@ async function main(): Promise<void> {
   });
   console.log(`bench/precision — ${describeMachine(machine())}`);
   console.log(`${FILES} held-out files per source; ${PROMPTS} prompts × ${GREEDY} greedy tokens\n`);
-  console.log('export   bits/byte   same greedy tokens however cut   decode ms/token (median)');
+  console.log('(opt: `tessera optimize --from fp32`, MatMulNBits block 32 (128: --block 128), int8 dot products, head at 8 bits)\n');
+  console.log('export     bits/byte   same greedy tokens however cut   decode ms/token (median)');
   for (const r of rows) {
     console.log(
-      `${r.name.padEnd(8)} ${r.bpb.toFixed(4).padStart(9)}   ${`${r.same}/${PROMPTS}`.padStart(30)}   ${r.ms.toFixed(3).padStart(24)}`,
+      `${r.name.padEnd(10)} ${r.bpb.toFixed(4).padStart(9)}   ${`${r.same}/${PROMPTS}`.padStart(30)}   ${r.ms.toFixed(3).padStart(24)}`,
     );
   }
-  const [fp32, int8] = [rows[0]!, rows[1]!];
-  console.log(`\nint8 / fp32: bits per byte ×${(int8.bpb / fp32.bpb).toFixed(4)}, decode time ×${(int8.ms / fp32.ms).toFixed(2)}`);
+  const fp32 = rows[0]!;
+  console.log('');
+  for (const r of rows.slice(1))
+    console.log(`${r.name} / fp32: bits per byte ×${(r.bpb / fp32.bpb).toFixed(4)}, decode time ×${(r.ms / fp32.ms).toFixed(2)}`);
+  rmSync(scratch, { recursive: true, force: true });
 }
 
 void main();

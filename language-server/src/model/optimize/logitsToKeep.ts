@@ -102,7 +102,7 @@ export function keepLastLogits(model: OnnxModel, vocabSize: number): boolean {
     // [batch, kept, vocab]: the kept positions, not input_ids' length.
     const shaping = [
       dims('batchKept', 0n, 2n),
-      plainNode('Concat', [`${p}batchKept`, constant('vocab', [BigInt(vocabSize)])], `${p}logitsShape`),
+      plainNode('Concat', [`${p}batchKept`, constant('vocab', [BigInt(vocabSize)])], `${p}logitsShape`, [intAttribute('axis', 0)]),
     ];
     model.nodes.splice(model.nodes.indexOf(site.toLogits), 0, ...shaping);
     site.toLogits.inputs[1] = `${p}logitsShape`;
