@@ -28,7 +28,7 @@ import type { Decoder } from '../language-server/src/model/decoder';
 import { commonPrefix } from '../language-server/src/model/kvCache';
 import { dataFilesOf, type Precision } from '../language-server/src/model/folder';
 import { openDecoder } from '../language-server/src/model/openDecoder';
-import { optimizeFolder } from '../language-server/src/model/optimize/optimizeFolder';
+import { type OptimizeBlock, optimizeFolder } from '../language-server/src/model/optimize/optimizeFolder';
 import { median, percentile as pct } from '../language-server/src/quantiles';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { heldOutSources } from './heldOut';
@@ -290,7 +290,7 @@ const SHAPED_FORMS: {
   form: string;
   file: string;
   type: 'f32' | 'f16' | 'q8_0' | 'q4_0';
-  optimize?: { from: Precision; target: 'q4' | 'int8' };
+  optimize?: { from: Precision; target: 'q4' | 'int8'; block?: OptimizeBlock };
 }[] = [
   { form: 'fp32', file: 'model.onnx', type: 'f32' },
   { form: 'int8', file: 'model_quantized.onnx', type: 'q8_0' },
@@ -300,6 +300,7 @@ const SHAPED_FORMS: {
   { form: 'q4', file: 'model_q4.onnx', type: 'q4_0' },
   { form: 'q4', file: 'model_q4.onnx', type: 'q4_0', optimize: { from: 'q4', target: 'q4' } },
   { form: 'fp32 → q4', file: 'model.onnx', type: 'q4_0', optimize: { from: 'fp32', target: 'q4' } },
+  { form: 'fp32 → q4, block 128', file: 'model.onnx', type: 'q4_0', optimize: { from: 'fp32', target: 'q4', block: 128 } },
 ];
 
 /** Bytes one decode step reads: every weight a token multiplies by (the embedding's lookup reads one row). */
@@ -347,7 +348,7 @@ async function shaped(nlc: NodeLlamaCpp, shape: Shape): Promise<void> {
     (f) => shape === 'qwen2.5-coder-0.5b' || f.optimize?.from === 'fp32',
   );
   for (const f of forms) {
-    const optimized = f.optimize ? optimizeFolder({ source: dir, from: f.optimize.from, target: f.optimize.target }) : undefined;
+    const optimized = f.optimize ? optimizeFolder({ source: dir, ...f.optimize }) : undefined;
     const path = optimized?.onnxPath ?? join(dir, 'onnx', f.file);
     const { decoder } = await openDecoder(path, config, { threads: THREADS });
     const ours = tessera(decoder, qwen);
@@ -361,7 +362,7 @@ async function shaped(nlc: NodeLlamaCpp, shape: Shape): Promise<void> {
     const read = bytesPerToken(path, f.file.includes('fp16') && !optimized ? embedding / 2 : embedding);
     const bound = (read / (gbs * 1e9)) * 1000;
     const name = optimized
-      ? `tessera optimize --from ${f.optimize!.from} --precision ${f.optimize!.target} (${optimized.report.seconds} s)`
+      ? `tessera optimize --from ${f.optimize!.from} --precision ${f.optimize!.target}${f.optimize!.block ? ` --block ${f.optimize!.block}` : ''} (${optimized.report.seconds} s)`
       : `ONNX ${f.file}`;
     printRows(`${shape}'s shape, random weights: ${name} vs GGUF ${f.type.toUpperCase()}`, rows);
     console.log(

@@ -13,9 +13,9 @@ import { openModelFolder, type Precision } from '../../language-server/src/model
 import { dequantize, quantizeBlockwise } from '../../language-server/src/model/optimize/blockQuant';
 import { FLOAT, readModel, writeModel } from '../../language-server/src/model/optimize/onnxModel';
 import { keepLastLogits } from '../../language-server/src/model/optimize/logitsToKeep';
-import { optimizeFolder } from '../../language-server/src/model/optimize/optimizeFolder';
+import { describeOptimization, optimizeFolder } from '../../language-server/src/model/optimize/optimizeFolder';
 import { optimizeGraph } from '../../language-server/src/model/optimize/passes';
-import { encode, intField, lenField } from '../../language-server/src/model/optimize/protobuf';
+import { decode, encode, intField, lenField, str } from '../../language-server/src/model/optimize/protobuf';
 import { openDecoder } from '../../language-server/src/model/openDecoder';
 import { DecoderSession } from '../../language-server/src/model/session';
 import { defaultModel, fixtures, readReference } from '../support/models';
@@ -63,8 +63,10 @@ test('blockwise quantization: each weight within half a step of its value, packe
  * or with `rows` a MatMul of [1, rows, K] (a head as onnx-community exports it).
  */
 function singleMatMul(path: string, w: Float32Array, K: number, N: number, gemm: boolean, rows?: number): void {
-  const shape = (d: number[]) => lenField(2, encode(d.map((x) => lenField(1, encode([intField(1, x)])))));
-  const value = (field: number, name: string, d: number[]) =>
+  // A number is a fixed dimension, a string a named one.
+  const shape = (d: Array<number | string>) =>
+    lenField(2, encode(d.map((x) => lenField(1, encode([typeof x === 'number' ? intField(1, x) : lenField(2, x)])))));
+  const value = (field: number, name: string, d: Array<number | string>) =>
     lenField(field, encode([lenField(1, name), lenField(2, encode([lenField(1, encode([intField(1, FLOAT), shape(d)]))]))]));
   // Gemm's transB weight is stored [N, K].
   const stored = gemm ? Float32Array.from({ length: K * N }, (_, i) => w[(i % K) * N + Math.floor(i / K)]!) : w;
@@ -86,8 +88,8 @@ function singleMatMul(path: string, w: Float32Array, K: number, N: number, gemm:
     node,
     lenField(2, 'g'),
     init,
-    value(11, 'X', rows ? [1, rows, K] : [1, K]),
-    value(12, 'Y', rows ? [1, rows, N] : [1, N]),
+    value(11, 'X', rows ? [1, 'positions', K] : [1, K]),
+    value(12, 'Y', rows ? [1, 'positions', N] : [1, N]),
   ]);
   writeFileSync(path, encode([intField(1, 8), lenField(8, encode([lenField(1, ''), intField(2, 17)])), lenField(7, graph)]));
 }
@@ -321,3 +323,46 @@ for (const [name, source] of [
       close(Float32Array.from(await decoder.run(ids, 0, rows)), rows, `${decoder.cacheMode} decoder, ${rows} rows`);
     await decoder.release();
   });
+
+/** A copy of `dir` whose decoder takes no attention bias, and whose attention counts positions itself (as onnxruntime-genai's exports). */
+function withoutAttentionBias(dir: string, out: string): string {
+  cpSync(dir, out, { recursive: true });
+  const path = join(out, 'onnx', 'model.onnx');
+  const model = readModel(path);
+  model.graphFields = model.graphFields.filter((f) => !(f.num === 11 && str(decode(f.value as Buffer), 1) === 'attention_bias'));
+  for (const n of model.nodes) if (n.opType === 'GroupQueryAttention') n.inputs = [...n.inputs.slice(0, 9)];
+  writeModel(model, path);
+  return out;
+}
+
+test("attention bias: tessera optimize gives a GroupQueryAttention export the input draft trees need; a tree's rows are its branches'", async () => {
+  const source = withoutAttentionBias(join(fixtures, 'tiny-gqa-tree'), join(work, 'no-bias'));
+  const plain = openModelFolder(source);
+  const before = await DecoderSession.open(plain.onnxPath, plain.config);
+  assert.equal(before.layout.hasAttentionBias, false);
+  await before.release();
+  const r = optimizeFolder({ source, out: join(work, 'bias-added') });
+  assert.equal(r.report.attentionBias, 'added');
+  assert.match(describeOptimization(r.report), /attention bias added/);
+  const folder = openModelFolder(r.dir);
+  const { decoder } = await openDecoder(folder.onnxPath, folder.config, { threads: 1 });
+  assert.equal(decoder.trees, true);
+  assert.equal(decoder.cacheMode, 'in-place');
+  const v = folder.config.vocabSize;
+  const prompt = Array.from({ length: 40 }, (_, i) => (i * 37 + 11) % v);
+  const tree = { ids: [5, 17, 300, 17, 42, 99, 7], parents: [-1, 0, 0, 1, 1, 3, 2] };
+  await decoder.run(prompt, 0, 1);
+  const treeRows = Float32Array.from(await decoder.runTree(tree, prompt.length));
+  let worst = 0;
+  const scale = Math.max(...treeRows.map(Math.abs));
+  for (let i = 0; i < tree.ids.length; i++) {
+    const branch: number[] = [];
+    for (let a = i; a >= 0; a = tree.parents[a]!) branch.unshift(tree.ids[a]!);
+    const alone = Float32Array.from(await decoder.run(branch, prompt.length, 1));
+    worst = Math.max(worst, ...alone.map((x, j) => Math.abs(x - treeRows[i * v + j]!)));
+  }
+  await decoder.release();
+  // The same sums in another order (a tree's rows side by side, a branch's one by one): a few units in
+  // the last place of the largest logit, as in treeAttention.test.ts.
+  assert.ok(worst <= 64 * 2 ** -23 * scale, `${worst} > ${64 * 2 ** -23 * scale}`);
+});

@@ -9,6 +9,7 @@
 import type { ModelConfig } from './config';
 import type { Decoder } from './decoder';
 import { ElementType, OrtCapi, type Ptr } from './ortCapi';
+import { ATTENTION_BIAS } from './optimize/attentionBias';
 import { LOGITS_TO_KEEP } from './optimize/logitsToKeep';
 import { floatsOfHalves, positionsOf, type SessionLayout, TOKEN_GROUP } from './session';
 import { depthsOf, halvesOfBias, type TokenTree, treeBias } from './treeAttention';
@@ -84,7 +85,7 @@ export class NativeDecoder implements Decoder {
       ...(layout.hasPositionIds ? ['position_ids'] : []),
       ...(layout.hasTokenGroups ? [TOKEN_GROUP] : []),
       ...(layout.hasLogitsToKeep ? [LOGITS_TO_KEEP] : []),
-      ...(layout.hasAttentionBias ? ['attention_bias'] : []),
+      ...(layout.hasAttentionBias ? [ATTENTION_BIAS] : []),
       ...layout.past.map((p) => p.input),
     ];
     this.nIn = inNames.length;

@@ -3,6 +3,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ModelConfig } from './config';
 import { explainLoadError } from './loadError';
+import { ATTENTION_BIAS } from './optimize/attentionBias';
 import { LOGITS_TO_KEEP } from './optimize/logitsToKeep';
 import { depthsOf, halvesOfBias, treeBias } from './treeAttention';
 
@@ -91,8 +92,8 @@ export function detectLayout(inputs: readonly string[], outputs: readonly string
     useCacheBranch: inputs.includes('use_cache_branch'),
     hasPositionIds: inputs.includes('position_ids'),
     hasAttentionMask: inputs.includes('attention_mask'),
-    hasAttentionBias: inputs.includes('attention_bias') && inputs.includes('position_ids'),
-    biasType: types.get('attention_bias') === 'float16' ? 'float16' : 'float32',
+    hasAttentionBias: inputs.includes(ATTENTION_BIAS) && inputs.includes('position_ids'),
+    biasType: types.get(ATTENTION_BIAS) === 'float16' ? 'float16' : 'float32',
     hasTokenGroups: inputs.includes(TOKEN_GROUP) && inputs.includes('position_ids'),
     hasLogitsToKeep: inputs.includes(LOGITS_TO_KEEP),
     cacheType: t === 'float16' ? 'float16' : 'float32',
@@ -218,7 +219,7 @@ export class DecoderSession {
     }
     if (layout.hasAttentionBias) {
       const bias = parents ? treeBias(parents, cache.length) : new Float32Array(n * total);
-      feeds.attention_bias =
+      feeds[ATTENTION_BIAS] =
         layout.biasType === 'float16'
           ? new ort.Tensor('float16', halvesOfBias(bias), [1, 1, n, total])
           : new ort.Tensor('float32', bias, [1, 1, n, total]);

@@ -1,7 +1,7 @@
 // Small edits every graph rewrite makes: nodes, attributes and int64 constants built, the graph's inputs
 // and outputs named, what a rewrite left unread dropped.
 import { INT64, type OnnxModel, type OnnxNode, tensor } from './onnxModel';
-import { decode, type Field, intField, lenField, str } from './protobuf';
+import { decode, encode, type Field, intField, lenField, str } from './protobuf';
 
 /** An INT attribute (AttributeProto: name, type 2 = INT, i). */
 export const intAttribute = (name: string, value: number): Field[] => [lenField(1, name), intField(20, 2), intField(3, value)];
@@ -23,6 +23,16 @@ const valueNames = (model: OnnxModel, num: number) =>
   model.graphFields.filter((f) => f.num === num).map((f) => str(decode(f.value as Buffer), 1));
 export const graphInputNames = (model: OnnxModel): string[] => valueNames(model, 11);
 export const graphOutputNames = (model: OnnxModel): string[] => valueNames(model, 12);
+
+/**
+ * Adds a graph input (a ValueInfoProto) of element type `elemType` and shape `dims`: numbers are fixed
+ * dimensions, strings named (dynamic) ones. Inputs come first in a GraphProto only by convention.
+ */
+export function addGraphInput(model: OnnxModel, name: string, elemType: number, dims: Array<number | string>): void {
+  const shape = encode(dims.map((d) => lenField(1, encode([typeof d === 'number' ? intField(1, d) : lenField(2, d)]))));
+  const tensorType = encode([intField(1, elemType), lenField(2, shape)]);
+  model.graphFields.push(lenField(11, encode([lenField(1, name), lenField(2, encode([lenField(1, tensorType)]))])));
+}
 
 /** Drops nodes whose outputs nothing reads (what a rewrite left behind), and initializers no node reads. */
 export function dropUnused(model: OnnxModel): void {

@@ -3,9 +3,8 @@
 // per position, over a quarter of the prefill. This pass adds HF transformers' `logits_to_keep` input
 // (int64 [1]: the number of last positions that get logits; 0 keeps all) and slices the hidden states
 // before the head, so the head, and whatever follows it (a log-softmax), runs on those rows only.
-import { dropUnused, graphInputNames, graphOutputNames, int64Constant, intAttribute, plainNode } from './graphEdit';
+import { addGraphInput, dropUnused, graphInputNames, graphOutputNames, int64Constant, intAttribute, plainNode } from './graphEdit';
 import { INT64, type OnnxModel, type OnnxNode } from './onnxModel';
-import { encode, intField, lenField } from './protobuf';
 
 /** The input this pass adds (the decoders feed it where an export has it). */
 export const LOGITS_TO_KEEP = 'logits_to_keep';
@@ -57,14 +56,6 @@ function headSite(model: OnnxModel): HeadSite | undefined {
   return undefined;
 }
 
-/** A graph input's ValueInfoProto: int64 of shape [1]. */
-function int64Input(name: string): Buffer {
-  const dim = encode([intField(1, 1)]);
-  const shape = encode([lenField(1, dim)]);
-  const tensorType = encode([intField(1, INT64), lenField(2, shape)]);
-  return encode([lenField(1, name), lenField(2, encode([lenField(1, tensorType)]))]);
-}
-
 /**
  * Adds `logits_to_keep` before the head. Returns false (and changes nothing) where the graph has it
  * already, or its head is not found or not one that takes positions.
@@ -108,7 +99,6 @@ export function keepLastLogits(model: OnnxModel, vocabSize: number): boolean {
     site.toLogits.inputs[1] = `${p}logitsShape`;
   }
   dropUnused(model); // the Reshapes' old shapes, computed from input_ids
-  // Inputs come first in a GraphProto's fields only by convention; appended is as valid.
-  model.graphFields.push(lenField(11, int64Input(LOGITS_TO_KEEP)));
+  addGraphInput(model, LOGITS_TO_KEEP, INT64, [1]);
   return true;
 }

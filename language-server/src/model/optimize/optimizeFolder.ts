@@ -21,6 +21,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Precision } from '../../settings';
 import { dataFilesOf, type ModelFolder, openModelFolder } from '../folder';
 import { readModel, writeModel } from './onnxModel';
+import { type AttentionBiasResult, addAttentionBias } from './attentionBias';
 import { keepLastLogits } from './logitsToKeep';
 import { isHalf, widenToFloat } from './widen';
 import { type OptimizeBits, optimizeGraph, type PassReport } from './passes';
@@ -56,6 +57,8 @@ export interface OptimizeReport extends PassReport {
   widened: boolean;
   /** The graph takes logits_to_keep (logitsToKeep.ts): a prefill computes the head for its last position only. */
   logitsToKeep: boolean;
+  /** Whether the graph takes attention_bias now (attentionBias.ts): draft trees verify in one pass. */
+  attentionBias: AttentionBiasResult;
   version: number;
   source: string;
   sourceFile: string;
@@ -173,12 +176,14 @@ export function makeOptimized(place: OptimizePlace, req: Pick<OptimizeRequest, '
     }
     // After the passes: the head they quantized is the node the slice goes before.
     const logitsToKeep = keepLastLogits(model, folder.config.vocabSize);
+    const attentionBias = addAttentionBias(model);
     const written = writeModel(model, join(partial, 'onnx', 'model.onnx'));
     for (const f of SMALL_FILES) if (existsSync(join(folder.dir, f))) copyFileSync(join(folder.dir, f), join(partial, f));
     const report: OptimizeReport = {
       ...passes,
       widened,
       logitsToKeep,
+      attentionBias,
       version: OPTIMIZER_VERSION,
       source: folder.dir,
       sourceFile,
@@ -210,6 +215,7 @@ export function describeOptimization(r: OptimizeReport): string {
     ...(r.retuned ? [`${r.retuned} 4-bit matrices kept, set to int8 dot products`] : []),
     `head ${r.head}`,
     ...(r.logitsToKeep ? ['logits only for the positions used (logits_to_keep: a prefill runs the head once)'] : []),
+    ...(r.attentionBias === 'added' ? ['attention bias added (draft trees verify in one pass)'] : []),
     ...(r.widened ? ['fp16 made fp32 (x86 has no half-precision kernels: it ran as fp32 with casts)'] : []),
     ...(r.left.length ? [`left as they were: ${r.left.join(', ')}`] : []),
   ];
