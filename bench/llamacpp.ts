@@ -14,7 +14,7 @@
 // The optimized forms also replay typing through held-out files with Qwen2.5-Coder's tokenizer. --shapes
 // 0.5b,1.5b adds Qwen2.5-Coder-1.5B's shape (its fp32 file optimized to int8 and q4).
 //   npm run bench -- llamacpp [--keys N] [--shaped [--only-shaped] [--shapes 0.5b,1.5b] [--threads N]
-//                             [--forms 3,7] [--shaped-keys N] [--json]]
+//                             [--forms 3,7] [--shaped-keys N] [--no-spin] [--json]]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +41,8 @@ const KEYS = Number(arg('keys', '150'));
 /** Threads each runtime gets in the shaped rows. */
 const THREADS = Number(arg('threads', '1'));
 const JSON_OUT = process.argv.includes('--json');
+/** --no-spin: onnxruntime's idle threads sleep at once (its default is to spin a while first). */
+const SPINNING = !process.argv.includes('--no-spin');
 const NODE_LLAMA_CPP = '3.22.1';
 
 /** What the benchmark uses of node-llama-cpp (typed here: it is not a dependency of the project). */
@@ -192,20 +194,32 @@ async function llamaCpp(nlc: NodeLlamaCpp, path: string, capacity: number): Prom
 /** p50 and p90 rows of a typing replay (ms per keystroke, both runtimes). */
 function typingRows(t: Awaited<ReturnType<typeof typing>>): Row[] {
   return [0.5, 0.9].map((q) => ({
-    what: `typing p${q * 100} (${t.total} keystrokes)`,
+    what: `typing p${q * 100} (${t.total} keys, ${t.same} alike)`,
     ours: pct(t.latency[0]!, q),
     theirs: pct(t.latency[1]!, q),
     unit: 'ms',
-    same: t.same === t.total,
   }));
 }
 
-/** Median over `rounds` runs, after one warm-up, of the ms `run` reports. */
-async function medianMs(rounds: number, run: () => Promise<number>): Promise<number> {
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < rounds; i++) times.push(await run());
-  return median(times);
+/**
+ * Medians over `rounds` runs of each, after one warm-up each, of the ms `a` and `b` report. The two take
+ * turns, each going first every other round, so that a busy spell of the machine (this VM's speed drifts
+ * by tens of percent over seconds) falls on both alike.
+ */
+async function pairedMedians(rounds: number, a: () => Promise<number>, b: () => Promise<number>): Promise<[number, number]> {
+  await a();
+  await b();
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      times[0].push(await a());
+      times[1].push(await b());
+    } else {
+      times[1].push(await b());
+      times[0].push(await a());
+    }
+  }
+  return [median(times[0]), median(times[1])];
 }
 
 /** How long `f` takes, in ms. */
@@ -239,18 +253,23 @@ const sameTokens = (a: number[], b: number[]) => a.length === b.length && a.ever
 
 async function compare(ours: Runner, theirs: Runner, prompt512: number[], prompt384: number[], n: number, rounds: number, drafts: boolean) {
   const rows: Row[] = [];
-  rows.push({
-    what: `prefill ${prompt512.length} tokens`,
-    ours: await medianMs(rounds, () => msOf(() => ours.prefill(prompt512))),
-    theirs: await medianMs(rounds, () => msOf(() => theirs.prefill(prompt512))),
-    unit: 'ms',
-  });
+  const [prefillOurs, prefillTheirs] = await pairedMedians(
+    rounds,
+    () => msOf(() => ours.prefill(prompt512)),
+    () => msOf(() => theirs.prefill(prompt512)),
+  );
+  rows.push({ what: `prefill ${prompt512.length} tokens`, ours: prefillOurs, theirs: prefillTheirs, unit: 'ms' });
   for (const d of drafts ? [false, true] : [false]) {
     const [a, b] = [await ours.decode(prompt384, n, d), await theirs.decode(prompt384, n, d)];
+    const [decodeOurs, decodeTheirs] = await pairedMedians(
+      rounds,
+      async () => (await ours.decode(prompt384, n, d)).ms,
+      async () => (await theirs.decode(prompt384, n, d)).ms,
+    );
     rows.push({
       what: `decode ${n} tokens${d ? ', drafts' : ''}`,
-      ours: (await medianMs(rounds, async () => (await ours.decode(prompt384, n, d)).ms)) / n,
-      theirs: (await medianMs(rounds, async () => (await theirs.decode(prompt384, n, d)).ms)) / n,
+      ours: decodeOurs / n,
+      theirs: decodeTheirs / n,
       unit: 'ms/token',
       same: sameTokens(a.tokens, b.tokens),
     });
@@ -350,10 +369,10 @@ async function shaped(nlc: NodeLlamaCpp, shape: Shape): Promise<void> {
   for (const f of forms) {
     const optimized = f.optimize ? optimizeFolder({ source: dir, ...f.optimize }) : undefined;
     const path = optimized?.onnxPath ?? join(dir, 'onnx', f.file);
-    const { decoder } = await openDecoder(path, config, { threads: THREADS });
+    const { decoder } = await openDecoder(path, config, { threads: THREADS, spinning: SPINNING });
     const ours = tessera(decoder, qwen);
     const theirs = await llamaCpp(nlc, gguf(dir, `shaped-${shape}`, f.type), 1024);
-    const rows = await compare(ours, theirs, ids(512), ids(384), 32, 3, false);
+    const rows = await compare(ours, theirs, ids(512), ids(384), 32, 5, false);
     const decode = rows[rows.length - 1]!;
     rows.push({ what: 'block completion', ours: 1000 / decode.ours, theirs: 1000 / decode.theirs, unit: 'tokens/s (higher is better)' });
     // Typing: the forms a user runs (optimized), with real text through Qwen's tokenizer.
@@ -376,6 +395,7 @@ async function shaped(nlc: NodeLlamaCpp, shape: Shape): Promise<void> {
         gguf: f.type,
         optimized: !!optimized,
         threads: THREADS,
+        spinning: SPINNING,
         metric: r.what,
         tessera: r.ours,
         llamacpp: r.theirs,
@@ -388,6 +408,7 @@ async function shaped(nlc: NodeLlamaCpp, shape: Shape): Promise<void> {
       file: f.file,
       optimized: !!optimized,
       threads: THREADS,
+      spinning: SPINNING,
       metric: 'decode % of bandwidth bound',
       tessera: (100 * bound) / decode.ours,
     });
@@ -410,7 +431,9 @@ function shapes(): Shape[] {
 async function main(): Promise<void> {
   const nlc = await nodeLlamaCpp();
   if (process.argv.includes('--only-shaped')) {
-    console.log(`bench/llamacpp — ${describeMachine(machine())}; node-llama-cpp ${NODE_LLAMA_CPP}, ${THREADS} thread(s) each`);
+    console.log(
+      `bench/llamacpp — ${describeMachine(machine())}; node-llama-cpp ${NODE_LLAMA_CPP}, ${THREADS} thread(s) each${SPINNING ? '' : ', onnxruntime not spinning'}`,
+    );
     for (const shape of shapes()) await shaped(nlc, shape);
     if (JSON_OUT) console.log(JSON.stringify({ machine: describeMachine(machine()), rows: jsonRows }));
     return;

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { openModelFolder, type Precision } from '../../language-server/src/model/folder';
 import { dequantize, quantizeBlockwise } from '../../language-server/src/model/optimize/blockQuant';
-import { FLOAT, readModel, writeModel } from '../../language-server/src/model/optimize/onnxModel';
+import { FLOAT, readModel, tensor, writeModel } from '../../language-server/src/model/optimize/onnxModel';
 import { keepLastLogits } from '../../language-server/src/model/optimize/logitsToKeep';
 import { describeOptimization, optimizeFolder } from '../../language-server/src/model/optimize/optimizeFolder';
 import { optimizeGraph } from '../../language-server/src/model/optimize/passes';
@@ -184,6 +184,22 @@ function correlation(a: Float32Array, b: Float32Array): number {
   return ab / Math.sqrt(aa * bb);
 }
 
+/** tiny-gqa-qwen2 with an untied head: the head reads a weight of its own, lm_head.weight (same values). */
+function untiedHead(out: string): string {
+  cpSync(join(fixtures, 'tiny-gqa-qwen2'), out, { recursive: true });
+  const path = join(out, 'onnx', 'model.onnx');
+  const model = readModel(path);
+  const head = model.nodes.find((n) => n.opType === 'Gemm')!;
+  const w = model.initializers.get(head.inputs[1]!)!;
+  model.initializers.set('lm_head.weight', tensor('lm_head.weight', w.dims, w.dataType, Buffer.from(w.data())));
+  head.inputs[1] = 'lm_head.weight';
+  writeModel(model, path);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(out, 'config.json'), JSON.stringify({ ...config, tie_word_embeddings: false }));
+  return out;
+}
+
+// dir: a fixture's name, or a folder made here.
 const FORMS: { name: string; dir: string; from: Precision; ref: string; target?: 'q4' | 'int8' }[] = [
   { name: 'fp32, GQA, tied head (Gemm)', dir: 'tiny-gqa-qwen2', from: 'fp32', ref: 'tiny-gqa-qwen2' },
   { name: 'fp32 to q4', dir: 'tiny-gqa-qwen2', from: 'fp32', ref: 'tiny-gqa-qwen2', target: 'q4' },
@@ -192,11 +208,12 @@ const FORMS: { name: string; dir: string; from: Precision; ref: string; target?:
   { name: 'dynamic int8 (MatMulInteger)', dir: 'tiny-gqa-qwen2-variants', from: 'int8', ref: 'tiny-gqa-qwen2' },
   { name: 'external data', dir: 'tiny-gqa-qwen2-external', from: 'fp32', ref: 'tiny-gqa-qwen2-external' },
   { name: 'multi-query attention (GPT-BigCode)', dir: 'tiny-mqa-bigcode', from: 'fp32', ref: 'tiny-mqa-bigcode' },
+  { name: 'untied head', dir: untiedHead(join(work, 'untied')), from: 'fp32', ref: 'tiny-gqa-qwen2' },
 ];
 
 for (const form of FORMS)
   test(`optimize ${form.name}: loads, its logits follow the source's, the source untouched, the cache reused`, async (t) => {
-    const dir = join(fixtures, form.dir);
+    const dir = isAbsolute(form.dir) ? form.dir : join(fixtures, form.dir);
     const before = hashTree(dir);
     const r = optimizeFolder({ source: dir, from: form.from, ...(form.target ? { target: form.target } : {}) });
     assert.equal(r.reused, false);
@@ -206,6 +223,12 @@ for (const form of FORMS)
     assert.equal(target, form.target ?? (form.from === 'q4' ? 'q4' : 'int8'));
     assert.equal(r.report.head, 'quantized to 8 bits');
     assert.equal(r.report.logitsToKeep, true);
+    // No product is left reading a float weight (an untied head's own, or a tied one's transpose).
+    const written = readModel(r.onnxPath);
+    for (const n of written.nodes.filter((x) => x.opType === 'MatMul' || x.opType === 'Gemm')) {
+      const w = written.initializers.get(n.inputs[1] ?? '');
+      assert.ok(!(w && w.dims.length === 2 && w.dataType === FLOAT), `${n.opType} ${n.name} still reads ${w?.name} in fp32`);
+    }
     const ref = readReference(join(fixtures, form.ref));
     const folder = openModelFolder(r.dir);
     const vocab = folder.config.vocabSize;

@@ -104,7 +104,7 @@ export class NativeDecoder implements Decoder {
     onnxPath: string,
     config: ModelConfig,
     layout: SessionLayout,
-    options: { threads: number; capacity: number; logProbs?: boolean },
+    options: { threads: number; capacity: number; logProbs?: boolean; spinning?: boolean },
   ): NativeDecoder {
     if (layout.cache !== 'split' || layout.useCacheBranch || !layout.hasAttentionMask) {
       throw new Error('the cache is not a split key/value cache with an attention mask');

@@ -22,7 +22,7 @@ export interface OpenedDecoder {
 export async function openDecoder(
   onnxPath: string,
   config: ModelConfig,
-  options: { threads: number; engine?: Engine },
+  options: { threads: number; engine?: Engine; spinning?: boolean },
 ): Promise<OpenedDecoder> {
   const session = await DecoderSession.open(onnxPath, config, { threads: options.threads });
   // The check's sequence, cut into the pieces the in-place cache will be fed (4 + 1 + 1): int8 exports
@@ -43,6 +43,7 @@ export async function openDecoder(
   try {
     native = NativeDecoder.open(onnxPath, config, session.layout, {
       threads: options.threads,
+      ...(options.spinning === false ? { spinning: false } : {}),
       capacity: Math.min(config.maxPositions, MAX_CAPACITY),
       logProbs,
     });

@@ -125,7 +125,8 @@ export class OrtCapi {
     return o[0];
   }
 
-  createSession(path: string, options: { threads: number }): Ptr {
+  /** `spinning: false`: idle intra-op threads sleep at once instead of spinning (onnxruntime spins by default). */
+  createSession(path: string, options: { threads: number; spinning?: boolean }): Ptr {
     const a = this.api;
     const so = this.out((o) => a.CreateSessionOptions(o));
     try {
@@ -136,6 +137,7 @@ export class OrtCapi {
       this.check(a.SetSessionLogSeverityLevel(so, 4));
       // Confident models' softmax yields subnormal floats, which x86 computes on ~100x slower.
       this.check(a.AddSessionConfigEntry(so, 'session.set_denormal_as_zero', '1'));
+      if (options.spinning === false) this.check(a.AddSessionConfigEntry(so, 'session.intra_op.allow_spinning', '0'));
       return this.out((o) => a.CreateSession(this.env, path, so, o));
     } finally {
       a.ReleaseSessionOptions(so);
