@@ -352,11 +352,10 @@ async function shaped(nlc: NodeLlamaCpp, shape: Shape): Promise<void> {
   const qwen = Tokenizer.fromFile(QWEN_TOKENIZER);
   const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), {}, dir);
   const ids = (n: number) => Array.from({ length: n }, (_, i) => (i * 7919 + 13) % config.vocabSize);
-  const gbs = bandwidth();
   // The fp32 embedding (a lookup reads one row of it) is in every file but the fp16 ones.
   const hidden = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { hidden_size: number }).hidden_size;
   const embedding = config.vocabSize * hidden * 4;
-  console.log(`\nmemory bandwidth (one thread, memcmp of two 256 MB buffers): ${gbs.toFixed(1)} GB/s; ${THREADS} thread(s) each below`);
+  console.log(`\n${THREADS} thread(s) each below`);
   // --forms 3,5: only those rows of SHAPED_FORMS (1-based), to re-measure a few.
   const only = arg('forms', '')
     .split(',')
@@ -379,13 +378,15 @@ async function shaped(nlc: NodeLlamaCpp, shape: Shape): Promise<void> {
     if (optimized && SHAPED_KEYS > 0) rows.push(...typingRows(await typing([ours, theirs], qwen, SHAPED_KEYS)));
     // An optimized fp16 file is widened to fp32 (its embedding too).
     const read = bytesPerToken(path, f.file.includes('fp16') && !optimized ? embedding / 2 : embedding);
+    // Measured for each form: the machine's bandwidth drifts as its speed does.
+    const gbs = bandwidth();
     const bound = (read / (gbs * 1e9)) * 1000;
     const name = optimized
       ? `tessera optimize --from ${f.optimize!.from} --precision ${f.optimize!.target}${f.optimize!.block ? ` --block ${f.optimize!.block}` : ''} (${optimized.report.seconds} s)`
       : `ONNX ${f.file}`;
     printRows(`${shape}'s shape, random weights: ${name} vs GGUF ${f.type.toUpperCase()}`, rows);
     console.log(
-      `  decode reads ${(read / 1e6).toFixed(0)} MB per token: the bandwidth bound is ${bound.toFixed(1)} ms/token, Tessera at ${((100 * bound) / decode.ours).toFixed(0)}% of it`,
+      `  decode reads ${(read / 1e6).toFixed(0)} MB per token; memory bandwidth now ${gbs.toFixed(1)} GB/s (one thread, memcmp of two 256 MB buffers): the bound is ${bound.toFixed(1)} ms/token, Tessera at ${((100 * bound) / decode.ours).toFixed(0)}% of it`,
     );
     for (const r of rows)
       jsonRows.push({

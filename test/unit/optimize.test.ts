@@ -4,9 +4,9 @@
 // embedding) — checked against its source; the user's folder untouched; the cache reused; damage refused.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { openModelFolder, type Precision } from '../../language-server/src/model/folder';
@@ -388,4 +388,24 @@ test("attention bias: tessera optimize gives a GroupQueryAttention export the in
   // The same sums in another order (a tree's rows side by side, a branch's one by one): a few units in
   // the last place of the largest logit, as in treeAttention.test.ts.
   assert.ok(worst <= 64 * 2 ** -23 * scale, `${worst} > ${64 * 2 ** -23 * scale}`);
+});
+
+test('a new copy removes the copies it supersedes (another optimizer version, or an older state of the source) and keeps the rest', () => {
+  const source = join(work, 'prune-source');
+  cpSync(join(fixtures, 'tiny-gqa-qwen2'), source, { recursive: true });
+  const int8 = optimizeFolder({ source });
+  const cache = dirname(int8.dir);
+  const stale = join(cache, 'made-by-an-older-optimizer');
+  cpSync(int8.dir, stale, { recursive: true });
+  const report = JSON.parse(readFileSync(join(stale, 'optimized.json'), 'utf8')) as { version: number };
+  writeFileSync(join(stale, 'optimized.json'), JSON.stringify({ ...report, version: report.version - 1 }));
+  const q4 = optimizeFolder({ source, target: 'q4' });
+  assert.ok(!existsSync(stale), 'the older version is gone');
+  assert.ok(existsSync(int8.dir), 'a copy of another precision stays');
+  // The source changes (downloaded again): its new int8 copy replaces the old one, the q4 copy stays.
+  const onnx = join(source, 'onnx', 'model.onnx');
+  utimesSync(onnx, new Date(), new Date(Date.now() + 5000));
+  const again = optimizeFolder({ source });
+  assert.notEqual(again.dir, int8.dir);
+  assert.ok(!existsSync(int8.dir) && existsSync(again.dir) && existsSync(q4.dir));
 });

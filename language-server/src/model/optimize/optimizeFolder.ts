@@ -22,6 +22,7 @@ import type { Precision } from '../../settings';
 import { dataFilesOf, type ModelFolder, openModelFolder } from '../folder';
 import { readModel, writeModel } from './onnxModel';
 import { type AttentionBiasResult, addAttentionBias } from './attentionBias';
+import { pruneSuperseded } from './cachePrune';
 import { keepLastLogits } from './logitsToKeep';
 import { isHalf, widenToFloat } from './widen';
 import { type OptimizeBits, optimizeGraph, type PassReport } from './passes';
@@ -197,6 +198,7 @@ export function makeOptimized(place: OptimizePlace, req: Pick<OptimizeRequest, '
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dirname(dir), { recursive: true });
     renameSync(partial, dir);
+    if (place.reusable) pruneSuperseded(dirname(dir), dir);
     return { dir, onnxPath: join(dir, 'onnx', 'model.onnx'), reused: false, report };
   } catch (err) {
     rmSync(partial, { recursive: true, force: true });
