@@ -155,6 +155,25 @@ test('tessera models pull | list | rm, and --model with a repo id', async () => 
   assert.equal((await cli('models', 'rm', 'tessera/tessera-tiny')).status, 1);
 });
 
+test('tessera optimize --block: a model folder --model loads, its report says the block; another block size is refused', async () => {
+  const out = join(cache, 'optimized-64');
+  const r = await run(
+    ['optimize', join(root, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2'), '--block', '64', '--out', out, '--json'],
+    env,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const made = JSON.parse(r.stdout) as { dir: string; report: { block: number; target: string; logitsToKeep: boolean } };
+  assert.equal(made.dir, out);
+  assert.deepEqual([made.report.block, made.report.target, made.report.logitsToKeep], [64, 'int8', true]);
+  const file = join(cache, 'b.py');
+  writeFileSync(file, 'def main():\n    ');
+  const done = await run(['complete', file, '--at', '2:5', '--model', out, '--json'], env);
+  assert.equal(done.status, 0, done.stderr);
+  const bad = await run(['optimize', join(root, 'test', 'fixtures', 'models', 'tiny-gqa-qwen2'), '--block', '48'], env);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--block is one of 32, 64, 128/);
+});
+
 test('https through a proxy: a CONNECT tunnel to the Hub, TLS checked end to end', async () => {
   const tls = join(root, 'test', 'fixtures', 'tls');
   const secure = new HubStandIn(
@@ -251,7 +270,7 @@ test('a model loads optimized for this CPU, with work-done progress; Show Server
     const info = (await server.connection.sendRequest('tessera/serverInfo')) as { model: { description: string; onnxFile: string } };
     assert.match(
       info.model.description,
-      /onnx\/model\.onnx optimized for this CPU \(int8\); 14 weight matrices to 8 bits \(MatMulNBits, block 32, int8 dot products\); head quantized to 8 bits/,
+      /onnx\/model\.onnx optimized for this CPU \(int8\); 14 weight matrices to 8 bits \(MatMulNBits, block 32, int8 dot products\); head quantized to 8 bits; logits only for the positions used/,
     );
     assert.match(info.model.onnxFile, new RegExp(`^onnx/model\\.onnx, optimized: ${optimizedCache}/`));
     assert.equal(progress[0]?.kind, 'begin');
