@@ -9,9 +9,9 @@
 import type { ModelConfig } from './config';
 import type { Decoder } from './decoder';
 import { ElementType, OrtCapi, type Ptr } from './ortCapi';
-import { ATTENTION_BIAS } from './optimize/attentionBias';
-import { LOGITS_TO_KEEP } from './optimize/logitsToKeep';
-import { floatsOfHalves, positionsOf, type SessionLayout, TOKEN_GROUP } from './session';
+import { ATTENTION_BIAS, LOGITS_TO_KEEP, POSITION_IDS, TOKEN_GROUP } from './decoderInputs';
+import { floatsOfHalves } from './half';
+import { positionsOf, type SessionLayout } from './session';
 import { depthsOf, halvesOfBias, type TokenTree, treeBias } from './treeAttention';
 
 /** Most positions per onnxruntime run: bounds the logits buffer (CHUNK × vocabulary). */
@@ -82,7 +82,7 @@ export class NativeDecoder implements Decoder {
     const inNames = [
       'input_ids',
       'attention_mask',
-      ...(layout.hasPositionIds ? ['position_ids'] : []),
+      ...(layout.hasPositionIds ? [POSITION_IDS] : []),
       ...(layout.hasTokenGroups ? [TOKEN_GROUP] : []),
       ...(layout.hasLogitsToKeep ? [LOGITS_TO_KEEP] : []),
       ...(layout.hasAttentionBias ? [ATTENTION_BIAS] : []),

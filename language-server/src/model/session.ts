@@ -3,8 +3,8 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { ModelConfig } from './config';
 import { explainLoadError } from './loadError';
-import { ATTENTION_BIAS } from './optimize/attentionBias';
-import { LOGITS_TO_KEEP } from './optimize/logitsToKeep';
+import { ATTENTION_BIAS, LOGITS_TO_KEEP, POSITION_IDS, TOKEN_GROUP } from './decoderInputs';
+import { floatsOfHalves } from './half';
 import { depthsOf, halvesOfBias, treeBias } from './treeAttention';
 
 type Ort = typeof import('onnxruntime-node');
@@ -52,9 +52,6 @@ export interface RunResult {
 
 export class ModelLayoutError extends Error {}
 
-/** The input of merged exports: per token, the new position it pools into. */
-export const TOKEN_GROUP = 'token_group';
-
 /**
  * Positions a run of tokens takes: one per token, or with `groups` (token i pools into new position
  * groups[i]: 0 first, non-decreasing, no gaps) one per group. Throws on any other grouping.
@@ -90,11 +87,11 @@ export function detectLayout(inputs: readonly string[], outputs: readonly string
     cache: fused ? 'fused' : 'split',
     past,
     useCacheBranch: inputs.includes('use_cache_branch'),
-    hasPositionIds: inputs.includes('position_ids'),
+    hasPositionIds: inputs.includes(POSITION_IDS),
     hasAttentionMask: inputs.includes('attention_mask'),
-    hasAttentionBias: inputs.includes(ATTENTION_BIAS) && inputs.includes('position_ids'),
+    hasAttentionBias: inputs.includes(ATTENTION_BIAS) && inputs.includes(POSITION_IDS),
     biasType: types.get(ATTENTION_BIAS) === 'float16' ? 'float16' : 'float32',
-    hasTokenGroups: inputs.includes(TOKEN_GROUP) && inputs.includes('position_ids'),
+    hasTokenGroups: inputs.includes(TOKEN_GROUP) && inputs.includes(POSITION_IDS),
     hasLogitsToKeep: inputs.includes(LOGITS_TO_KEEP),
     cacheType: t === 'float16' ? 'float16' : 'float32',
     logits,
@@ -215,7 +212,7 @@ export class DecoderSession {
       const depths = parents ? depthsOf(parents) : undefined;
       const pos = new BigInt64Array(n);
       for (let i = 0; i < n; i++) pos[i] = BigInt(cache.length + (depths ? depths[i]! : i));
-      feeds.position_ids = new ort.Tensor('int64', pos, [1, n]);
+      feeds[POSITION_IDS] = new ort.Tensor('int64', pos, [1, n]);
     }
     if (layout.hasAttentionBias) {
       const bias = parents ? treeBias(parents, cache.length) : new Float32Array(n * total);
@@ -250,19 +247,4 @@ function toFloat32(t: Tensor, vocab: number): Float32Array {
   if (t.type === 'float32') return t.data as Float32Array;
   if (t.type === 'float16') return floatsOfHalves(t.data as Uint16Array);
   throw new ModelLayoutError(`logits of type ${t.type} (vocabulary ${vocab}) are not supported`);
-}
-
-/** fp16 values (as their bit patterns) widened to float32, into `out`. */
-export function floatsOfHalves(src: Uint16Array, out = new Float32Array(src.length)): Float32Array {
-  for (let i = 0; i < src.length; i++) out[i] = halfToFloat(src[i]!);
-  return out;
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
 }

@@ -3,18 +3,15 @@
 // draft tree verifies in one pass, each node attending to its ancestors only; zeros, which plain runs
 // feed, leave the logits as they were. A tree's nodes also sit at their own positions (past + depth), so
 // an attention that applies the rotary itself (do_rotary) must read position_ids, not count positions.
-import { addGraphInput, graphInputNames } from './graphEdit';
+import { ATTENTION_BIAS, POSITION_IDS } from '../decoderInputs';
+import { addGraphInput, graphInputNames, intAttributeOf } from './graphEdit';
 import { FLOAT, INT64, type OnnxModel, type OnnxNode } from './onnxModel';
-import { one, str } from './protobuf';
 
 /** GroupQueryAttention's inputs by index (onnxruntime's contrib op; the bias since onnxruntime 1.22). */
 const POSITION_IDS_INPUT = 9;
 const BIAS_INPUT = 10;
-const POSITION_IDS = 'position_ids';
-/** The input this pass adds (the decoders feed zeros, or a tree's mask, where an export has it). */
-export const ATTENTION_BIAS = 'attention_bias';
 
-const doesRotary = (node: OnnxNode) => node.attributes.some((a) => str(a, 1) === 'do_rotary' && one(a, 3)?.value === 1n);
+const doesRotary = (node: OnnxNode) => intAttributeOf(node, 'do_rotary') === 1;
 
 export type AttentionBiasResult = 'added' | 'already there' | 'no GroupQueryAttention';
 

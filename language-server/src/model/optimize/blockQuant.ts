@@ -61,13 +61,3 @@ export function dequantize(q: Quantized, K: number, N: number, bits: 4 | 8, bloc
     }
   return out;
 }
-
-/** IEEE half-precision bits to float (fp16 weights are quantized from their exact values). */
-export function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >> 10) & 0x1f;
-  const frac = bits & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}

@@ -1,10 +1,17 @@
 // Small edits every graph rewrite makes: nodes, attributes and int64 constants built, the graph's inputs
 // and outputs named, what a rewrite left unread dropped.
 import { INT64, type OnnxModel, type OnnxNode, tensor } from './onnxModel';
-import { decode, encode, type Field, intField, lenField, str } from './protobuf';
+import { decode, encode, type Field, intField, lenField, one, str } from './protobuf';
 
 /** An INT attribute (AttributeProto: name, type 2 = INT, i). */
 export const intAttribute = (name: string, value: number): Field[] => [lenField(1, name), intField(20, 2), intField(3, value)];
+
+/** A node's INT attribute, where it sets it. */
+export function intAttributeOf(node: OnnxNode, name: string): number | undefined {
+  const a = node.attributes.find((x) => str(x, 1) === name);
+  const v = a && one(a, 3)?.value;
+  return typeof v === 'bigint' ? Number(v) : undefined;
+}
 
 /** A node of the default domain with one output, named for it. */
 export function plainNode(opType: string, inputs: string[], output: string, attributes: Field[][] = []): OnnxNode {

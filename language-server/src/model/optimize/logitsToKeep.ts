@@ -4,10 +4,8 @@
 // (int64 [1]: the number of last positions that get logits; 0 keeps all) and slices the hidden states
 // before the head, so the head, and whatever follows it (a log-softmax), runs on those rows only.
 import { addGraphInput, dropUnused, graphInputNames, graphOutputNames, int64Constant, intAttribute, plainNode } from './graphEdit';
+import { LOGITS_TO_KEEP } from '../decoderInputs';
 import { INT64, type OnnxModel, type OnnxNode } from './onnxModel';
-
-/** The input this pass adds (the decoders feed it where an export has it). */
-export const LOGITS_TO_KEEP = 'logits_to_keep';
 
 /** Ops between the head and the logits output that act on each position alone, input first. */
 const PER_POSITION = new Set(['LogSoftmax', 'Softmax', 'Cast', 'Identity', 'Add', 'Mul', 'Div', 'Tanh']);
@@ -86,7 +84,7 @@ export function keepLastLogits(model: OnnxModel, vocabSize: number): boolean {
       dims('hiddenSize', 2n, 3n),
       plainNode('Concat', [constant('minusOne', [-1n]), `${p}hiddenSize`], `${p}rowsShape`, [intAttribute('axis', 0)]),
     );
-    Object.assign(site.toRows, { inputs: [kept, `${p}rowsShape`] });
+    site.toRows.inputs = [kept, `${p}rowsShape`];
   } else site.head.inputs[0] = kept;
   model.nodes.splice(model.nodes.indexOf(first), 0, ...slicing);
   if (site.toLogits) {

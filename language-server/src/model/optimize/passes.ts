@@ -8,7 +8,7 @@
 //     per-tensor grid is kept within half a step);
 // What no pass applies to is left as it is and named in the report.
 import { quantizeBlockwise } from './blockQuant';
-import { dropUnused, intAttribute } from './graphEdit';
+import { dropUnused, intAttribute, intAttributeOf } from './graphEdit';
 import { FLOAT, INT8, type OnnxModel, type OnnxNode, type OnnxTensor, tensor, UINT8 } from './onnxModel';
 import { decode, encodeChunks, type Field, intField, lenField, one, str } from './protobuf';
 
@@ -41,12 +41,6 @@ function setAttr(node: OnnxNode, name: string, value: number): void {
   node.attributes = [...node.attributes.filter((a) => attrName(a) !== name), intAttribute(name, value)];
 }
 
-function intAttr(node: OnnxNode, name: string): number | undefined {
-  const a = node.attributes.find((x) => attrName(x) === name);
-  const v = a && one(a, 3)?.value;
-  return typeof v === 'bigint' ? Number(v) : undefined;
-}
-
 /** An fp32 initializer's values (fp16 graphs are widened before the passes: widen.ts). */
 function floats(t: OnnxTensor): Float32Array {
   const b = t.data();
@@ -76,9 +70,9 @@ function weightOf(model: OnnxModel, node: OnnxNode): Weight | undefined {
   const w = model.initializers.get(node.inputs[1] ?? '');
   if (node.domain || !w || w.dims.length !== 2 || w.dataType !== FLOAT) return undefined;
   if (node.opType === 'MatMul') return { tensor: w, K: w.dims[0]!, N: w.dims[1]!, transposed: false };
-  const plainGemm = node.inputs.length === 2 && !intAttr(node, 'transA') && (floatAttr(node, 'alpha') ?? 1) === 1;
+  const plainGemm = node.inputs.length === 2 && !intAttributeOf(node, 'transA') && (floatAttr(node, 'alpha') ?? 1) === 1;
   if (node.opType === 'Gemm' && plainGemm) {
-    const t = intAttr(node, 'transB') === 1;
+    const t = intAttributeOf(node, 'transB') === 1;
     return { tensor: w, K: w.dims[t ? 1 : 0]!, N: w.dims[t ? 0 : 1]!, transposed: t };
   }
   return undefined;
@@ -150,7 +144,7 @@ export function optimizeGraph(model: OnnxModel, options: PassOptions): PassRepor
     if (node.opType === 'MatMulNBits') {
       setAttr(node, 'accuracy_level', 4);
       report.retuned++;
-      if (intAttr(node, 'N') === options.vocabSize) report.head = 'already MatMulNBits';
+      if (intAttributeOf(node, 'N') === options.vocabSize) report.head = 'already MatMulNBits';
       continue;
     }
     const integer = integerMatMul(model, node);

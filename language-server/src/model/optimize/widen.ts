@@ -1,7 +1,7 @@
 // An fp16 graph made fp32: x86 CPUs have no half-precision matrix kernels in onnxruntime, so an fp16
 // file runs as fp32 with a Cast around every product (fp32 time for half the bytes). Widened, its
 // products can be quantized like an fp32 file's and nothing is cast per token.
-import { halfToFloat } from './blockQuant';
+import { halfToFloat } from '../half';
 import { FLOAT, FLOAT16, type OnnxModel, type OnnxNode, type OnnxTensor, tensor } from './onnxModel';
 import { decode, encode, type Field, int, intField, LEN, lenField, one } from './protobuf';
 
