@@ -31,6 +31,7 @@ import { openDecoder } from '../language-server/src/model/openDecoder';
 import { type OptimizeBlock, optimizeFolder } from '../language-server/src/model/optimize/optimizeFolder';
 import { median, percentile as pct } from '../language-server/src/quantiles';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
+import { Bandwidth } from './bandwidth';
 import { heldOutSources } from './heldOut';
 import { ensurePython, python, QWEN_TOKENIZER, type Shape, shapedModel } from './shapedModel';
 
@@ -260,18 +261,20 @@ async function compare(ours: Runner, theirs: Runner, prompt512: number[], prompt
   );
   rows.push({ what: `prefill ${prompt512.length} tokens`, ours: prefillOurs, theirs: prefillTheirs, unit: 'ms' });
   for (const d of drafts ? [false, true] : [false]) {
-    const [a, b] = [await ours.decode(prompt384, n, d), await theirs.decode(prompt384, n, d)];
-    const [decodeOurs, decodeTheirs] = await pairedMedians(
-      rounds,
-      async () => (await ours.decode(prompt384, n, d)).ms,
-      async () => (await theirs.decode(prompt384, n, d)).ms,
-    );
+    // Greedy: every run gives the same tokens; the last run's are compared.
+    const tokens: [number[], number[]] = [[], []];
+    const timed = (runner: Runner, k: 0 | 1) => async () => {
+      const r = await runner.decode(prompt384, n, d);
+      tokens[k] = r.tokens;
+      return r.ms;
+    };
+    const [decodeOurs, decodeTheirs] = await pairedMedians(rounds, timed(ours, 0), timed(theirs, 1));
     rows.push({
       what: `decode ${n} tokens${d ? ', drafts' : ''}`,
       ours: decodeOurs / n,
       theirs: decodeTheirs / n,
       unit: 'ms/token',
-      same: sameTokens(a.tokens, b.tokens),
+      same: sameTokens(tokens[0], tokens[1]),
     });
   }
   return rows;
@@ -327,22 +330,6 @@ function bytesPerToken(onnxPath: string, embeddingBytes: number): number {
   return [onnxPath, ...dataFilesOf(onnxPath)].reduce((sum, f) => sum + statSync(f).size, 0) - embeddingBytes;
 }
 
-/**
- * Memory bandwidth of this machine, GB/s: two 256 MB buffers compared (a native memcmp reads both, far
- * past every cache), median of 5. What a decode step's weights can be read at, at best.
- */
-function bandwidth(): number {
-  const a = Buffer.alloc(256 * 1024 * 1024, 1);
-  const b = Buffer.alloc(256 * 1024 * 1024, 1);
-  const rates: number[] = [];
-  for (let r = 0; r < 5; r++) {
-    const t0 = performance.now();
-    if (!a.equals(b)) throw new Error('unreachable');
-    rates.push((2 * a.length) / ((performance.now() - t0) / 1000) / 1e9);
-  }
-  return median(rates);
-}
-
 const SHAPES: Record<string, Shape> = { '0.5b': 'qwen2.5-coder-0.5b', '1.5b': 'qwen2.5-coder-1.5b' };
 /** Keystrokes per held-out file of the shaped typing replay (each up to 16 tokens, both runtimes). */
 const SHAPED_KEYS = Number(arg('shaped-keys', '30'));
@@ -356,6 +343,7 @@ async function shaped(nlc: NodeLlamaCpp, shape: Shape): Promise<void> {
   const hidden = (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { hidden_size: number }).hidden_size;
   const embedding = config.vocabSize * hidden * 4;
   console.log(`\n${THREADS} thread(s) each below`);
+  const bandwidth = new Bandwidth(256, 5);
   // --forms 3,5: only those rows of SHAPED_FORMS (1-based), to re-measure a few.
   const only = arg('forms', '')
     .split(',')
@@ -379,7 +367,7 @@ async function shaped(nlc: NodeLlamaCpp, shape: Shape): Promise<void> {
     // An optimized fp16 file is widened to fp32 (its embedding too).
     const read = bytesPerToken(path, f.file.includes('fp16') && !optimized ? embedding / 2 : embedding);
     // Measured for each form: the machine's bandwidth drifts as its speed does.
-    const gbs = bandwidth();
+    const gbs = bandwidth.sample();
     const bound = (read / (gbs * 1e9)) * 1000;
     const name = optimized
       ? `tessera optimize --from ${f.optimize!.from} --precision ${f.optimize!.target}${f.optimize!.block ? ` --block ${f.optimize!.block}` : ''} (${optimized.report.seconds} s)`

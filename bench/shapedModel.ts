@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureDebianPackages } from '../scripts/lib/debianPackages.mjs';
 import { repoRoot } from '../scripts/lib/repoRoot';
 
 export type Shape = 'qwen2.5-coder-0.5b' | 'qwen2.5-coder-1.5b';
@@ -20,27 +21,18 @@ const FILES: Record<Shape, { files: string[]; flags: string[] }> = {
 /** Python with torch and onnx: Debian's (what the model recipe uses), or $PYTHON. */
 export const python = process.env.PYTHON ?? '/usr/bin/python3';
 
-/** Debian's packages of what the recipe imports, installed here when missing (as npm test installs its own). */
-const PYTHON_PACKAGES = [
-  { pkg: 'python3-numpy', module: 'numpy' },
-  { pkg: 'python3-onnx', module: 'onnx' },
-  { pkg: 'python3-torch', module: 'torch' },
-];
-
+/** Debian's Python packages the recipe imports, installed when missing (as npm test installs its own). */
 export function ensurePython(): void {
   if (process.env.PYTHON) return; // the user's own Python: theirs to provision
-  const missing = PYTHON_PACKAGES.filter((p) => spawnSync(python, ['-c', `import ${p.module}`]).status !== 0).map((p) => p.pkg);
-  if (missing.length === 0) return;
-  const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
-  if (process.getuid?.() !== 0) throw new Error(`the shaped models need Python packages that are missing. Run as root:\n  ${command}`);
-  console.error(`[debian] installing for the shaped models: ${missing.join(' ')}`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [
-    ['update', '-qq'],
-    ['install', '-y', '-qq', '--no-install-recommends', ...missing],
-  ]) {
-    if (spawnSync('apt-get', args, { stdio: 'inherit', env }).status !== 0) throw new Error(`apt-get ${args[0]} failed: run ${command}`);
-  }
+  const at = (module: string) => `/usr/lib/python3/dist-packages/${module}/__init__.py`;
+  ensureDebianPackages(
+    [
+      { pkg: 'python3-numpy', provides: at('numpy') },
+      { pkg: 'python3-onnx', provides: at('onnx') },
+      { pkg: 'python3-torch', provides: at('torch') },
+    ],
+    'The shaped models and the GGUF files',
+  );
 }
 
 /** The tokenizer of Qwen2.5-Coder's vocabulary. */

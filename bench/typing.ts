@@ -26,6 +26,7 @@ import { TokenizerRegistry } from '../language-server/src/tokenizer/registry';
 import { Tokenizer } from '../language-server/src/tokenizer/tokenizer';
 import { DEFAULT_SETTINGS } from '../language-server/src/settings';
 import { SyntaxService } from '../language-server/src/syntax/parser';
+import { Bandwidth } from './bandwidth';
 import { plainExport } from './plainExport';
 import { grammarFor } from '../language-server/src/syntax/languages';
 
@@ -40,22 +41,6 @@ const modelDir = arg('model', join(root, 'models', 'tessera-tiny'));
 const FILES = ['language-server/src/completion/context.ts', 'models/recipe/train.py', 'scripts/lib/vscodeServer.mjs'];
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-
-/** Read bandwidth of this machine now: memcmp over two equal 128 MB buffers (median of 3 passes), GB/s. */
-class Bandwidth {
-  private readonly a = Buffer.alloc(128 << 20, 7);
-  private readonly b = Buffer.alloc(128 << 20, 7);
-
-  sample(): number {
-    const times: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      this.a.compare(this.b);
-      times.push(performance.now() - t0);
-    }
-    return (2 * this.a.length) / 1e9 / (pct(times, 0.5) / 1000);
-  }
-}
 
 interface Engine {
   name: string;
@@ -89,7 +74,7 @@ async function steadyDecode(prompts: number[][]): Promise<{ inPlace: SteadySampl
   const folder = openModelFolder(modelDir, precision);
   const tok = Tokenizer.fromFile(folder.tokenizerPath);
   const processors = [suppress(tok.addedTokens.filter((t) => t.special).map((t) => t.id))];
-  const bandwidth = new Bandwidth();
+  const bandwidth = new Bandwidth(128, 3);
   const engines = [] as Array<{ decoder: Decoder; model: SequenceModel; samples: SteadySample[] }>;
   for (const engine of ['auto', 'binding'] as const) {
     const { decoder } = await openDecoder(folder.onnxPath, folder.config, { threads: 1, engine });
