@@ -22,11 +22,12 @@ const LAYERS = [
   { rank: 6, name: 'generation', paths: ['generation/'] },
   { rank: 6, name: 'hub', paths: ['hub/'] },
   { rank: 7, name: 'inference', paths: ['inference/'] },
-  { rank: 8, name: 'completion', paths: ['completion/'] },
-  { rank: 8, name: 'lens', paths: ['lens/'] },
-  { rank: 9, name: 'fimCheck', paths: ['fimCheck/'] },
-  { rank: 9, name: 'measure', paths: ['measure/'] },
-  { rank: 10, name: 'server', paths: ['health.ts', 'server.ts', 'main.ts', 'modelRequests.ts', 'cli/'] },
+  { rank: 8, name: 'engines', paths: ['engines/'] },
+  { rank: 9, name: 'completion', paths: ['completion/'] },
+  { rank: 9, name: 'lens', paths: ['lens/'] },
+  { rank: 10, name: 'fimCheck', paths: ['fimCheck/'] },
+  { rank: 10, name: 'measure', paths: ['measure/'] },
+  { rank: 11, name: 'server', paths: ['health.ts', 'server.ts', 'main.ts', 'modelRequests.ts', 'cli/'] },
 ];
 
 function layerOf(file) {

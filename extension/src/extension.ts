@@ -12,6 +12,7 @@ import { showComparison } from './lens/compareView';
 import { selectTokenizer } from './lens/selectTokenizer';
 import { TokenCount } from './lens/tokenCount';
 import { type LensSnapshot, TokenLens } from './lens/tokenLens';
+import { EngineKey } from './engineKey';
 import { ModelPicker } from './models/selectModel';
 import { StatusBar } from './statusBar';
 import type { StatusView, ServerPhase } from './statusModel';
@@ -32,10 +33,18 @@ let supervisor: ServerSupervisor | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<TesseraApi> {
   const output = vscode.window.createOutputChannel('Tessera', { log: true });
   const statusBar = new StatusBar();
-  supervisor = new ServerSupervisor(context.asAbsolutePath('dist/server.js'), output, declaredSettings(context.extension.packageJSON));
+  const engineKey = new EngineKey(context.secrets, () => supervisor?.pushSettings());
+  await engineKey.load();
+  supervisor = new ServerSupervisor(
+    context.asAbsolutePath('dist/server.js'),
+    output,
+    declaredSettings(context.extension.packageJSON),
+    () => engineKey.value,
+  );
   const server = supervisor;
   context.subscriptions.push(
     output,
+    engineKey,
     statusBar,
     server.onDidChange((s) => statusBar.update(s)),
   );
@@ -58,6 +67,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
     vscode.commands.registerCommand('tessera.selectTokenizer', () => selectTokenizer()),
     vscode.commands.registerCommand('tessera.selectModel', () => request(() => models.run())),
     vscode.commands.registerCommand('tessera.setHuggingFaceToken', () => models.setToken()),
+    vscode.commands.registerCommand('tessera.setEngineApiKey', () => engineKey.ask()),
     vscode.commands.registerCommand('tessera.openSample', async () => {
       // The walkthrough's first step: a file to type in, where the embedded model knows the idioms.
       const content =
@@ -108,14 +118,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
         ? `ONNX Runtime ${info.onnxruntime.version}`
         : `ONNX Runtime unavailable (${info.onnxruntime.error})`;
       const m = info.model;
+      const served = m.engine && m.engine !== 'local';
       const model =
-        m.state === 'ready'
-          ? ` Model ${m.name} (${m.onnxFile}; ${m.description}; FIM ${m.fimTemplate}).`
-          : m.state === 'error'
-            ? ` Completions off: ${m.error}.`
-            : m.state === 'loading'
-              ? ` Loading model ${m.name ?? ''}.`
-              : ' Completions off.';
+        m.state === 'ready' && served
+          ? ` Engine: ${m.name} (${m.description}; FIM ${m.fimTemplate}; tokens ${m.tokens}${m.healingOff ? `; healing ${m.healingOff}` : ''}).`
+          : m.state === 'ready'
+            ? ` Model ${m.name} (${m.onnxFile}; ${m.description}; FIM ${m.fimTemplate}).`
+            : m.state === 'error'
+              ? ` Completions off: ${m.error}.`
+              : m.state === 'loading'
+                ? ` Loading model ${m.name ?? ''}.`
+                : ' Completions off.';
       void vscode.window.showInformationMessage(
         `Tessera server ${info.version}: pid ${info.pid}, Node ${info.node}, ${ort}, up ${Math.round(info.uptimeMs / 1000)} s.${model}`,
       );

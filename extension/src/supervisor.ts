@@ -66,6 +66,8 @@ export class ServerSupervisor implements vscode.Disposable {
     private readonly output: vscode.LogOutputChannel,
     /** The setting keys the extension declares (package.json): all of them go to the server. */
     private readonly settingKeys: readonly string[],
+    /** The completion server's API key (from secret storage), sent with the settings. */
+    private readonly engineKey: () => string = () => '',
   ) {
     this.typing = vscode.workspace.onDidChangeTextDocument((e) => {
       if (e.contentChanges.length && e.document === vscode.window.activeTextEditor?.document) this.rhythm.keystroke(Date.now());
@@ -222,6 +224,8 @@ export class ServerSupervisor implements vscode.Disposable {
     });
     client.onNotification(healthNotification, (health) => {
       if (this.client !== client) return;
+      // A server that fails is said once per outage (the status bar keeps saying it while it lasts).
+      if (health.fault && !this.health?.fault) this.notifyFault(health);
       this.health = health;
       if (health.detail) this.output.info(`server health: ${health.message}\n${health.detail}`);
       this.emit();
@@ -232,7 +236,25 @@ export class ServerSupervisor implements vscode.Disposable {
   /** The `tessera` settings as plain data (VS Code leaves out restricted ones in untrusted workspaces). */
   private settings(): Record<string, unknown> {
     const config = vscode.workspace.getConfiguration('tessera');
-    return settingsSnapshot(this.settingKeys, (key) => config.get(key));
+    const settings = settingsSnapshot(this.settingKeys, (key) => config.get(key));
+    const apiKey = this.engineKey();
+    if (apiKey) settings.engine = { ...(settings.engine as object | undefined), apiKey };
+    return settings;
+  }
+
+  /** Sends the settings again (the API key changed). */
+  pushSettings(): void {
+    const client = this.client;
+    if (client?.isRunning())
+      void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { tessera: this.settings() } });
+  }
+
+  private notifyFault(health: Health): void {
+    const action = health.fault === 'auth' ? 'Set Engine API Key' : 'Open Settings';
+    void vscode.window.showWarningMessage(`Tessera: ${health.message}`, action).then((choice) => {
+      if (choice === 'Set Engine API Key') void vscode.commands.executeCommand('tessera.setEngineApiKey');
+      else if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', 'tessera.engine');
+    });
   }
 
   private onServerClosed(): CloseHandlerResult {

@@ -22,6 +22,8 @@ export interface Health {
   detail?: string;
   /** The completion model's name while it loads or runs (the status bar shows it). */
   model?: string;
+  /** A completion server's fault while it lasts (the client tells the user once per outage). */
+  fault?: string;
 }
 
 /** Pushed by the server whenever its health changes (first right after `initialized`). */
@@ -58,6 +60,10 @@ export interface InferenceLoad {
   pendingRequests: number;
 }
 
+/** What writes completions (tessera.engine.kind): the local model, or a server a team shares. */
+export const ENGINE_KINDS = ['local', 'llama.cpp', 'openai'] as const;
+export type EngineKind = (typeof ENGINE_KINDS)[number];
+
 /** The completion model as the server holds it. */
 export interface ModelStatus {
   state: 'loading' | 'ready' | 'error' | 'off';
@@ -70,6 +76,18 @@ export interface ModelStatus {
   fimTemplate?: string;
   error?: string;
   lastLatencyMs?: number;
+  /** What writes the completions: the local model or a server (tessera.engine.kind). */
+  engine?: EngineKind;
+  /** The server's address. */
+  url?: string;
+  /** Where the prompt's tokens are counted from (a server's model: its tokenizer.json, or an estimate). */
+  tokens?: string;
+  /** Why token healing and exact prompting are off, where they are. */
+  healingOff?: string;
+  /** The server failed (unreachable, refused key, 5xx, too slow): what kind, while it lasts. */
+  fault?: string;
+  /** While the server is down, the local model completes (tessera.engine.fallback). */
+  fallback?: boolean;
 }
 
 export const serverInfoRequest = new RequestType0<ServerInfo, void>('tessera/serverInfo');

@@ -65,10 +65,20 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   });
   const tokenizers = new TokenizerRegistry(DEFAULT_TOKENIZER);
   const lens = new LensService(connection, documents, logger, tokenizers, syntax);
-  documents.listen({ opened: () => undefined, changed: () => undefined, closed: (uri) => completion.forget(uri) });
+  documents.listen({
+    // A server engine's cache gets the document's prompt as soon as it opens (not awaited).
+    opened: (doc) =>
+      void completion
+        .warm({ uri: doc.uri, path: displayPath(doc.uri, workspaceFolders), document: doc, offset: 0, neighbours })
+        .catch(() => undefined),
+    changed: () => undefined,
+    closed: (uri) => completion.forget(uri),
+  });
   let onnxruntime: OnnxRuntimeInfo = { available: false, error: 'not probed yet' };
   let health: Health = { state: 'warning', message: 'Starting' };
   let workspaceFolders: string[] = [];
+  // A server engine completes without ONNX Runtime; the local model needs it.
+  const canComplete = () => onnxruntime.available || pendingSettings.engine.kind !== 'local';
   // An optimization's progress as LSP work-done progress: the editor shows it with a cancel button.
   const optimizeProgress = async (name: string) => {
     const p = await connection.window.createWorkDoneProgress().catch(() => undefined);
@@ -118,7 +128,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onInitialized(() => {
     onnxruntime = (options.probeRuntime ?? probeOnnxRuntime)();
     setHealth(assessHealth(onnxruntime, completion.status));
-    if (onnxruntime.available) void completion.configure(pendingSettings);
+    if (canComplete()) void completion.configure(pendingSettings);
   });
 
   // Settings pushed by the client (VS Code sends the whole `tessera` section on every change).
@@ -131,7 +141,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       const settings = readSettings(section);
       lens.configure(settings);
       pendingSettings = settings;
-      if (onnxruntime.available) void completion.configure(settings);
+      if (canComplete()) void completion.configure(settings);
     }
   });
 
@@ -143,7 +153,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   connection.languages.inlineCompletion.on(async (params, token) => {
     const doc = documents.get(params.textDocument.uri);
-    if (!doc || !onnxruntime.available) return null;
+    if (!doc || !canComplete()) return null;
     const version = doc.version;
     const grammar = grammarFor(doc.languageId, doc.uri);
     const parser = grammar ? await (await syntax)?.parser(grammar).catch(() => undefined) : undefined;
@@ -223,9 +233,9 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   connection.onRequest(fimCheckRequest, async (params, token) => {
     const doc = documents.get(params.uri);
     if (!doc) throw new ResponseError(ErrorCodes.InvalidParams, `${params.uri} is not open`);
-    if (!onnxruntime.available) throw new ResponseError(ErrorCodes.InternalError, `ONNX Runtime is unavailable: ${onnxruntime.error}`);
+    if (!canComplete()) throw new ResponseError(ErrorCodes.InternalError, `ONNX Runtime is unavailable: ${onnxruntime.error}`);
     // A model of its own (another worker): completions while typing go on beside the check.
-    const settings = { model: pendingSettings.model, completion: { ...pendingSettings.completion, enabled: true } };
+    const settings = { ...pendingSettings, completion: { ...pendingSettings.completion, enabled: true } };
     const checker = new CompletionService(settings, tokenizers, undefined, options.workerFile);
     try {
       await checker.configure(settings);

@@ -2,7 +2,7 @@
 // declares them (`tessera.tokens.maxFileMB` is `tokens.maxFileMB` here). package.json is where the
 // editor learns them; a unit test holds its defaults equal to these.
 import { homedir } from 'node:os';
-import type { HealingMode } from './lsp_ext';
+import { ENGINE_KINDS, type EngineKind, type HealingMode } from './lsp_ext';
 
 export type { HealingMode } from './lsp_ext';
 
@@ -20,6 +20,22 @@ export interface TesseraSettings {
   completion: CompletionSettings;
   /** Where model downloads go: a mirror's address; empty: HF_ENDPOINT, else the Hugging Face Hub. */
   hub: { endpoint: string };
+  engine: EngineSettings;
+}
+
+/** What writes completions: the local model, or a server a team shares (engines/). */
+export interface EngineSettings {
+  kind: EngineKind;
+  /** The server's base URL (llama.cpp: http://host:8080; OpenAI-compatible: up to, not including, /v1). */
+  url: string;
+  /** The model name sent to an OpenAI-compatible server; empty: the first it lists. */
+  model: string;
+  /** The served model's tokenizer.json (exact budgets, the Token Lens, healing); empty: estimated. */
+  tokenizer: string;
+  /** While the server is down: complete with the local model ('local') or not at all. */
+  fallback: 'none' | 'local';
+  /** From the editor's secret storage or TESSERA_API_KEY (never a setting): sent as a Bearer token. */
+  apiKey?: string;
 }
 
 /**
@@ -110,6 +126,7 @@ export const DEFAULT_SETTINGS: TesseraSettings = {
     timeLimitMs: 2000,
   },
   hub: { endpoint: '' },
+  engine: { kind: 'local', url: '', model: '', tokenizer: '', fallback: 'none' },
 };
 
 /** The healing mode; the boolean `tokenHealing` of earlier versions still works (false: off, true: the default). */
@@ -180,5 +197,18 @@ export function readSettings(raw: unknown): TesseraSettings {
           ? String((r.hub as Record<string, unknown>).endpoint).trim()
           : '',
     },
+    engine: readEngine((r.engine ?? {}) as Record<string, unknown>),
+  };
+}
+
+function readEngine(e: Record<string, unknown>): EngineSettings {
+  const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
+  return {
+    kind: ENGINE_KINDS.includes(e.kind as EngineKind) ? (e.kind as EngineKind) : 'local',
+    url: text(e.url),
+    model: text(e.model),
+    tokenizer: expandHome(text(e.tokenizer)),
+    fallback: e.fallback === 'local' ? 'local' : 'none',
+    ...(text(e.apiKey) ? { apiKey: text(e.apiKey) } : {}),
   };
 }

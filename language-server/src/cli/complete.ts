@@ -9,6 +9,7 @@ import { TokenizerRegistry } from '../tokenizer/registry';
 import { modelDir } from './modelArg';
 import { type Command, parseArgs, UsageError } from './command';
 import { readSourceFile } from './sourceFile';
+import { ENGINE_OPTIONS, ENGINE_USAGE, engineFromArgs } from './engineArgs';
 
 /** LINE:COL, both 1-based, COL in UTF-16 code units as editors count them. */
 export function offsetOf(text: string, at: string): number {
@@ -31,17 +32,18 @@ export function offsetOf(text: string, at: string): number {
 
 export const completeCommand: Command = {
   name: 'complete',
-  summary: 'Complete a file at a position with the local model, as the editor would',
+  summary: 'Complete a file at a position with the local model or a server, as the editor would',
   usage:
     'tessera complete FILE --at LINE:COL [--model DIR] [--precision fp32|quantized|int8|q4|…] [--max-tokens N]\n' +
     '                 [--healing off|heal|exact] [--show head|whole] [--filters on|off] [--json]\n' +
     '  LINE and COL are 1-based. Without --model, the embedded default model; the other options as the\n' +
     "  settings of the same names (default: the settings' defaults).\n" +
+    ENGINE_USAGE +
     '  JSON: {completion, tokens, confidence, prefillTokens, latencyMs, shown, reason?, model}.',
   async run(args, io) {
     const { flags, options, positionals } = parseArgs(args, {
       flags: ['json'],
-      options: ['at', 'model', 'precision', 'max-tokens', 'healing', 'show', 'filters'],
+      options: ['at', 'model', 'precision', 'max-tokens', 'healing', 'show', 'filters', ...ENGINE_OPTIONS],
     });
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `one FILE, not ${positionals.length}` : 'which FILE?');
     const at = options.get('at');
@@ -61,6 +63,7 @@ export const completeCommand: Command = {
     const show = choice('show', ['head', 'whole'] as const);
     const filters = choice('filters', ['on', 'off'] as const);
     const settings = {
+      engine: engineFromArgs(options),
       model: {
         ...DEFAULT_SETTINGS.model,
         path: modelDir(options.get('model')),

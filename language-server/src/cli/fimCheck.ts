@@ -9,6 +9,7 @@ import { SyntaxService } from '../syntax/parser';
 import { TokenizerRegistry } from '../tokenizer/registry';
 import { modelDir } from './modelArg';
 import { type Command, parseArgs, UsageError } from './command';
+import { ENGINE_OPTIONS, ENGINE_USAGE, engineFromArgs } from './engineArgs';
 import { readSourceFile } from './sourceFile';
 
 const MODES: readonly HealingMode[] = ['off', 'heal', 'exact'];
@@ -40,9 +41,13 @@ export const fimCheckCommand: Command = {
     '  N spans of each kind per file (default 10), filled with every mode; deterministic for a seed (default 1).\n' +
     '  Scores: exact match, edit similarity, whether the filled file still parses, non-canonical tokens.\n' +
     '  JSON: {model, samples:[{file, kind, start, end, expected, generated:{MODE: text}, fills}], summary:{MODE:{n, exactMatch,\n' +
-    '  editSimilarity, parseRate, nonCanonical, latencyMs}}, byKind} (rates in 0..1). Progress goes to stderr.',
+    '  editSimilarity, parseRate, nonCanonical, latencyMs}}, byKind} (rates in 0..1). Progress goes to stderr.\n' +
+    ENGINE_USAGE,
   async run(args, io) {
-    const { flags, options, positionals } = parseArgs(args, { flags: ['json'], options: ['spans', 'n', 'modes', 'seed', 'model'] });
+    const { flags, options, positionals } = parseArgs(args, {
+      flags: ['json'],
+      options: ['spans', 'n', 'modes', 'seed', 'model', ...ENGINE_OPTIONS],
+    });
     if (!positionals.length) throw new UsageError('which FILE(s)?');
     const kinds = list<SpanKind>(options.get('spans'), SPAN_KINDS, 'spans');
     const modes = list<HealingMode>(options.get('modes'), MODES, 'modes');
@@ -53,6 +58,7 @@ export const fimCheckCommand: Command = {
       text: readSourceFile(file, io),
     }));
     const settings = {
+      engine: engineFromArgs(options),
       model: { ...DEFAULT_SETTINGS.model, path: modelDir(options.get('model')) },
       completion: DEFAULT_SETTINGS.completion,
     };

@@ -5,24 +5,19 @@
 //   suffixes) → confident head (as much as the model is sure of) → post-process (syntax cut, suffix
 //   overlap, indentation) → gate.
 // Editor-agnostic: the LSP handler and the CLI both call complete().
-import { snapshotOf } from '../hub/cacheLayout';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { Tree } from 'web-tree-sitter';
-import { DEFAULT_MODEL, isEmbedded } from '../defaultModel';
-import { ModelHost } from '../inference/host';
-import type { ModelInfo } from '../inference/protocol';
+import { chooseEngine, type EngineSettingsAll } from '../engines/choose';
+import type { EngineRequest, EngineResult, ServedModel } from '../engines/engine';
+import { type Served, Serving } from '../engines/serving';
 import type { ExplainedToken } from '../generation/generate';
 import type { InferenceLoad, ModelStatus } from '../lsp_ext';
 import type { Engine } from '../model/decoder';
-import { openModelFolder } from '../model/folder';
-import { threadsFor } from '../model/threads';
-import { buildFimPrompt, detectFimTemplate, type FimOrder, type FimPrompt, type FimTemplate } from '../prompt/fim';
-import { type HealingPlan, planHealing } from '../prompt/healing';
-import type { CompletionSettings, HealingMode, ModelSettings } from '../settings';
-import type { MergedRun } from '../syntax/merging';
+import { buildFimPrompt, type FimPrompt } from '../prompt/fim';
+import { planHealing } from '../prompt/healing';
+import { DEFAULT_SETTINGS, type HealingMode } from '../settings';
 import { checkCanonical } from '../tokenizer/canonical';
 import type { TokenizerRegistry } from '../tokenizer/registry';
-import { packTokenTable } from '../tokenizer/tokenTable';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 import { vocabIndexOf } from '../tokenizer/vocabIndex';
 import { CompletedAhead } from './ahead';
@@ -30,7 +25,7 @@ import { type CursorContext, PrefixAnchors } from './context';
 import { confidentHead } from './confidentHead';
 import { applyFilters, aroundCursor } from './filters';
 import { pooledAway, promptMergeRuns } from './merging';
-import { chooseDecoder, type OptimizeProgress } from './optimizeStep';
+import type { OptimizeProgress } from '../engines/optimizeStep';
 import { type DocumentSyntax, gate, headGate, postProcess } from './postProcess';
 import { type CompletionShape, completionShape } from './shape';
 import { type Neighbour, type Snippet, SnippetPicker } from './snippets';
@@ -112,15 +107,8 @@ export interface CompletionResult {
   explained?: ExplainedToken[];
 }
 
-interface LoadedModel {
-  info: ModelInfo;
-  tokenizer: Tokenizer;
-  template: FimTemplate | undefined;
-  order: FimOrder;
-  stopIds: number[];
-  suppressIds: number[];
-  name: string;
-}
+/** The settings a completion service reads (the engine's may be left out: the local model). */
+export type ServiceSettings = Omit<EngineSettingsAll, 'engine'> & { engine?: EngineSettingsAll['engine'] };
 
 /**
  * With subtoken merging, the prefix may hold this many times the tokens its positions allow: merged
@@ -133,10 +121,9 @@ const MERGED_ROOM = 1.15;
 const MEMORY_BETA = 8;
 
 export class CompletionService {
-  private readonly host: ModelHost;
-  private loaded: LoadedModel | undefined;
-  private loading: Promise<void> | undefined;
-  private modelKey = '';
+  private serving: Serving | undefined;
+  private opening: Promise<void> | undefined;
+  private engineKey = '';
   private readonly anchors = new PrefixAnchors();
   private readonly typedThrough = new TypedThrough();
   private readonly picker = new SnippetPicker();
@@ -149,28 +136,22 @@ export class CompletionService {
 
   /** `tokenizers` is the process's registry (shared with the lens: a tokenizer.json is parsed once). */
   constructor(
-    private settings: { model: ModelSettings; completion: CompletionSettings },
+    private settings: ServiceSettings,
     private readonly tokenizers: TokenizerRegistry,
     private readonly onStatus: (s: ModelStatus) => void = () => undefined,
     private readonly workerFile = join(__dirname, 'worker.js'),
     /** Shows an optimization's progress in the editor, with a cancel (the server's work-done progress). */
     private readonly optimizeProgress?: (name: string) => Promise<OptimizeProgress | undefined>,
-  ) {
-    this.host = new ModelHost(workerFile, (message) => {
-      this.loaded = undefined;
-      this.modelKey = '';
-      this.setStatus({ state: 'error', error: `${message}; it is restarted on the next completion` });
-    });
-  }
+  ) {}
 
-  /** New settings; reloads the model when its folder, precision or threads changed. */
-  configure(settings: { model: ModelSettings; completion: CompletionSettings }): Promise<void> {
+  /** New settings; reopens the engine when what it serves changed (the model's folder, precision, threads; the server). */
+  configure(settings: ServiceSettings): Promise<void> {
     this.settings = settings;
     if (!settings.completion.enabled) {
       this.setStatus({ state: 'off' });
       return Promise.resolve();
     }
-    return this.ensureLoaded();
+    return this.ensureOpen();
   }
 
   forget(uri: string): void {
@@ -195,11 +176,12 @@ export class CompletionService {
       if (ready.shown) this.typedThrough.remember(input.uri, window.text, window.offset, ready.text);
       return { ...ready, latencyMs: performance.now() - t0, computedAhead: true };
     }
-    const model = await this.model();
-    if (!model) return null; // the health already says why
+    const served = await this.served();
+    if (!served) return null; // the health already says why
+    const model = served.model;
     const snippets = this.snippets(model, input, window);
     const reserved = (options.maxTokens ?? c.maxTokens) + snippets.tokens;
-    const tree = c.subtokenMerging && model.info.merges && window.whole ? this.treeFor(input.syntax, window) : undefined;
+    const tree = c.subtokenMerging && model.merges && window.whole ? this.treeFor(input.syntax, window) : undefined;
     let context = this.context(model, input.uri, window, reserved, !options.speculative, tree ? MERGED_ROOM : 1);
     let prompt = this.prompt(model, input.path, context, snippets.chosen);
     let mergeRuns = tree ? promptMergeRuns(model.tokenizer, tree.tree, window.text, context, prompt) : undefined;
@@ -211,14 +193,20 @@ export class CompletionService {
     }
     if (tree?.owned) tree.tree.delete();
     const shape = completionShape(window.text, window.offset, options.shape);
+    // Healing rewrites the prompt's last tokens: only where the engine runs Tessera's ids.
     const healing = planHealing(
-      options.healing ?? c.healing,
+      model.healing === true ? (options.healing ?? c.healing) : 'off',
       model.tokenizer,
       vocabIndexOf(model.tokenizer),
       context.prefix,
       context.prefixIds,
     );
-    const generated = await this.generate(model, prompt, healing, shape, options, mergeRuns);
+    const request = this.request(input.uri, input.path, context, snippets.chosen, prompt, shape, options);
+    const generated = await this.generate(
+      served,
+      { ...request, ...(healing ? { healing } : {}), ...(mergeRuns?.length ? { mergeRuns } : {}) },
+      options,
+    );
     if (!generated) return null;
     const g = generated.generation;
     const filtered = c.filters ? applyFilters(g.text, aroundCursor(window.text, window.offset), shape.multiline) : { text: g.text };
@@ -256,7 +244,7 @@ export class CompletionService {
       ...(filtered.by ? { filteredBy: filtered.by } : {}),
       ...(g.stoppedBy === 'time' ? { timeLimitMs: c.timeLimitMs } : {}),
       ids: g.tokens,
-      canonical: checkCanonical(model.tokenizer, g.tokens)?.canonical !== false,
+      canonical: served.engine.kind !== 'local' || checkCanonical(model.tokenizer, g.tokens)?.canonical !== false,
       ...(g.explained ? { explained: g.explained } : {}),
     };
   }
@@ -303,16 +291,32 @@ export class CompletionService {
     };
   }
 
-  /** The loaded model, loading it first if settings asked for another; undefined if it failed. */
-  private async model(): Promise<LoadedModel | undefined> {
-    await this.ensureLoaded();
-    return this.loaded;
+  /** The engine to complete with, opening it first if settings asked for another; undefined if none can. */
+  private async served(): Promise<Served | undefined> {
+    await this.ensureOpen();
+    return this.serving?.current();
+  }
+
+  /**
+   * Fills a server's cache for a document just opened (llama.vscode does the same): the prompt for
+   * the cursor at the document's start, sent for no tokens. Not awaited; a local model needs none.
+   */
+  async warm(input: CompletionInput): Promise<void> {
+    if (!this.settings.completion.enabled || (this.settings.engine?.kind ?? 'local') === 'local') return;
+    const served = await this.served();
+    if (!served?.engine.warm) return;
+    const window = completionWindow(input.document, input.offset);
+    const snippets = this.snippets(served.model, input, window);
+    const context = this.context(served.model, input.uri, window, this.settings.completion.maxTokens + snippets.tokens, false, 1);
+    const prompt = this.prompt(served.model, input.path, context, snippets.chosen);
+    const shape = completionShape(window.text, window.offset);
+    served.engine.warm(this.request(input.uri, input.path, context, snippets.chosen, prompt, shape, {}));
   }
 
   /** Snippets of the other open documents of this one's language, within their token budget. */
-  private snippets(model: LoadedModel, input: CompletionInput, window: TextWindow): { chosen: Snippet[]; tokens: number } {
+  private snippets(model: ServedModel, input: CompletionInput, window: TextWindow): { chosen: Snippet[]; tokens: number } {
     const budget = this.settings.completion.snippetTokens;
-    const neighbours = budget && model.template?.fileSep ? (input.neighbours?.() ?? []) : [];
+    const neighbours = budget && model.snippets ? (input.neighbours?.() ?? []) : [];
     if (!neighbours.length) return { chosen: [], tokens: 0 };
     const language = neighbours.find((n) => n.uri === input.uri)?.languageId;
     const others = neighbours.filter((n) => n.uri !== input.uri && (!language || n.languageId === language));
@@ -331,22 +335,24 @@ export class CompletionService {
    * Room (after the prompt) for `reserved` tokens: the completion, exact prompting's cover, the snippets.
    * `scale` > 1 gives the prefix that many more tokens (merged identifiers take fewer positions).
    */
-  private context(model: LoadedModel, uri: string, window: TextWindow, reserved: number, remember: boolean, scale: number): CursorContext {
+  private context(model: ServedModel, uri: string, window: TextWindow, reserved: number, remember: boolean, scale: number): CursorContext {
     const suffixTokens = this.suffixBudget(model, reserved);
     const prefixTokens = Math.floor(this.prefixBudget(model, reserved) * scale);
     return this.anchors.context(uri, window.text, window.offset, model.tokenizer, { prefixTokens, suffixTokens }, remember);
   }
 
-  private room(model: LoadedModel, reserved: number): number {
-    return Math.min(model.info.config.maxPositions, model.info.contextLimit) - reserved - 24;
+  private room(model: ServedModel, reserved: number): number {
+    return model.contextLimit - reserved - 24;
   }
 
-  private suffixBudget(model: LoadedModel, reserved: number): number {
-    return model.template ? Math.min(this.settings.completion.suffixTokens, Math.floor(this.room(model, reserved) / 4)) : 0;
+  private suffixBudget(model: ServedModel, reserved: number): number {
+    return model.template || model.snippets
+      ? Math.min(this.settings.completion.suffixTokens, Math.floor(this.room(model, reserved) / 4))
+      : 0;
   }
 
   /** Positions the prefix may take. */
-  private prefixBudget(model: LoadedModel, reserved: number): number {
+  private prefixBudget(model: ServedModel, reserved: number): number {
     return Math.max(16, Math.min(this.settings.completion.prefixTokens, this.room(model, reserved) - this.suffixBudget(model, reserved)));
   }
 
@@ -359,7 +365,7 @@ export class CompletionService {
   }
 
   /** The prompt in the model family's FIM format (the prefix alone for a model without one). */
-  private prompt(model: LoadedModel, path: string, ctx: CursorContext, snippets: readonly Snippet[]): FimPrompt {
+  private prompt(model: ServedModel, path: string, ctx: CursorContext, snippets: readonly Snippet[]): FimPrompt {
     if (model.template) {
       return buildFimPrompt(
         model.template,
@@ -371,132 +377,86 @@ export class CompletionService {
     return { ids: ctx.prefixIds, stopIds: new Set(), prefixStart: 0, prefixEnd: ctx.prefixIds.length };
   }
 
-  /** The model's text for `prompt` from the inference worker; null if superseded or cancelled. */
-  private async generate(
-    model: LoadedModel,
+  /** The request the engine gets: the prompt as text parts and as ids, and how to decode. */
+  private request(
+    uri: string,
+    path: string,
+    ctx: CursorContext,
+    snippets: readonly Snippet[],
     prompt: FimPrompt,
-    healing: HealingPlan | undefined,
     shape: CompletionShape,
     options: CompleteOptions,
-    mergeRuns: MergedRun[] | undefined,
-  ) {
+  ): EngineRequest {
     const c = this.settings.completion;
     const maxTokens = options.maxTokens ?? c.maxTokens;
-    const { id, result } = this.host.generate({
-      prompt: prompt.ids,
-      prefixEnd: prompt.prefixEnd,
-      healing,
-      stopIds: [...new Set([...model.stopIds, ...prompt.stopIds])],
-      suppressIds: model.suppressIds,
+    return {
+      uri,
+      parts: { path, snippets, prefix: ctx.prefix, prefixIds: ctx.prefixIds, suffix: ctx.suffix },
+      prompt,
+      shape,
       maxTokens: shape.multiline ? maxTokens : Math.min(maxTokens, 48),
-      stop: shape,
       temperature: c.temperature,
       topP: c.topP,
       reuseCache: options.reuseCache ?? true,
       timeLimitMs: c.timeLimitMs,
       maxDraft: this.maxDraft,
       draftTrees: c.draftTrees,
-      ...(mergeRuns?.length ? { mergeRuns } : {}),
       ...(options.explain ? { explain: options.explain } : {}),
       ...(c.localMemory ? { memory: { beta: MEMORY_BETA, ids: [] } } : {}),
-    });
-    options.onCancel?.(() => this.host.cancel(id));
-    return result;
+    };
   }
 
-  private ensureLoaded(): Promise<void> {
-    const m = this.settings.model;
+  /** The engine's text for `request`; null if superseded or cancelled, or the server failed (the status says so). */
+  private async generate(served: Served, request: EngineRequest, options: CompleteOptions): Promise<EngineResult | null> {
+    try {
+      return await served.engine.generate(request, options.onCancel);
+    } catch (err) {
+      if (!served.fallback && this.serving?.failed(err)) return null;
+      throw err;
+    }
+  }
+
+  private ensureOpen(): Promise<void> {
+    const s = this.settings;
+    const engine = s.engine ?? DEFAULT_SETTINGS.engine;
     const key = JSON.stringify([
-      m.path || DEFAULT_MODEL.dir,
-      m.precision,
-      m.threads,
-      this.settings.completion.fimTemplate,
-      this.settings.completion.fimOrder,
-      this.settings.completion.subtokenMerging,
-      m.optimize,
+      engine,
+      s.model.path,
+      s.model.precision,
+      s.model.threads,
+      s.model.optimize,
+      s.completion.fimTemplate,
+      s.completion.fimOrder,
+      s.completion.subtokenMerging,
     ]);
     // Same settings: whatever happened stands (a folder that failed is not retried per keystroke;
-    // a crashed worker clears the key, so the next request loads again).
-    if (key === this.modelKey) return this.loading ?? Promise.resolve();
-    this.modelKey = key;
-    this.loaded = undefined;
+    // a crashed worker is opened again by the serving, on the next request).
+    if (key === this.engineKey && this.serving) return this.opening ?? Promise.resolve();
+    this.engineKey = key;
+    const old = this.serving;
+    void old?.dispose();
     // What the last model showed or computed ahead is not the new one's.
     this.typedThrough.clear();
     this.ahead.clear();
-    const loading = this.load(m.path || DEFAULT_MODEL.dir, m, key).finally(() => {
-      if (this.loading === loading) this.loading = undefined;
+    const choice = chooseEngine(
+      { ...s, engine },
+      {
+        tokenizers: this.tokenizers,
+        workerFile: this.workerFile,
+        decoder: this.engine,
+        ...(this.optimizeProgress ? { optimizeProgress: this.optimizeProgress } : {}),
+        onCrash: (message) => serving.crashed(message),
+      },
+    );
+    const serving = new Serving(choice.engine, choice.label, choice.fallback, (status) => {
+      if (this.serving === serving) this.setStatus(status);
     });
-    this.loading = loading;
-    return loading;
-  }
-
-  private async load(dir: string, m: ModelSettings, key: string): Promise<void> {
-    const name = snapshotOf(dir)?.repo ?? basename(dir);
-    this.setStatus({ state: 'loading', name, dir });
-    try {
-      const folder = openModelFolder(dir, m.precision);
-      const tokenizer = this.tokenizers.load({ name, path: folder.tokenizerPath });
-      if (tokenizer.vocabSize > folder.config.vocabSize) {
-        throw new Error(
-          `tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${folder.config.vocabSize}: they do not belong together`,
-        );
-      }
-      const c = this.settings.completion;
-      const template = detectFimTemplate(tokenizer, c.fimTemplate === 'auto' ? undefined : c.fimTemplate);
-      if (c.fimTemplate !== 'auto' && !template) throw new Error(`unknown FIM template "${c.fimTemplate}"`);
-      // Subtoken merging runs the folder's merging export (its own fine-tuned weights) for every request;
-      // one that does not load leaves the plain decoder completing, and the status says why.
-      const load = (onnxPath: string) =>
-        this.host.load(
-          { onnxPath, config: folder.config, vocabulary: packTokenTable(tokenizer) },
-          threadsFor(m.threads, isEmbedded(dir)),
-          this.engine,
-        );
-      let mergingNote =
-        c.subtokenMerging && !folder.mergingOnnxPath ? ', no subtoken merging (the folder has no onnx/model_merging.onnx)' : '';
-      let info: ModelInfo | undefined;
-      if (c.subtokenMerging && folder.mergingOnnxPath) {
-        info = await load(folder.mergingOnnxPath).catch((err: unknown) => {
-          mergingNote = `, no subtoken merging (${basename(folder.mergingOnnxPath!)} did not load: ${err instanceof Error ? err.message : String(err)})`;
-          return undefined;
-        });
-        if (key !== this.modelKey) return;
-      }
-      if (info && !info.merges) mergingNote = `, no subtoken merging (${basename(info.onnxPath)} takes no token_group input)`;
-      const decoder = info ? undefined : await chooseDecoder(dir, folder.onnxPath, m, this.workerFile, this.optimizeProgress, name);
-      if (key !== this.modelKey) return;
-      info ??= await load(decoder!.onnxPath);
-      if (key !== this.modelKey) return; // settings changed meanwhile: a newer load owns the state
-      const order: FimOrder = template
-        ? c.fimOrder !== 'auto' && template.style !== 'codestral'
-          ? c.fimOrder
-          : template.orders[0]!
-        : 'psm';
-      const stopIds = new Set<number>(info.config.eosTokenIds);
-      if (template)
-        for (const s of template.stop) {
-          const id = tokenizer.id(s);
-          if (id !== undefined) stopIds.add(id);
-        }
-      const eot = tokenizer.id('<|endoftext|>');
-      if (eot !== undefined) stopIds.add(eot);
-      const suppressIds = tokenizer.addedTokens.filter((t) => t.special && !stopIds.has(t.id)).map((t) => t.id);
-      this.loaded = { info, tokenizer, template, order, stopIds: [...stopIds], suppressIds, name };
-      const cfg = info.config;
-      this.setStatus({
-        state: 'ready',
-        name,
-        dir,
-        onnxFile: info.onnxPath.startsWith(dir)
-          ? info.onnxPath.slice(dir.length + 1)
-          : `${folder.onnxPath.slice(dir.length + 1)}, optimized: ${info.onnxPath}`,
-        description: `${cfg.modelType}, ${cfg.layers} layers, ${cfg.heads} heads (${cfg.kvHeads} kv), vocab ${cfg.vocabSize}, ${info.cache} cache${info.mergedDecoder ? ', merged decoder' : ''}, ${info.cacheMode === 'in-place' ? 'updated in place' : `copied per run (${info.copiedBecause})`}${info.draftTrees ? ', draft trees' : ''}${info.merges ? ', subtoken merging' : mergingNote}${decoder?.note ?? ''}`,
-        fimTemplate: template ? `${template.family} (${order.toUpperCase()})` : 'none: completes from the prefix only',
-      });
-    } catch (err) {
-      if (key !== this.modelKey) return;
-      this.setStatus({ state: 'error', name, dir, error: err instanceof Error ? err.message : String(err) });
-    }
+    this.serving = serving;
+    const opening = serving.open().finally(() => {
+      if (this.opening === opening) this.opening = undefined;
+    });
+    this.opening = opening;
+    return opening;
   }
 
   private setStatus(s: ModelStatus): void {
@@ -505,19 +465,19 @@ export class CompletionService {
   }
 
   get inference(): InferenceLoad {
-    return this.host.inFlight;
+    return this.serving?.inFlight ?? { workers: 0, pendingRequests: 0 };
   }
 
   get modelName(): string {
-    return this.loaded?.name ?? '';
+    return this.status.state === 'ready' ? (this.status.name ?? '') : '';
   }
 
-  /** The loaded model's tokenizer (the registry's: shared with the lens). */
+  /** The served model's tokenizer (the registry's: shared with the lens). */
   get tokenizer(): Tokenizer | undefined {
-    return this.loaded?.tokenizer;
+    return this.serving?.model?.tokenizer;
   }
 
   dispose(): Promise<void> {
-    return this.host.dispose();
+    return this.serving?.dispose() ?? Promise.resolve();
   }
 }

@@ -92,6 +92,29 @@ export interface FimPrompt {
   prefixEnd: number;
 }
 
+/** One piece of a FIM prompt: a control token by its text, or text tokenized as it is. */
+type Piece = { special: string } | { text: string; fragment?: boolean; prefix?: true };
+
+/** The prompt's pieces for `parts` in `order`: one layout for the id prompt and the text prompt. */
+function fimLayout(t: FimTemplate, parts: FimParts, order: FimOrder, hasBos: boolean): Piece[] {
+  const out: Piece[] = [];
+  if (t.bos && hasBos) out.push({ special: t.bos });
+  if (t.fileSep) for (const s of parts.snippets ?? []) out.push({ special: t.fileSep }, { text: `${s.path}\n${s.text}\n` });
+  if (t.fileSep && parts.path) out.push({ special: t.fileSep }, { text: `${parts.path}\n` });
+  const prefix: Piece = { text: parts.prefix, prefix: true };
+  const suffix: Piece = { text: parts.suffix, fragment: t.style === 'codellama' || t.style === 'codestral' };
+  if (t.style === 'codestral') {
+    // Mistral's own order: [SUFFIX]suffix[PREFIX]prefix, the middle follows directly.
+    out.push({ special: t.suffix }, suffix, { special: t.prefix }, prefix);
+  } else if (order === 'spm') {
+    // StarCoder/Megatron SPM: <pre><suf>suffix<mid>prefix — prefix and middle adjacent.
+    out.push({ special: t.prefix }, { special: t.suffix }, suffix, { special: t.middle }, prefix);
+  } else {
+    out.push({ special: t.prefix }, prefix, { special: t.suffix }, suffix, { special: t.middle });
+  }
+  return out;
+}
+
 /**
  * The prompt for `parts` in `order`. Prefix and suffix are tokenized on their own, as in training
  * (the cursor falls between tokens); token healing, if wanted, is the caller's step.
@@ -103,31 +126,48 @@ export function buildFimPrompt(t: FimTemplate, tok: Tokenizer, parts: FimParts, 
     return v;
   };
   const ids: number[] = [];
-  if (t.bos && tok.id(t.bos) !== undefined) ids.push(id(t.bos));
-  if (t.fileSep) for (const s of parts.snippets ?? []) ids.push(id(t.fileSep), ...tok.encodeIds(`${s.path}\n${s.text}\n`));
-  if (t.fileSep && parts.path) ids.push(id(t.fileSep), ...tok.encodeIds(`${parts.path}\n`));
-  const prefix = parts.prefixIds ?? tok.encodeIds(parts.prefix);
-  const suffix = t.style === 'codellama' || t.style === 'codestral' ? tok.encodeFragment(parts.suffix) : tok.encodeIds(parts.suffix);
-  let prefixStart: number;
-  if (t.style === 'codestral') {
-    // Mistral's own order: [SUFFIX]suffix[PREFIX]prefix, the middle follows directly.
-    ids.push(id(t.suffix), ...suffix, id(t.prefix));
-    prefixStart = ids.length;
-    ids.push(...prefix);
-  } else if (order === 'spm') {
-    // StarCoder/Megatron SPM: <pre><suf>suffix<mid>prefix — prefix and middle adjacent.
-    ids.push(id(t.prefix), id(t.suffix), ...suffix, id(t.middle));
-    prefixStart = ids.length;
-    ids.push(...prefix);
-  } else {
-    ids.push(id(t.prefix));
-    prefixStart = ids.length;
-    ids.push(...prefix, id(t.suffix), ...suffix, id(t.middle));
+  let prefixStart = 0;
+  let prefixEnd = 0;
+  for (const piece of fimLayout(t, parts, order, !!t.bos && tok.id(t.bos) !== undefined)) {
+    if ('special' in piece) ids.push(id(piece.special));
+    else if (piece.prefix) {
+      prefixStart = ids.length;
+      ids.push(...(parts.prefixIds ?? tok.encodeIds(parts.prefix)));
+      prefixEnd = ids.length;
+    } else ids.push(...(piece.fragment ? tok.encodeFragment(piece.text) : tok.encodeIds(piece.text)));
   }
   const stopIds = new Set<number>();
   for (const s of t.stop) {
     const v = tok.id(s);
     if (v !== undefined) stopIds.add(v);
   }
-  return { ids, stopIds, prefixStart, prefixEnd: prefixStart + prefix.length };
+  return { ids, stopIds, prefixStart, prefixEnd };
+}
+
+/**
+ * The same prompt as text, for a server that tokenizes it (control tokens written as their text, which
+ * servers parse as the tokens; SentencePiece's ▁ is a space there).
+ */
+export function fimPromptText(t: FimTemplate, parts: FimParts, order: FimOrder = t.orders[0]!): string {
+  return fimLayout(t, parts, order, false)
+    .map((piece) => ('special' in piece ? piece.special.replace(/^▁/, ' ') : piece.text))
+    .join('');
+}
+
+/** Families by the names their models are published under, most specific first. */
+const FAMILY_BY_NAME: Array<[RegExp, string]> = [
+  [/qwen.*coder/, 'qwen2.5-coder'],
+  [/starcoder2/, 'starcoder2'],
+  [/starcoder/, 'starcoder'],
+  [/deepseek.*coder/, 'deepseek-coder'],
+  [/code-?llama/, 'codellama'],
+  [/codestral/, 'codestral'],
+  [/codegemma/, 'codegemma'],
+  [/tessera/, 'tessera'],
+];
+
+/** The family a served model's name points at (for a server whose tokenizer Tessera cannot see). */
+export function templateForModelName(name: string): FimTemplate | undefined {
+  const family = FAMILY_BY_NAME.find(([re]) => re.test(name.toLowerCase()))?.[1];
+  return family ? FIM_TEMPLATES.find((t) => t.family === family) : undefined;
 }

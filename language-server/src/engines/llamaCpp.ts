@@ -1,0 +1,144 @@
+// llama.cpp's server as the engine (llama-server, the engine llama.vscode talks to): `/infill` with
+// the prefix, the suffix and other files' snippets as `input_extra`, laid out in the model's own FIM
+// tokens by the server. Each document keeps to one slot (`id_slot`) with `cache_prompt`, so typing
+// reuses that slot's KV cache; `n_probs` returns each token's probability for the confident head.
+import { hungAfterMs } from '../inference/host';
+import type { InferenceLoad } from '../lsp_ext';
+import type { EngineSettings } from '../settings';
+import type { TokenizerRegistry } from '../tokenizer/registry';
+import type { CompletionEngine, EngineRequest, EngineResult, ServedModel } from './engine';
+import { type ServedToken, servedGeneration } from './remoteGeneration';
+import { callJson, hostOf, modelLabel, type ServerAddress } from './serverHttp';
+import { servedTokens } from './servedTokens';
+import { LatestRequest } from './latestRequest';
+
+interface Props {
+  total_slots?: number;
+  model_alias?: string;
+  model_path?: string;
+  default_generation_settings?: { n_ctx?: number };
+}
+
+interface InfillAnswer {
+  content: string;
+  stop_type?: string;
+  tokens_cached?: number;
+  timings?: { prompt_n?: number; prompt_ms?: number; predicted_ms?: number; cache_n?: number };
+  completion_probabilities?: Array<{ id: number; token: string; bytes?: number[]; logprob?: number }>;
+}
+
+/** Calls that only read the server's state answer within this. */
+const PROBE_MS = 5000;
+
+export class LlamaCppEngine implements CompletionEngine {
+  readonly kind = 'llama.cpp';
+  private readonly server: ServerAddress;
+  private slots = 1;
+  private readonly latest = new LatestRequest();
+
+  constructor(
+    private readonly settings: EngineSettings,
+    private readonly tokenizers: TokenizerRegistry,
+  ) {
+    this.server = { url: settings.url, ...(settings.apiKey ? { apiKey: settings.apiKey } : {}) };
+  }
+
+  get inFlight(): InferenceLoad {
+    return { workers: 0, pendingRequests: this.latest.pending };
+  }
+
+  async open(): Promise<ServedModel> {
+    if (!this.settings.url) throw new Error('tessera.engine.url is empty: set it to the llama.cpp server, e.g. http://127.0.0.1:8012');
+    const props = (await callJson(this.server, '/props', undefined, { timeoutMs: PROBE_MS })) as Props;
+    // A request that writes nothing: checks the key and that the model has FIM tokens.
+    await callJson(this.server, '/infill', { input_prefix: '', input_suffix: '', n_predict: 0 }, { timeoutMs: PROBE_MS * 2 });
+    this.slots = Math.max(1, props.total_slots ?? 1);
+    const tokens = servedTokens(this.settings.tokenizer, this.tokenizers);
+    const model = props.model_alias || props.model_path || 'llama.cpp';
+    return {
+      name: `${modelLabel(model)} @ ${hostOf(this.settings.url)}`,
+      tokenizer: tokens.tokenizer,
+      tokensFrom: tokens.from,
+      template: undefined,
+      order: 'psm',
+      contextLimit: props.default_generation_settings?.n_ctx ?? 4096,
+      snippets: true,
+      merges: false,
+      healing: 'off over a server: its prompt is text, tokenized there',
+      url: this.settings.url,
+      description: `llama.cpp server at ${this.settings.url}: /infill, ${this.slots} slot${this.slots > 1 ? 's' : ''}, context ${props.default_generation_settings?.n_ctx ?? '?'} tokens`,
+      fimTemplate: "the server's (the model's own FIM tokens, /infill)",
+    };
+  }
+
+  async generate(r: EngineRequest, onCancel?: (cancel: () => void) => void): Promise<EngineResult | null> {
+    const signal = this.latest.start(onCancel);
+    try {
+      const answer = (await callJson(this.server, '/infill', this.body(r, r.maxTokens), {
+        signal,
+        timeoutMs: hungAfterMs(r.timeLimitMs),
+      })) as InfillAnswer | null;
+      if (!answer) return null;
+      const tokens: ServedToken[] = (answer.completion_probabilities ?? []).map((p) => ({
+        id: p.id,
+        text: p.token,
+        ...(p.bytes ? { bytes: p.bytes } : {}),
+        ...(p.logprob !== undefined ? { logProb: p.logprob } : {}),
+      }));
+      const t = answer.timings ?? {};
+      const generation = servedGeneration(
+        {
+          text: answer.content,
+          tokens,
+          finish: answer.stop_type === 'limit' ? 'length' : 'stop',
+          prefillTokens: t.prompt_n ?? 0,
+          reusedTokens: t.cache_n ?? answer.tokens_cached ?? 0,
+          prefillMs: t.prompt_ms ?? 0,
+          decodeMs: t.predicted_ms ?? 0,
+        },
+        r.shape,
+      );
+      return { generation, prompt: [] };
+    } finally {
+      this.latest.done(signal);
+    }
+  }
+
+  warm(r: EngineRequest): void {
+    void callJson(this.server, '/infill', this.body(r, 0), { timeoutMs: hungAfterMs(r.timeLimitMs) }).catch(() => undefined);
+  }
+
+  async probe(): Promise<void> {
+    await callJson(this.server, '/props', undefined, { timeoutMs: PROBE_MS });
+  }
+
+  private body(r: EngineRequest, nPredict: number): Record<string, unknown> {
+    return {
+      input_prefix: r.parts.prefix,
+      input_suffix: r.parts.suffix,
+      input_extra: (r.parts.snippets ?? []).map((s) => ({ filename: s.path, text: s.text })),
+      n_predict: nPredict,
+      cache_prompt: r.reuseCache,
+      id_slot: this.slotOf(r.uri),
+      // A block stops at a line indented less than its own lines (Tessera's rules cut again after).
+      ...(r.shape.multiline ? { n_indent: r.shape.blockIndent.length } : { stop: ['\n'] }),
+      t_max_predict_ms: r.timeLimitMs,
+      n_probs: 1,
+      temperature: r.temperature,
+      top_p: r.topP,
+      stream: false,
+    };
+  }
+
+  /** The document's slot: the same one every time, so its cache holds this document's prompt. */
+  private slotOf(uri: string): number {
+    if (this.slots <= 1) return 0;
+    let h = 2166136261;
+    for (let i = 0; i < uri.length; i++) h = Math.imul(h ^ uri.charCodeAt(i), 16777619);
+    return (h >>> 0) % this.slots;
+  }
+
+  async dispose(): Promise<void> {
+    this.latest.abortAll();
+  }
+}
