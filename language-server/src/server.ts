@@ -177,7 +177,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       if (!r) return null;
       void connection.sendNotification(completionInfoNotification, {
         uri: doc.uri,
-        model: completion.modelName,
+        model: r.model,
         latencyMs: Math.round(r.latencyMs * 10) / 10,
         tokens: r.tokens,
         prefillTokens: r.prefillTokens,

@@ -2,10 +2,12 @@
 // llama.cpp's source as a git bundle, and Debian's cmake and g++ build `llama-server` from it
 // (CPU only, no curl). Built once into the tools cache (like code-server), pinned by the bundle's tag.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { ensureDebianPackages } from './debianPackages.mjs';
@@ -89,6 +91,45 @@ export function ensureLlamaServer() {
   return binary;
 }
 
+/**
+ * The embedded model as GGUF (models/recipe/gguf.py, f32: the same weights llama.cpp and Tessera run),
+ * made once per model file into the tools cache. Needs Debian's python3-numpy and python3-onnx.
+ * @param {string} repoRoot the checkout (default: the one this file is in)
+ */
+export function embeddedGguf(repoRoot = fileURLToPath(new URL('../..', import.meta.url))) {
+  const onnx = join(repoRoot, 'models', 'tessera-tiny', 'onnx', 'model.onnx');
+  const hash = createHash('sha256').update(readFileSync(onnx)).digest('hex').slice(0, 12);
+  const out = join(cacheBase(), 'gguf', `tessera-tiny-${hash}-f32.gguf`);
+  if (existsSync(out)) return out;
+  const python = process.env.PYTHON ?? '/usr/bin/python3';
+  if (!process.env.PYTHON) {
+    const at = (module) => `/usr/lib/python3/dist-packages/${module}/__init__.py`;
+    ensureDebianPackages(
+      [
+        { pkg: 'python3-numpy', provides: at('numpy') },
+        { pkg: 'python3-onnx', provides: at('onnx') },
+      ],
+      "The embedded model's GGUF",
+    );
+  }
+  mkdirSync(join(cacheBase(), 'gguf'), { recursive: true });
+  const tmp = `${out}.part`;
+  const r = spawnSync(python, ['models/recipe/gguf.py', join(repoRoot, 'models', 'tessera-tiny'), tmp, '--type', 'f32'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error('models/recipe/gguf.py failed (it needs Python with numpy and onnx)');
+  renameSync(tmp, out);
+  return out;
+}
+
+/**
+ * How to serve the embedded model: it was trained suffix-first (SPM), and llama-server lays /infill
+ * out that way with --spm-infill. (Its tokenizer's pre-tokenizer is Tessera's own regex, which GGUF
+ * cannot name: llama.cpp splits text a little differently, so text prompts fare worse than in Tessera.)
+ */
+export const EMBEDDED_SERVER_ARGS = ['--spm-infill'];
+
 export async function freePort() {
   return await new Promise((resolve, reject) => {
     const s = createServer();
@@ -102,13 +143,13 @@ export async function freePort() {
 
 /**
  * Starts llama-server on 127.0.0.1 serving `model` (a GGUF) and waits until /health answers.
- * @param {{model: string, port?: number, parallel?: number, apiKey?: string, ctx?: number, args?: string[]}} o
+ * @param {{model: string, port?: number, parallel?: number, apiKey?: string, ctx?: number, threads?: number, args?: string[]}} o
  */
 export async function startLlamaServer(o) {
   const binary = ensureLlamaServer();
   const port = o.port ?? (await freePort());
   const args = ['-m', o.model, '--host', '127.0.0.1', '--port', String(port), '-c', String(o.ctx ?? 4096)];
-  args.push('--parallel', String(o.parallel ?? 1), '-t', '1', '--no-webui', '--log-disable', ...(o.args ?? []));
+  args.push('--parallel', String(o.parallel ?? 1), '-t', String(o.threads ?? 1), '--no-webui', ...(o.args ?? []));
   if (o.apiKey) args.push('--api-key', o.apiKey);
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -67,6 +67,8 @@ export interface CompleteOptions {
 export interface CompletionResult {
   /** Text to insert at the cursor ('' when nothing is worth showing). */
   text: string;
+  /** The model that wrote it (a server's: `model @ host`; the local model's while it stands in for one). */
+  model: string;
   shown: boolean;
   reason?: string;
   confidence: number;
@@ -170,7 +172,7 @@ export class CompletionService {
     const window = completionWindow(input.document, input.offset);
     const interactive = window.whole && !options.ungated && !options.speculative;
     const rest = interactive ? this.typedThrough.rest(input.uri, window.text, window.offset) : undefined;
-    if (rest !== undefined) return this.typedThroughResult(rest, t0);
+    if (rest !== undefined) return this.typedThroughResult(rest, t0, this.modelName);
     const ready = interactive ? await this.ahead.take(input.uri, window.text, window.offset) : undefined;
     if (ready) {
       if (ready.shown) this.typedThrough.remember(input.uri, window.text, window.offset, ready.text);
@@ -223,6 +225,7 @@ export class CompletionService {
     }
     return {
       text: shown.text,
+      model: model.name,
       shown: !gated.reason,
       reason: shown.reason,
       confidence: g.confidence,
@@ -266,10 +269,11 @@ export class CompletionService {
   }
 
   /** The rest of a completion the user is typing through: shown again, no model run. */
-  private typedThroughResult(rest: string, t0: number): CompletionResult {
+  private typedThroughResult(rest: string, t0: number, model: string): CompletionResult {
     const latencyMs = performance.now() - t0;
     return {
       text: rest,
+      model,
       shown: true,
       confidence: 1,
       tokens: 0,
@@ -468,8 +472,9 @@ export class CompletionService {
     return this.serving?.inFlight ?? { workers: 0, pendingRequests: 0 };
   }
 
+  /** The model of the engine the settings chose (its name also while its server is down). */
   get modelName(): string {
-    return this.status.state === 'ready' ? (this.status.name ?? '') : '';
+    return this.serving?.model?.name ?? '';
   }
 
   /** The served model's tokenizer (the registry's: shared with the lens). */
