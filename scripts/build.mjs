@@ -86,7 +86,7 @@ if (!production) {
     // The end-to-end harness (.mjs) sets up the same test tokenizers as the unit tests, and the Hub's stand-in.
     esbuild.build({
       ...common,
-      entryPoints: ['scripts/lib/testTokenizers.ts', 'scripts/lib/hubStandIn.ts'],
+      entryPoints: ['scripts/lib/testTokenizers.ts', 'scripts/lib/hubStandIn.ts', 'scripts/lib/recordingProxy.ts'],
       outdir: 'out/lib',
       packages: 'external',
     }),

@@ -36,7 +36,7 @@ export function assessHealth(onnxruntime: OnnxRuntimeInfo, model: ModelStatus = 
 
 /** A llama.cpp or OpenAI-compatible server's health: its model, or its fault and what stands in. */
 function serverHealth(model: ModelStatus): Health {
-  const where = `${model.engine} server ${model.url ?? ''}`.trim();
+  const where = `${model.engine === 'openai' ? 'OpenAI-compatible' : model.engine} server ${model.url ?? ''}`.trim();
   switch (model.state) {
     case 'error':
       return {
@@ -50,7 +50,7 @@ function serverHealth(model: ModelStatus): Health {
     case 'ready':
       return {
         state: 'ok',
-        message: `Ready: ${model.name} (${model.engine} server)`,
+        message: `Ready: ${model.name} (${model.engine === 'openai' ? 'OpenAI-compatible' : model.engine} server)`,
         detail: `${model.description ?? ''}; FIM: ${model.fimTemplate ?? '?'}; tokens: ${model.tokens ?? '?'}${model.healingOff ? `; healing ${model.healingOff}` : ''}`,
         ...(model.name ? { model: model.name } : {}),
       };

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { EMBEDDED_SERVER_ARGS, embeddedGguf, freePort, type LlamaServer, startLlamaServer } from '../../scripts/lib/llamaServer.mjs';
 import type { CompletionInfo, Health } from '../../language-server/src/lsp_ext';
-import { RecordingProxy } from '../support/recordingProxy';
+import { RecordingProxy } from '../../scripts/lib/recordingProxy';
 import { cliJs, initialize, root, type ServerUnderTest, spawnServer } from './lspClient';
 
 const TOKENIZER = join(root, 'models', 'tessera-tiny', 'tokenizer.json');
@@ -137,7 +137,7 @@ test("openai engine: ghost text from /v1/completions with the prompt in the mode
   cleanup.push(() => proxy.stop());
   const s = await start(engine('openai', url));
   const health = await s.health(ready);
-  assert.match(health.message, /\(openai server\)$/);
+  assert.match(health.message, /\(OpenAI-compatible server\)$/);
   assert.match(health.detail ?? '', /\/v1\/completions.*FIM: tessera \(SPM\), written by Tessera/);
   await open(s, 'file:///work/src/fields.ts');
   const items = await ask(s.server, 'file:///work/src/fields.ts', LINE, COLUMN);
