@@ -81,7 +81,7 @@ if (wanted.includes('protocol') || wanted.includes('e2e')) {
   console.log('\n── llama-server (built once, then cached) ──');
   const { embeddedGguf, ensureLlamaServer } = await import('./lib/llamaServer.mjs');
   process.env.TESSERA_LLAMA_SERVER = ensureLlamaServer();
-  process.env.TESSERA_TEST_GGUF = embeddedGguf();
+  process.env.TESSERA_TEST_GGUF = embeddedGguf(root);
   timings.push(`llama-server ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -1,7 +1,7 @@
 // Types for llamaServer.mjs, for the TypeScript tests and benchmarks that run the real llama.cpp server.
 export const NODE_LLAMA_CPP: string;
 export function ensureLlamaServer(): string;
-export function embeddedGguf(repoRoot?: string): string;
+export function embeddedGguf(repoRoot: string): string;
 export const EMBEDDED_SERVER_ARGS: string[];
 export function freePort(): Promise<number>;
 export interface LlamaServer {

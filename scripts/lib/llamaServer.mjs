@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { createServer } from 'node:net';
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { ensureDebianPackages } from './debianPackages.mjs';
@@ -94,9 +93,9 @@ export function ensureLlamaServer() {
 /**
  * The embedded model as GGUF (models/recipe/gguf.py, f32: the same weights llama.cpp and Tessera run),
  * made once per model file into the tools cache. Needs Debian's python3-numpy and python3-onnx.
- * @param {string} repoRoot the checkout (default: the one this file is in)
+ * @param {string} repoRoot the checkout
  */
-export function embeddedGguf(repoRoot = fileURLToPath(new URL('../..', import.meta.url))) {
+export function embeddedGguf(repoRoot) {
   const onnx = join(repoRoot, 'models', 'tessera-tiny', 'onnx', 'model.onnx');
   const hash = createHash('sha256').update(readFileSync(onnx)).digest('hex').slice(0, 12);
   const out = join(cacheBase(), 'gguf', `tessera-tiny-${hash}-f32.gguf`);

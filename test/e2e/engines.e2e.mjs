@@ -36,7 +36,7 @@ before(async () => {
   assert.ok(existsSync(vsix), `no ${vsix}: run \`npm run package\` first (npm test does)`);
   rmSync(results, { recursive: true, force: true });
   mkdirSync(results, { recursive: true });
-  const gguf = process.env.TESSERA_TEST_GGUF ?? embeddedGguf();
+  const gguf = process.env.TESSERA_TEST_GGUF ?? embeddedGguf(root);
   llama = await startLlamaServer({ model: gguf, args: EMBEDDED_SERVER_ARGS });
   proxy = new RecordingProxy(llama.url);
   const url = await proxy.start();
@@ -147,7 +147,7 @@ test('ghost text from a llama.cpp server (/infill), then its OpenAI-compatible A
     await toast.first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(results, 'server-down.png') });
     await page.keyboard.press('Backspace');
-    llama = await startLlamaServer({ model: process.env.TESSERA_TEST_GGUF ?? embeddedGguf(), port, args: EMBEDDED_SERVER_ARGS });
+    llama = await startLlamaServer({ model: process.env.TESSERA_TEST_GGUF ?? embeddedGguf(root), port, args: EMBEDDED_SERVER_ARGS });
     await item(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
     assert.equal(await toast.count(), 1, 'one notification for the outage');
     await page.screenshot({ path: join(results, 'server-back.png') });
