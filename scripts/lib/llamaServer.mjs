@@ -153,7 +153,7 @@ export async function startLlamaServer(o) {
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d) => {
-    output = (output + d).slice(-20000);
+    output = (output + d).slice(-4_000_000);
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);

@@ -85,7 +85,7 @@ const engine = (kind: string, url: string, extra: Record<string, unknown> = {}) 
   completion: { minHeadProbability: 0, completeAhead: false },
 });
 
-test('llama.cpp engine: ghost text from /infill, the status names the server and model, snippets go in input_extra', async () => {
+test('llama.cpp engine: ghost text from /infill, the status names the server and model, snippets go in input_extra, the cache is reused', async () => {
   const proxy = new RecordingProxy(shared.url);
   const url = await proxy.start();
   cleanup.push(() => proxy.stop());
@@ -118,16 +118,14 @@ test('llama.cpp engine: ghost text from /infill, the status names the server and
   ]);
   assert.equal(body.cache_prompt, true);
   assert.equal(body.n_probs, 1);
-  assert.equal(typeof body.id_slot, 'number');
+  assert.equal(body.id_slot, -1, 'the server picks the slot whose cache is most like the prompt');
   assert.deepEqual(body.stop, ['\n'], 'one line: the server stops at its end');
-  // Typing on: the same document keeps its slot, so the server reuses the cached prompt.
+  // Typing on: the server finds the slot holding this document's prompt and reuses its cache.
   await s.server.connection.sendNotification('textDocument/didChange', {
     textDocument: { uri: 'file:///work/src/fields.ts', version: 2 },
     contentChanges: [{ range: { start: { line: LINE, character: COLUMN }, end: { line: LINE, character: COLUMN } }, text: '6' }],
   });
   await ask(s.server, 'file:///work/src/fields.ts', LINE, COLUMN + 1);
-  const again = proxy.to('/infill').filter((r) => (r.body.n_predict as number) > 0);
-  assert.equal(again.at(-1)!.body.id_slot, body.id_slot);
   assert.ok(s.infos.at(-1)!.reusedTokens > 0, `the slot's cache was reused: ${JSON.stringify(s.infos.at(-1))}`);
 });
 

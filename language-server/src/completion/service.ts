@@ -81,6 +81,8 @@ export interface CompletionResult {
   raw: string;
   /** The prompt's token ids as they ran (after token healing's back-off). */
   prompt: number[];
+  /** Time waiting for the engine (the worker, or the server's HTTP answer): the rest of latencyMs is the pipeline's own. */
+  engineMs: number;
   /** Worker time: prompt run, then the token-by-token part. */
   prefillMs: number;
   decodeMs: number;
@@ -204,11 +206,13 @@ export class CompletionService {
       context.prefixIds,
     );
     const request = this.request(input.uri, input.path, context, snippets.chosen, prompt, shape, options);
+    const engineStart = performance.now();
     const generated = await this.generate(
       served,
       { ...request, ...(healing ? { healing } : {}), ...(mergeRuns?.length ? { mergeRuns } : {}) },
       options,
     );
+    const engineMs = performance.now() - engineStart;
     if (!generated) return null;
     const g = generated.generation;
     const filtered = c.filters ? applyFilters(g.text, aroundCursor(window.text, window.offset), shape.multiline) : { text: g.text };
@@ -236,6 +240,7 @@ export class CompletionService {
       multiline: shape.multiline,
       raw: g.text,
       prompt: generated.prompt,
+      engineMs,
       prefillMs: g.prefillMs,
       decodeMs: g.decodeMs,
       passes: g.passes,
@@ -283,6 +288,7 @@ export class CompletionService {
       multiline: rest.includes('\n'),
       raw: rest,
       prompt: [],
+      engineMs: 0,
       prefillMs: 0,
       decodeMs: 0,
       passes: 0,

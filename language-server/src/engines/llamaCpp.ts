@@ -1,14 +1,18 @@
 // llama.cpp's server as the engine (llama-server, the engine llama.vscode talks to): `/infill` with
 // the prefix, the suffix and other files' snippets as `input_extra`, laid out in the model's own FIM
-// tokens by the server. Each document keeps to one slot (`id_slot`) with `cache_prompt`, so typing
-// reuses that slot's KV cache; `n_probs` returns each token's probability for the confident head.
+// tokens by the server, streamed (a cancelled stream stops the server's work; a plain request runs to
+// its end). `cache_prompt` with `id_slot: -1`: the server gives each request the idle slot whose cached
+// prompt is most like it, which is the slot this document's last request used, so typing reuses its
+// KV cache. Pinning each document to a slot by hash measured worse (bench/server: at 4 editors on 4
+// slots, p50 26-27 ms against 18-21 ms: two documents on one slot while another idles).
+// `n_probs` returns each token's probability for the confident head.
 import { hungAfterMs } from '../inference/host';
 import type { InferenceLoad } from '../lsp_ext';
 import type { EngineSettings } from '../settings';
 import type { TokenizerRegistry } from '../tokenizer/registry';
 import type { CompletionEngine, EngineRequest, EngineResult, ServedModel } from './engine';
 import { type ServedToken, servedGeneration } from './remoteGeneration';
-import { callJson, hostOf, modelLabel, type ServerAddress } from './serverHttp';
+import { callJson, hostOf, modelLabel, type ServerAddress, streamJson } from './serverHttp';
 import { servedTokens } from './servedTokens';
 import { LatestRequest } from './latestRequest';
 
@@ -19,8 +23,10 @@ interface Props {
   default_generation_settings?: { n_ctx?: number };
 }
 
-interface InfillAnswer {
-  content: string;
+/** One event of /infill's stream: a piece of text with its token's probability; the last, the totals. */
+interface InfillEvent {
+  content?: string;
+  stop?: boolean;
   stop_type?: string;
   tokens_cached?: number;
   timings?: { prompt_n?: number; prompt_ms?: number; predicted_ms?: number; cache_n?: number };
@@ -33,7 +39,6 @@ const PROBE_MS = 5000;
 export class LlamaCppEngine implements CompletionEngine {
   readonly kind = 'llama.cpp';
   private readonly server: ServerAddress;
-  private slots = 1;
   private readonly latest = new LatestRequest();
 
   constructor(
@@ -52,7 +57,7 @@ export class LlamaCppEngine implements CompletionEngine {
     const props = (await callJson(this.server, '/props', undefined, { timeoutMs: PROBE_MS })) as Props;
     // A request that writes nothing: checks the key and that the model has FIM tokens.
     await callJson(this.server, '/infill', { input_prefix: '', input_suffix: '', n_predict: 0 }, { timeoutMs: PROBE_MS * 2 });
-    this.slots = Math.max(1, props.total_slots ?? 1);
+    const slots = Math.max(1, props.total_slots ?? 1);
     const tokens = servedTokens(this.settings.tokenizer, this.tokenizers);
     const model = props.model_alias || props.model_path || 'llama.cpp';
     return {
@@ -66,7 +71,7 @@ export class LlamaCppEngine implements CompletionEngine {
       merges: false,
       healing: 'off over a server: its prompt is text, tokenized there',
       url: this.settings.url,
-      description: `llama.cpp server at ${this.settings.url}: /infill, ${this.slots} slot${this.slots > 1 ? 's' : ''}, context ${props.default_generation_settings?.n_ctx ?? '?'} tokens`,
+      description: `llama.cpp server at ${this.settings.url}: /infill, ${slots} slot${slots > 1 ? 's' : ''}, context ${props.default_generation_settings?.n_ctx ?? '?'} tokens`,
       fimTemplate: "the server's (the model's own FIM tokens, /infill)",
     };
   }
@@ -74,25 +79,36 @@ export class LlamaCppEngine implements CompletionEngine {
   async generate(r: EngineRequest, onCancel?: (cancel: () => void) => void): Promise<EngineResult | null> {
     const signal = this.latest.start(onCancel);
     try {
-      const answer = (await callJson(this.server, '/infill', this.body(r, r.maxTokens), {
-        signal,
-        timeoutMs: hungAfterMs(r.timeLimitMs),
-      })) as InfillAnswer | null;
-      if (!answer) return null;
-      const tokens: ServedToken[] = (answer.completion_probabilities ?? []).map((p) => ({
-        id: p.id,
-        text: p.token,
-        ...(p.bytes ? { bytes: p.bytes } : {}),
-        ...(p.logprob !== undefined ? { logProb: p.logprob } : {}),
-      }));
-      const t = answer.timings ?? {};
+      let text = '';
+      const tokens: ServedToken[] = [];
+      let last: InfillEvent = {};
+      const finished = await streamJson(
+        this.server,
+        '/infill',
+        this.body(r, r.maxTokens),
+        { signal, timeoutMs: hungAfterMs(r.timeLimitMs) },
+        (e) => {
+          const event = e as InfillEvent;
+          text += event.content ?? '';
+          for (const p of event.completion_probabilities ?? [])
+            tokens.push({
+              id: p.id,
+              text: p.token,
+              ...(p.bytes ? { bytes: p.bytes } : {}),
+              ...(p.logprob !== undefined ? { logProb: p.logprob } : {}),
+            });
+          if (event.stop) last = event;
+        },
+      );
+      if (!finished) return null;
+      const t = last.timings ?? {};
       const generation = servedGeneration(
         {
-          text: answer.content,
+          text,
           tokens,
-          finish: answer.stop_type === 'limit' ? 'length' : 'stop',
+          finish: last.stop_type === 'limit' ? 'length' : 'stop',
           prefillTokens: t.prompt_n ?? 0,
-          reusedTokens: t.cache_n ?? answer.tokens_cached ?? 0,
+          reusedTokens: t.cache_n ?? last.tokens_cached ?? 0,
           prefillMs: t.prompt_ms ?? 0,
           decodeMs: t.predicted_ms ?? 0,
         },
@@ -119,23 +135,14 @@ export class LlamaCppEngine implements CompletionEngine {
       input_extra: (r.parts.snippets ?? []).map((s) => ({ filename: s.path, text: s.text })),
       n_predict: nPredict,
       cache_prompt: r.reuseCache,
-      id_slot: this.slotOf(r.uri),
+      id_slot: -1,
       // A block stops at a line indented less than its own lines (Tessera's rules cut again after).
       ...(r.shape.multiline ? { n_indent: r.shape.blockIndent.length } : { stop: ['\n'] }),
       t_max_predict_ms: r.timeLimitMs,
       n_probs: 1,
       temperature: r.temperature,
       top_p: r.topP,
-      stream: false,
     };
-  }
-
-  /** The document's slot: the same one every time, so its cache holds this document's prompt. */
-  private slotOf(uri: string): number {
-    if (this.slots <= 1) return 0;
-    let h = 2166136261;
-    for (let i = 0; i < uri.length; i++) h = Math.imul(h ^ uri.charCodeAt(i), 16777619);
-    return (h >>> 0) % this.slots;
   }
 
   async dispose(): Promise<void> {

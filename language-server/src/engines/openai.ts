@@ -9,16 +9,17 @@ import type { TokenizerRegistry } from '../tokenizer/registry';
 import type { CompletionEngine, EngineRequest, EngineResult, ServedModel } from './engine';
 import { LatestRequest } from './latestRequest';
 import { type ServedToken, servedGeneration } from './remoteGeneration';
-import { callJson, EngineFault, hostOf, modelLabel, type ServerAddress } from './serverHttp';
+import { callJson, EngineFault, hostOf, modelLabel, type ServerAddress, streamJson } from './serverHttp';
 import { servedTokens } from './servedTokens';
 
 interface ModelList {
   data?: Array<{ id: string; max_model_len?: number; meta?: { n_ctx_train?: number } }>;
 }
 
-interface CompletionAnswer {
+/** One event of /v1/completions' stream (the last may carry only usage or timings). */
+interface CompletionEvent {
   choices?: Array<{
-    text: string;
+    text?: string;
     finish_reason?: string | null;
     logprobs?: {
       // The classic shape (vLLM, TGI, OpenAI)…
@@ -112,24 +113,36 @@ export class OpenAiEngine implements CompletionEngine {
         // OpenAI takes at most four stop strings: a line's end first, then the template's ends.
         stop: [...(r.shape.multiline ? [] : ['\n']), ...template.stop, ...(template.fileSep ? [template.fileSep] : [])].slice(0, 4),
         logprobs: 1,
-        stream: false,
+        stream_options: { include_usage: true },
       };
-      const answer = (await callJson(this.server, '/v1/completions', body, {
-        signal,
-        timeoutMs: hungAfterMs(r.timeLimitMs),
-      })) as CompletionAnswer | null;
-      if (!answer) return null;
-      const choice = answer.choices?.[0];
-      if (!choice || typeof choice.text !== 'string')
-        throw new EngineFault('bad-response', `${this.settings.url}/v1/completions answered without choices[0].text`);
-      const t = answer.timings ?? {};
-      const cached = answer.usage?.prompt_tokens_details?.cached_tokens ?? t.cache_n ?? 0;
+      let text = '';
+      let choices = 0;
+      const tokens: ServedToken[] = [];
+      let finish: string | null | undefined;
+      let usage: CompletionEvent['usage'];
+      let timings: CompletionEvent['timings'];
+      const finished = await streamJson(this.server, '/v1/completions', body, { signal, timeoutMs: hungAfterMs(r.timeLimitMs) }, (e) => {
+        const event = e as CompletionEvent;
+        const choice = event.choices?.[0];
+        if (choice) {
+          choices++;
+          text += choice.text ?? '';
+          tokens.push(...tokensOf(choice.logprobs));
+          finish = choice.finish_reason ?? finish;
+        }
+        usage = event.usage ?? usage;
+        timings = event.timings ?? timings;
+      });
+      if (!finished) return null;
+      if (!choices) throw new EngineFault('bad-response', `${this.settings.url}/v1/completions sent no choices`);
+      const t = timings ?? {};
+      const cached = usage?.prompt_tokens_details?.cached_tokens ?? t.cache_n ?? 0;
       const generation = servedGeneration(
         {
-          text: choice.text,
-          tokens: tokensOf(choice.logprobs),
-          finish: choice.finish_reason === 'length' ? 'length' : 'stop',
-          prefillTokens: t.prompt_n ?? Math.max(0, (answer.usage?.prompt_tokens ?? 0) - cached),
+          text,
+          tokens,
+          finish: finish === 'length' ? 'length' : 'stop',
+          prefillTokens: t.prompt_n ?? Math.max(0, (usage?.prompt_tokens ?? 0) - cached),
           reusedTokens: cached,
           prefillMs: t.prompt_ms ?? 0,
           decodeMs: t.predicted_ms ?? 0,
@@ -151,7 +164,7 @@ export class OpenAiEngine implements CompletionEngine {
   }
 }
 
-function tokensOf(logprobs: NonNullable<CompletionAnswer['choices']>[number]['logprobs']): ServedToken[] {
+function tokensOf(logprobs: NonNullable<CompletionEvent['choices']>[number]['logprobs']): ServedToken[] {
   if (!logprobs) return [];
   if (logprobs.content)
     return logprobs.content.map((p) => ({

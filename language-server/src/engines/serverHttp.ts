@@ -48,35 +48,104 @@ export function baseUrl(url: string): string {
 
 /** GET or POST `path`; the parsed JSON, or null when the caller cancelled. */
 export async function callJson(server: ServerAddress, path: string, body: unknown | undefined, o: CallOptions): Promise<unknown | null> {
+  return exchange(server, path, body, o, async (response, url) => {
+    const text = await response.text();
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new EngineFault('bad-response', `${url} answered ${response.status} with something that is not JSON: ${text.slice(0, 120)}`);
+    }
+  });
+}
+
+/**
+ * POST `path` with `stream: true` and hand each server-sent event's JSON to `onEvent`; false when the
+ * caller cancelled. Streaming is what lets a server notice a cancel: llama-server finishes a
+ * non-streaming request whose client has gone (measured), but stops a stream at its next token.
+ */
+export async function streamJson(
+  server: ServerAddress,
+  path: string,
+  body: Record<string, unknown>,
+  o: CallOptions,
+  onEvent: (event: unknown) => void,
+): Promise<boolean> {
+  const done = await exchange(server, path, { ...body, stream: true }, o, async (response, url) => {
+    if (!response.body) throw new EngineFault('bad-response', `${url} answered with no body`);
+    const decoder = new TextDecoder();
+    let buffered = '';
+    const line = (l: string) => {
+      if (!l.startsWith('data:')) return;
+      const data = l.slice(5).trim();
+      if (!data || data === '[DONE]') return;
+      try {
+        onEvent(JSON.parse(data));
+      } catch {
+        throw new EngineFault('bad-response', `${url} sent an event that is not JSON: ${data.slice(0, 120)}`);
+      }
+    };
+    for await (const chunk of response.body) {
+      buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      let nl = buffered.indexOf('\n');
+      while (nl >= 0) {
+        line(buffered.slice(0, nl).replace(/\r$/, ''));
+        buffered = buffered.slice(nl + 1);
+        nl = buffered.indexOf('\n');
+      }
+    }
+    line(buffered);
+    return true;
+  });
+  return done === true;
+}
+
+const STALE_CONNECTION = new Set(['UND_ERR_SOCKET', 'ECONNRESET']);
+
+/** One HTTP exchange: the request, its faults in words, and `read` on a successful response. */
+async function exchange<T>(
+  server: ServerAddress,
+  path: string,
+  body: unknown | undefined,
+  o: CallOptions,
+  read: (response: Response, url: string) => Promise<T>,
+): Promise<T | null> {
   const url = `${baseUrl(server.url)}${path}`;
   const timeout = AbortSignal.timeout(o.timeoutMs);
   const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (server.apiKey) headers.authorization = `Bearer ${server.apiKey}`;
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetch(url, {
+  const failed = (err: unknown): null => {
+    if (err instanceof EngineFault) throw err;
+    if (o.signal?.aborted) return null;
+    if (timeout.aborted) throw new EngineFault('timeout', `${url} gave no answer in ${(o.timeoutMs / 1000).toFixed(1)} s`);
+    throw new EngineFault('unreachable', `cannot reach ${url} (${causeOf(err)})`);
+  };
+  const send = () =>
+    fetch(url, {
       method: body === undefined ? 'GET' : 'POST',
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
-    text = await response.text();
+  let response: Response;
+  try {
+    response = await send().catch((err: unknown) => {
+      // A kept-alive connection the server closed as the request went out: sent again once on a new one.
+      if (!signal.aborted && STALE_CONNECTION.has(causeOf(err))) return send();
+      throw err;
+    });
   } catch (err) {
-    if (o.signal?.aborted) return null;
-    if (timeout.aborted) throw new EngineFault('timeout', `${url} gave no answer in ${(o.timeoutMs / 1000).toFixed(1)} s`);
-    throw new EngineFault('unreachable', `cannot reach ${url} (${causeOf(err)})`);
+    return failed(err);
   }
   if (response.ok) {
     try {
-      return JSON.parse(text);
-    } catch {
-      throw new EngineFault('bad-response', `${url} answered ${response.status} with something that is not JSON: ${text.slice(0, 120)}`);
+      return await read(response, url);
+    } catch (err) {
+      return failed(err);
     }
   }
-  const said = serverMessage(text);
+  const said = serverMessage(await response.text().catch(() => ''));
   if (response.status === 401 || response.status === 403)
     throw new EngineFault('auth', `${url} refused the API key (${response.status}${said ? `: ${said}` : ''})`, response.status);
   if (response.status === 404 || response.status === 405 || response.status === 501)
