@@ -4,7 +4,7 @@
 // local model standing in, the server used again once it returns), a refused key and a dead address.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -32,6 +32,8 @@ interface Session {
   server: ServerUnderTest;
   infos: CompletionInfo[];
   healths: Health[];
+  /** The Token Lens's tokenizer, each time it changed. */
+  lensTokenizers: Array<string | undefined>;
   /** Resolves with the first health (from now on) that `match` accepts. */
   health(match: (h: Health) => boolean): Promise<Health>;
 }
@@ -46,6 +48,8 @@ async function start(settings: Record<string, unknown>): Promise<Session> {
   const healths: Health[] = [];
   const waiting: Array<{ match: (h: Health) => boolean; resolve: (h: Health) => void }> = [];
   server.connection.onNotification('tessera/completionInfo', (i: CompletionInfo) => void infos.push(i));
+  const lensTokenizers: Array<string | undefined> = [];
+  server.connection.onNotification('tessera/tokenizerStatus', (t: { name?: string }) => void lensTokenizers.push(t.name));
   server.connection.onNotification('tessera/health', (h: Health) => {
     healths.push(h);
     for (const w of [...waiting]) {
@@ -56,7 +60,7 @@ async function start(settings: Record<string, unknown>): Promise<Session> {
     }
   });
   await initialize(server, settings);
-  return { server, infos, healths, health: (match) => new Promise((resolve) => waiting.push({ match, resolve })) };
+  return { server, infos, healths, lensTokenizers, health: (match) => new Promise((resolve) => waiting.push({ match, resolve })) };
 }
 
 const ready = (h: Health) => h.message.startsWith('Ready:');
@@ -89,13 +93,18 @@ test('llama.cpp engine: ghost text from /infill, the status names the server and
   const proxy = new RecordingProxy(shared.url);
   const url = await proxy.start();
   cleanup.push(() => proxy.stop());
-  const settings = engine('llama.cpp', url);
+  // The served model's tokenizer.json, named in the settings: the prompt's budgets and the Token Lens use it.
+  const served = join(mkdtempSync(join(tmpdir(), 'tessera-served-')), 'served-model');
+  mkdirSync(served);
+  copyFileSync(TOKENIZER, join(served, 'tokenizer.json'));
+  const settings = engine('llama.cpp', url, { tokenizer: served });
   const s = await start({ ...settings, completion: { ...settings.completion, snippetTokens: 256 } });
   const health = await s.health(ready);
+  assert.equal(s.lensTokenizers.at(-1), 'served-model', "the Token Lens shows the served model's tokens");
   assert.equal(health.state, 'ok', health.message);
   const host = new URL(url).host;
   assert.match(health.message, new RegExp(`^Ready: tessera-tiny-\\w+-f32\\.gguf @ ${host.replace('.', '\\.')} \\(llama\\.cpp server\\)`));
-  assert.match(health.detail ?? '', /\/infill.*tokens: tessera\.engine\.tokenizer/);
+  assert.match(health.detail ?? '', /\/infill.*tokens: tessera\.engine\.tokenizer \(.*served-model\/tokenizer\.json\)/);
   // A neighbour of the same language: its snippet goes to the server as input_extra.
   await open(s, 'file:///work/src/compute.ts', 'export function compute(i: number, options: object): number {\n  return i * 2;\n}\n');
   await open(s, 'file:///work/src/fields.ts');

@@ -3,7 +3,6 @@
 // are then exact and the Token Lens shows the served model's tokens. Otherwise the prompt's budgets are
 // counted with Tessera's own tokenizer, whose small vocabulary cuts code into more tokens than a large
 // model's does, so an estimated budget errs towards a shorter prompt, never an overlong one.
-import { DEFAULT_TOKENIZER } from '../defaultModel';
 import type { TokenizerRegistry } from '../tokenizer/registry';
 import type { Tokenizer } from '../tokenizer/tokenizer';
 
@@ -19,9 +18,11 @@ export function servedTokens(spec: string, tokenizers: TokenizerRegistry): Serve
     const ref = tokenizers.resolve(spec, []);
     return { tokenizer: tokenizers.load(ref), from: `tessera.engine.tokenizer (${ref.path})`, exact: true };
   }
+  // The registry's default: the embedded model's tokenizer.
+  const ref = tokenizers.resolve('', []);
   return {
-    tokenizer: tokenizers.load(DEFAULT_TOKENIZER),
-    from: `estimated with ${DEFAULT_TOKENIZER.name}'s tokenizer (name the served model's tokenizer.json in tessera.engine.tokenizer for exact counts)`,
+    tokenizer: tokenizers.load(ref),
+    from: `estimated with ${ref.name}'s tokenizer (name the served model's tokenizer.json in tessera.engine.tokenizer for exact counts)`,
     exact: false,
   };
 }

@@ -72,7 +72,7 @@ export class LensService implements DocumentListener {
     const before = this.settings;
     this.settings = settings;
     const tokenizerChanged =
-      before.tokenizer !== settings.tokenizer ||
+      tokenizerSpec(before) !== tokenizerSpec(settings) ||
       before.tokenizerDirectories.join('\n') !== settings.tokenizerDirectories.join('\n') ||
       before.tokens.maxFileMB !== settings.tokens.maxFileMB ||
       this.tokenizer === undefined;
@@ -83,14 +83,14 @@ export class LensService implements DocumentListener {
   private loadTokenizer(): void {
     const started = Date.now();
     try {
-      const ref = this.registry.resolve(this.settings.tokenizer, this.settings.tokenizerDirectories);
+      const ref = this.registry.resolve(tokenizerSpec(this.settings), this.settings.tokenizerDirectories);
       this.tokenizer = this.registry.load(ref);
       this.status = { name: ref.name, path: ref.path, vocabSize: this.tokenizer.vocabSize };
       this.logger.info(`tokenizer ${ref.name} (${ref.path}, ${this.tokenizer.vocabSize} tokens) loaded in ${Date.now() - started} ms`);
     } catch (err) {
       this.tokenizer = undefined;
       this.status = { error: err instanceof Error ? err.message : String(err) };
-      if (this.settings.tokenizer) this.logger.warn(`tokenizer: ${this.status.error}`);
+      if (tokenizerSpec(this.settings)) this.logger.warn(`tokenizer: ${this.status.error}`);
     }
     for (const [uri, state] of this.docs) {
       const doc = this.store.get(uri);
@@ -318,4 +318,9 @@ export class LensService implements DocumentListener {
     }));
     void this.connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
   }
+}
+
+/** The lens's tokenizer: tessera.tokenizer, else a server engine's model's (tessera.engine.tokenizer), else the default. */
+function tokenizerSpec(s: TesseraSettings): string {
+  return s.tokenizer || (s.engine.kind !== 'local' ? s.engine.tokenizer : '');
 }
