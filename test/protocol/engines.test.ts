@@ -4,7 +4,7 @@
 // local model standing in, the server used again once it returns), a refused key and a dead address.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -228,6 +228,26 @@ test('a refused API key: the status says so and names no key; the right key work
   assert.ok(Array.isArray(await ask(s.server, 'file:///work/src/fields.ts', LINE, COLUMN)));
   const said = [...s.server.logs, s.server.stderr(), ...s.healths.map((h) => `${h.message} ${h.detail ?? ''}`)].join('\n');
   assert.ok(!said.includes('wrong-key-0815') && !said.includes('right-key-4711'), 'no key in any log or status');
+});
+
+test('a model without FIM tokens: completions off, and the status says why', async () => {
+  // The embedded model's GGUF with its FIM tokens renamed (same length, so the file stays valid).
+  const bytes = readFileSync(gguf);
+  for (const name of ['prefix', 'suffix', 'middle']) {
+    const from = Buffer.from(`<fim_${name}>`);
+    for (let at = bytes.indexOf(from); at >= 0; at = bytes.indexOf(from, at + 1)) bytes.write('x', at + 1);
+  }
+  const noFim = join(mkdtempSync(join(tmpdir(), 'tessera-nofim-')), 'no-fim.gguf');
+  writeFileSync(noFim, bytes);
+  const llama = await startLlamaServer({ model: noFim });
+  cleanup.push(() => llama.stop());
+  const s = await start(engine('llama.cpp', llama.url));
+  const off = await s.health((h) => h.fault !== undefined);
+  assert.equal(off.state, 'warning');
+  assert.equal(off.fault, 'unsupported');
+  assert.match(off.message, /Infill is not supported by this model: prefix token is missing/);
+  await open(s, 'file:///work/src/fields.ts');
+  assert.equal(await ask(s.server, 'file:///work/src/fields.ts', LINE, COLUMN), null);
 });
 
 test('an unreachable server: the command line exits non-zero within seconds, naming the URL', () => {

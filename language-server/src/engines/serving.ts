@@ -71,6 +71,8 @@ export class Serving {
           ...this.label,
           engine: this.engine.kind,
           error: err instanceof Error ? err.message : String(err),
+          // A server's answer that it cannot complete (no FIM tokens, no such model) is said once, like an outage.
+          ...(err instanceof EngineFault ? { fault: err.kind } : {}),
         });
     }
   }
