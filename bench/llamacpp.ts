@@ -16,10 +16,11 @@
 //   npm run bench -- llamacpp [--keys N] [--shaped [--only-shaped] [--shapes 0.5b,1.5b] [--threads N]
 //                             [--forms 3,7] [--shaped-keys N] [--no-spin] [--json]]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { installNodeLlamaCpp, NODE_LLAMA_CPP } from '../scripts/lib/llamaServer.mjs';
 import { generate } from '../language-server/src/generation/generate';
 import { CachedSession } from '../language-server/src/inference/cachedSession';
 import { describeMachine, machine } from '../language-server/src/measure/machine';
@@ -44,7 +45,6 @@ const THREADS = Number(arg('threads', '1'));
 const JSON_OUT = process.argv.includes('--json');
 /** --no-spin: onnxruntime's idle threads sleep at once (its default is to spin a while first). */
 const SPINNING = !process.argv.includes('--no-spin');
-const NODE_LLAMA_CPP = '3.22.1';
 
 /** What the benchmark uses of node-llama-cpp (typed here: it is not a dependency of the project). */
 interface Sequence {
@@ -70,24 +70,9 @@ async function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
   const dir = join(root, 'node_modules', '.tessera-llamacpp');
   const entry = join(dir, 'node_modules', 'node-llama-cpp', 'dist', 'index.js');
   if (!existsSync(entry)) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'package.json'), '{"private": true}\n');
     const platform = `@node-llama-cpp/${process.platform === 'darwin' ? 'mac' : process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
     console.error(`installing node-llama-cpp ${NODE_LLAMA_CPP} (${platform}) into ${dir}…`);
-    const r = spawnSync(
-      'npm',
-      [
-        'install',
-        '--no-save',
-        '--no-audit',
-        '--no-fund',
-        '--omit=optional',
-        `node-llama-cpp@${NODE_LLAMA_CPP}`,
-        `${platform}@${NODE_LLAMA_CPP}`,
-      ],
-      { cwd: dir, stdio: 'inherit' },
-    );
-    if (r.status !== 0) throw new Error('npm could not install node-llama-cpp');
+    installNodeLlamaCpp(dir, { also: [`${platform}@${NODE_LLAMA_CPP}`], scripts: true });
   }
   return (await import(pathToFileURL(entry).href)) as NodeLlamaCpp;
 }

@@ -121,7 +121,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tesser
       const served = m.engine && m.engine !== 'local';
       const model =
         m.state === 'ready' && served
-          ? ` Engine: ${m.name} (${m.description}; FIM ${m.fimTemplate}; tokens ${m.tokens}${m.healingOff ? `; healing ${m.healingOff}` : ''}).`
+          ? ` Engine: ${m.name} (${m.description}; FIM ${m.fimTemplate}; tokens ${m.tokens}${m.healingNote ? `; healing: ${m.healingNote}` : ''}).`
           : m.state === 'ready'
             ? ` Model ${m.name} (${m.onnxFile}; ${m.description}; FIM ${m.fimTemplate}).`
             : m.state === 'error'

@@ -51,7 +51,7 @@ function serverHealth(model: ModelStatus): Health {
       return {
         state: 'ok',
         message: `Ready: ${model.name} (${model.engine === 'openai' ? 'OpenAI-compatible' : model.engine} server)`,
-        detail: `${model.description ?? ''}; FIM: ${model.fimTemplate ?? '?'}; tokens: ${model.tokens ?? '?'}${model.healingOff ? `; healing ${model.healingOff}` : ''}`,
+        detail: `${model.description ?? ''}; FIM: ${model.fimTemplate ?? '?'}; tokens: ${model.tokens ?? '?'}${model.healingNote ? `; healing: ${model.healingNote}` : ''}`,
         ...(model.name ? { model: model.name } : {}),
       };
     default:

@@ -82,8 +82,8 @@ export interface ModelStatus {
   url?: string;
   /** Where the prompt's tokens are counted from (a server's model: its tokenizer.json, or an estimate). */
   tokens?: string;
-  /** Why token healing and exact prompting are off, where they are. */
-  healingOff?: string;
+  /** How completing from inside a word works with this engine, where it differs from the local model. */
+  healingNote?: string;
   /** The server failed (unreachable, refused key, 5xx, too slow): what kind, while it lasts. */
   fault?: string;
   /** While the server is down, the local model completes (tessera.engine.fallback). */

@@ -1,5 +1,6 @@
 // Types for llamaServer.mjs, for the TypeScript tests and benchmarks that run the real llama.cpp server.
 export const NODE_LLAMA_CPP: string;
+export function installNodeLlamaCpp(dir: string, o?: { also?: string[]; scripts?: boolean }): void;
 export function ensureLlamaServer(): string;
 export function embeddedGguf(repoRoot: string): string;
 export const EMBEDDED_SERVER_ARGS: string[];

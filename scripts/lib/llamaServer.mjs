@@ -25,31 +25,30 @@ function cacheBase() {
   return process.env.TESSERA_TOOLS_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tessera');
 }
 
-/** Installs node-llama-cpp's package (no install scripts: only its source bundle is wanted). */
+/**
+ * Installs node-llama-cpp NODE_LLAMA_CPP into `dir` with `also` (e.g. its prebuilt binaries' package),
+ * in a clean npm environment; `scripts`: whether install scripts run.
+ * @param {string} dir
+ * @param {{also?: string[], scripts?: boolean}} o
+ */
+export function installNodeLlamaCpp(dir, o = {}) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), '{"private": true}\n');
+  const keep = /^npm_config_(registry|cache|proxy|https_proxy|noproxy|cafile|strict_ssl)$/i;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || keep.test(k)));
+  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--omit=optional', '--loglevel=error'];
+  if (!o.scripts) args.push('--ignore-scripts');
+  const r = spawnSync('npm', [...args, `node-llama-cpp@${NODE_LLAMA_CPP}`, ...(o.also ?? [])], { cwd: dir, env, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`npm could not install node-llama-cpp ${NODE_LLAMA_CPP}`);
+}
+
+/** node-llama-cpp's package for its source bundle (no install scripts, no binaries). */
 function sourcePackage() {
   const dir = join(cacheBase(), `node-llama-cpp-${NODE_LLAMA_CPP}`);
   const pkg = join(dir, 'node_modules', 'node-llama-cpp');
   if (existsSync(join(pkg, 'llama', 'gitRelease.bundle'))) return pkg;
   log(`installing node-llama-cpp ${NODE_LLAMA_CPP} (for llama.cpp's source) into ${dir}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), '{"private": true}\n');
-  const keep = /^npm_config_(registry|cache|proxy|https_proxy|noproxy|cafile|strict_ssl)$/i;
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || keep.test(k)));
-  const r = spawnSync(
-    'npm',
-    [
-      'install',
-      '--no-save',
-      '--no-audit',
-      '--no-fund',
-      '--ignore-scripts',
-      '--omit=optional',
-      '--loglevel=error',
-      `node-llama-cpp@${NODE_LLAMA_CPP}`,
-    ],
-    { cwd: dir, env, stdio: 'inherit' },
-  );
-  if (r.status !== 0) throw new Error(`npm could not install node-llama-cpp ${NODE_LLAMA_CPP}`);
+  installNodeLlamaCpp(dir);
   return pkg;
 }
 
@@ -66,7 +65,9 @@ export function ensureLlamaServer() {
   const started = Date.now();
   rmSync(dir, { recursive: true, force: true });
   const src = join(dir, 'src');
-  execFileSync('git', ['clone', '--quiet', join(pkg, 'llama', 'gitRelease.bundle'), src], { stdio: 'inherit' });
+  execFileSync('git', ['-c', 'advice.detachedHead=false', 'clone', '--quiet', join(pkg, 'llama', 'gitRelease.bundle'), src], {
+    stdio: 'inherit',
+  });
   const build = join(dir, 'cmake');
   const cmake = (args) => execFileSync('cmake', args, { stdio: ['ignore', 'ignore', 'inherit'] });
   cmake([

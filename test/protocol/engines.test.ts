@@ -138,6 +138,25 @@ test('llama.cpp engine: ghost text from /infill, the status names the server and
   assert.ok(s.infos.at(-1)!.reusedTokens > 0, `the slot's cache was reused: ${JSON.stringify(s.infos.at(-1))}`);
 });
 
+test('llama.cpp engine, cursor inside a word: token healing by a grammar, the word given back to the model', async () => {
+  const proxy = new RecordingProxy(shared.url);
+  const url = await proxy.start();
+  cleanup.push(() => proxy.stop());
+  const s = await start(engine('llama.cpp', url));
+  const health = await s.health(ready);
+  assert.match(health.detail ?? '', /healing: token healing by a grammar/);
+  const text = `export class Fields {\n${BODY}  readonly fiel\n}\n`;
+  await open(s, 'file:///work/src/fields.ts', text);
+  const items = await ask(s.server, 'file:///work/src/fields.ts', LINE, '  readonly fiel'.length);
+  assert.ok(Array.isArray(items), 'an answer');
+  assert.equal(s.infos.at(-1)!.healing, 'heal', 'exact, the default, is token healing over llama.cpp');
+  const body = proxy.to('/infill').filter((r) => (r.body.n_predict as number) > 0)[0]!.body;
+  assert.equal(body.input_prefix, `export class Fields {\n${BODY}  readonly`, 'the word left the prompt');
+  assert.equal(body.grammar, 'root ::= " fiel" .*', 'and the text must start with it');
+  // What is shown follows the word the user typed (the server's text starts with it; Tessera drops it).
+  if (items.length) assert.ok(!items[0]!.insertText.startsWith(' fiel'), items[0]!.insertText);
+});
+
 test("openai engine: ghost text from /v1/completions with the prompt in the model family's FIM tokens", async () => {
   const proxy = new RecordingProxy(shared.url);
   const url = await proxy.start();

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { engineFromArgs } from '../../language-server/src/cli/engineArgs';
 import { UsageError } from '../../language-server/src/cli/command';
 import { confidentHead } from '../../language-server/src/completion/confidentHead';
+import { gbnfLiteral } from '../../language-server/src/engines/llamaCpp';
 import { Outage } from '../../language-server/src/engines/outage';
 import { servedGeneration } from '../../language-server/src/engines/remoteGeneration';
 import { callJson, EngineFault, modelLabel } from '../../language-server/src/engines/serverHttp';
@@ -50,6 +51,27 @@ test("a server's answer: cut by Tessera's stop rules, with each token's end and 
   assert.equal(confidentHead(g.text, g.trace, 0.6, false).text, 'foo(a');
   assert.equal(g.prefillTokens, 10);
   assert.equal(g.reusedTokens, 5);
+});
+
+test('token healing over a server: the text after the word it gave back, token ends shifted', () => {
+  const g = servedGeneration(
+    answer(' field6: number', [
+      { text: ' f', logProb: Math.log(0.0001) }, // forced by the grammar: not the model's doubt
+      { text: 'ield', logProb: Math.log(0.5) },
+      { text: '6', logProb: Math.log(0.9) },
+      { text: ': number', logProb: Math.log(0.8) },
+    ]),
+    line,
+    ' fiel',
+  );
+  assert.equal(g.text, 'd6: number');
+  assert.deepEqual(
+    g.trace.map((t) => t.end),
+    [1, 2, 10],
+  );
+  assert.ok(Math.abs(g.confidence - Math.cbrt(0.5 * 0.9 * 0.8)) < 1e-12);
+  assert.equal(servedGeneration(answer('other', [{ text: 'other' }]), line, ' fiel').text, '', 'a text not starting with the word is none');
+  assert.equal(gbnfLiteral('a"b\\c\td'), '"a\\"b\\\\c\\x09d"');
 });
 
 test('a block from a server stops at a line indented less, as the local loop stops', () => {
@@ -218,12 +240,12 @@ test("a server's health: ready names the model and server; a fault is a warning 
     description: 'llama.cpp server at http://h:8012: /infill',
     fimTemplate: "the server's",
     tokens: 'estimated',
-    healingOff: 'off over a server',
+    healingNote: 'off over a server',
   });
   assert.equal(ready.state, 'ok', 'a server needs no ONNX Runtime');
   assert.equal(ready.message, 'Ready: qwen.gguf @ h:8012 (llama.cpp server)');
   assert.equal(ready.model, 'qwen.gguf @ h:8012');
-  assert.match(ready.detail ?? '', /tokens: estimated; healing off over a server/);
+  assert.match(ready.detail ?? '', /tokens: estimated; healing: off over a server/);
   const down = assessHealth(noOnnx, {
     state: 'error',
     engine: 'openai',

@@ -197,9 +197,8 @@ export class CompletionService {
     }
     if (tree?.owned) tree.tree.delete();
     const shape = completionShape(window.text, window.offset, options.shape);
-    // Healing rewrites the prompt's last tokens: only where the engine runs Tessera's ids.
     const healing = planHealing(
-      model.healing === true ? (options.healing ?? c.healing) : 'off',
+      healingMode(options.healing ?? c.healing, model.healingModes),
       model.tokenizer,
       vocabIndexOf(model.tokenizer),
       context.prefix,
@@ -491,4 +490,10 @@ export class CompletionService {
   dispose(): Promise<void> {
     return this.serving?.dispose() ?? Promise.resolve();
   }
+}
+
+/** The healing mode asked for, as the engine can do it: exact falls back to token healing, then to off. */
+function healingMode(asked: HealingMode, offered: ServedModel['healingModes']): HealingMode {
+  if (asked === 'off' || offered.includes(asked)) return asked;
+  return offered.includes('heal') ? 'heal' : 'off';
 }

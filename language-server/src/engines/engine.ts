@@ -30,8 +30,10 @@ export interface ServedModel {
   snippets: boolean;
   /** Identifiers' subtokens can share a position (the local merging export). */
   merges: boolean;
-  /** Completing from inside a word by token healing / exact prompting; else why not. */
-  healing: true | string;
+  /** How it can complete from inside a word: token healing, exact byte-level prompting (prompt/healing.ts). */
+  healingModes: ReadonlyArray<'heal' | 'exact'>;
+  /** Why a mode is missing, for the status. */
+  healingNote?: string;
   /** One line for Show Server Info and the status tooltip. */
   description: string;
   fimTemplate: string;

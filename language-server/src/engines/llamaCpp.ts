@@ -7,14 +7,13 @@
 // slots, p50 26-27 ms against 18-21 ms: two documents on one slot while another idles).
 // `n_probs` returns each token's probability for the confident head.
 import { hungAfterMs } from '../inference/host';
-import type { InferenceLoad } from '../lsp_ext';
 import type { EngineSettings } from '../settings';
 import type { TokenizerRegistry } from '../tokenizer/registry';
 import type { CompletionEngine, EngineRequest, EngineResult, ServedModel } from './engine';
+import { ServerEngine } from './serverEngine';
 import { type ServedToken, servedGeneration } from './remoteGeneration';
-import { callJson, hostOf, modelLabel, type ServerAddress, streamJson } from './serverHttp';
+import { callJson, hostOf, modelLabel, streamJson } from './serverHttp';
 import { servedTokens } from './servedTokens';
-import { LatestRequest } from './latestRequest';
 
 interface Props {
   total_slots?: number;
@@ -36,20 +35,14 @@ interface InfillEvent {
 /** Calls that only read the server's state answer within this. */
 const PROBE_MS = 5000;
 
-export class LlamaCppEngine implements CompletionEngine {
+export class LlamaCppEngine extends ServerEngine implements CompletionEngine {
   readonly kind = 'llama.cpp';
-  private readonly server: ServerAddress;
-  private readonly latest = new LatestRequest();
 
   constructor(
-    private readonly settings: EngineSettings,
+    settings: EngineSettings,
     private readonly tokenizers: TokenizerRegistry,
   ) {
-    this.server = { url: settings.url, ...(settings.apiKey ? { apiKey: settings.apiKey } : {}) };
-  }
-
-  get inFlight(): InferenceLoad {
-    return { workers: 0, pendingRequests: this.latest.pending };
+    super(settings);
   }
 
   async open(): Promise<ServedModel> {
@@ -69,7 +62,8 @@ export class LlamaCppEngine implements CompletionEngine {
       contextLimit: props.default_generation_settings?.n_ctx ?? 4096,
       snippets: true,
       merges: false,
-      healing: 'off over a server: its prompt is text, tokenized there',
+      healingModes: ['heal'],
+      healingNote: "token healing by a grammar on the first tokens (exact byte-level prompting needs the model's logits)",
       url: this.settings.url,
       description: `llama.cpp server at ${this.settings.url}: /infill, ${slots} slot${slots > 1 ? 's' : ''}, context ${props.default_generation_settings?.n_ctx ?? '?'} tokens`,
       fimTemplate: "the server's (the model's own FIM tokens, /infill)",
@@ -113,6 +107,7 @@ export class LlamaCppEngine implements CompletionEngine {
           decodeMs: t.predicted_ms ?? 0,
         },
         r.shape,
+        healedWord(r),
       );
       return { generation, prompt: [] };
     } finally {
@@ -129,8 +124,12 @@ export class LlamaCppEngine implements CompletionEngine {
   }
 
   private body(r: EngineRequest, nPredict: number): Record<string, unknown> {
+    const healed = healedWord(r);
     return {
-      input_prefix: r.parts.prefix,
+      input_prefix: healed ? r.parts.prefix.slice(0, -healed.length) : r.parts.prefix,
+      // Token healing: the word at the cursor leaves the prompt and the text must start with it, so
+      // the model picks its own tokens for it (the grammar admits any token that agrees with it).
+      ...(healed ? { grammar: `root ::= ${gbnfLiteral(healed)} .*` } : {}),
       input_suffix: r.parts.suffix,
       input_extra: (r.parts.snippets ?? []).map((s) => ({ filename: s.path, text: s.text })),
       n_predict: nPredict,
@@ -144,8 +143,23 @@ export class LlamaCppEngine implements CompletionEngine {
       top_p: r.topP,
     };
   }
+}
 
-  async dispose(): Promise<void> {
-    this.latest.abortAll();
-  }
+/** The word token healing gives back from the prompt's end, if any. */
+function healedWord(r: EngineRequest): string {
+  if (!r.healing) return '';
+  const word = new TextDecoder().decode(r.healing.bytes);
+  return r.parts.prefix.endsWith(word) ? word : '';
+}
+
+/** A GBNF string literal: quotes, backslashes and control characters escaped. */
+export function gbnfLiteral(text: string): string {
+  const escaped = [...text]
+    .map((c) => {
+      if (c === '"' || c === '\\') return `\\${c}`;
+      const code = c.codePointAt(0)!;
+      return code < 0x20 || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : c;
+    })
+    .join('');
+  return `"${escaped}"`;
 }

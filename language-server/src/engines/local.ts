@@ -96,7 +96,7 @@ export class LocalEngine implements CompletionEngine {
       contextLimit: Math.min(cfg.maxPositions, info.contextLimit),
       snippets: !!template?.fileSep,
       merges: info.merges,
-      healing: true,
+      healingModes: ['heal', 'exact'],
       dir,
       onnxFile: info.onnxPath.startsWith(dir)
         ? info.onnxPath.slice(dir.length + 1)

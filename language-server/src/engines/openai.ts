@@ -2,14 +2,13 @@
 // writes the whole FIM prompt in the model family's template and sends it raw to /v1/completions, since
 // those servers ignore or lack `suffix`; `logprobs` returns each token's probability for the confident head.
 import { hungAfterMs } from '../inference/host';
-import type { InferenceLoad } from '../lsp_ext';
 import { detectFimTemplate, FIM_TEMPLATES, type FimOrder, type FimTemplate, fimPromptText, templateForModelName } from '../prompt/fim';
 import type { CompletionSettings, EngineSettings } from '../settings';
 import type { TokenizerRegistry } from '../tokenizer/registry';
 import type { CompletionEngine, EngineRequest, EngineResult, ServedModel } from './engine';
-import { LatestRequest } from './latestRequest';
+import { ServerEngine } from './serverEngine';
 import { type ServedToken, servedGeneration } from './remoteGeneration';
-import { callJson, EngineFault, hostOf, modelLabel, type ServerAddress, streamJson } from './serverHttp';
+import { callJson, EngineFault, hostOf, modelLabel, streamJson } from './serverHttp';
 import { servedTokens } from './servedTokens';
 
 interface ModelList {
@@ -37,24 +36,18 @@ const PROBE_MS = 5000;
 /** Where the server says nothing of its context length. */
 const DEFAULT_CONTEXT = 2048;
 
-export class OpenAiEngine implements CompletionEngine {
+export class OpenAiEngine extends ServerEngine implements CompletionEngine {
   readonly kind = 'openai';
-  private readonly server: ServerAddress;
-  private readonly latest = new LatestRequest();
   private model = '';
   private template: FimTemplate | undefined;
   private order: FimOrder = 'psm';
 
   constructor(
-    private readonly settings: EngineSettings,
+    settings: EngineSettings,
     private readonly completion: CompletionSettings,
     private readonly tokenizers: TokenizerRegistry,
   ) {
-    this.server = { url: settings.url, ...(settings.apiKey ? { apiKey: settings.apiKey } : {}) };
-  }
-
-  get inFlight(): InferenceLoad {
-    return { workers: 0, pendingRequests: this.latest.pending };
+    super(settings);
   }
 
   async open(): Promise<ServedModel> {
@@ -92,7 +85,8 @@ export class OpenAiEngine implements CompletionEngine {
       contextLimit: entry?.max_model_len ?? entry?.meta?.n_ctx_train ?? DEFAULT_CONTEXT,
       snippets: !!this.template.fileSep,
       merges: false,
-      healing: 'off over a server: its prompt is text, tokenized there',
+      healingModes: [],
+      healingNote: 'off over an OpenAI-compatible server: its prompt is text, tokenized there, and nothing constrains the first tokens',
       url: this.settings.url,
       description: `OpenAI-compatible server at ${this.settings.url}: /v1/completions, model ${this.model}`,
       fimTemplate: `${this.template.family} (${order.toUpperCase()}), written by Tessera`,
@@ -157,10 +151,6 @@ export class OpenAiEngine implements CompletionEngine {
 
   async probe(): Promise<void> {
     await callJson(this.server, '/v1/models', undefined, { timeoutMs: PROBE_MS });
-  }
-
-  async dispose(): Promise<void> {
-    this.latest.abortAll();
   }
 }
 

@@ -24,11 +24,20 @@ export interface ServedAnswer {
   decodeMs: number;
 }
 
-export function servedGeneration(answer: ServedAnswer, shape: StopSpec): Generation {
-  const cut = shapeStop(shape)(answer.text);
-  const text = cut === null ? answer.text : answer.text.slice(0, cut);
-  const trace = traceOf(answer.tokens);
-  const logProbs = answer.tokens.map((t) => t.logProb ?? 0);
+/**
+ * `healed`: the word the prompt gave back (token healing); the server's text starts with it, and the
+ * completion is what follows it. A text that does not start with it is no completion.
+ */
+export function servedGeneration(answer: ServedAnswer, shape: StopSpec, healed = ''): Generation {
+  const written = !healed ? answer.text : answer.text.startsWith(healed) ? answer.text.slice(healed.length) : '';
+  const cut = shapeStop(shape)(written);
+  const text = cut === null ? written : written.slice(0, cut);
+  // Tokens that only spell the word given back were forced by the grammar (the server reports the
+  // model's probability before it): they say nothing of the model's confidence.
+  const trace = traceOf(answer.tokens)
+    .filter((t) => !healed || t.end > healed.length)
+    .map((t) => ({ logProb: t.logProb, end: t.end - healed.length }));
+  const logProbs = trace.map((t) => t.logProb);
   const mean = logProbs.length ? logProbs.reduce((a, b) => a + b, 0) / logProbs.length : 0;
   return {
     text,

@@ -175,6 +175,6 @@ function readyStatus(engine: CompletionEngine, m: ServedModel): ModelStatus {
     ...(m.dir ? { dir: m.dir } : {}),
     ...(m.onnxFile ? { onnxFile: m.onnxFile } : {}),
     ...(m.url ? { url: m.url } : {}),
-    ...(m.healing !== true ? { healingOff: m.healing } : {}),
+    ...(m.healingNote ? { healingNote: m.healingNote } : {}),
   };
 }
