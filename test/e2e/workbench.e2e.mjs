@@ -158,7 +158,7 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
     });
   });
 
-  test('an untrusted workspace cannot point Tessera at a tokenizer or a model; trusted, its tokenizer applies', async () => {
+  test('an untrusted workspace cannot point Tessera at a tokenizer, a model or a server; trusted, its tokenizer applies', async () => {
     // A folder whose settings name another tokenizer and a model folder that does not exist.
     const folder = join(profile.root, 'untrusted-workspace');
     mkdirSync(join(folder, '.vscode'), { recursive: true });
@@ -168,6 +168,8 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
       join(folder, '.vscode', 'settings.json'),
       JSON.stringify({
         'tessera.model.path': join(folder, 'no-such-model'),
+        'tessera.engine.kind': 'openai',
+        'tessera.engine.url': 'http://127.0.0.1:9',
         'tessera.tokenizer': 'cl100k',
         'tessera.tokenizerDirectories': [tokenizers],
       }),
@@ -192,7 +194,7 @@ describe('Tessera in a real VS Code (code-server 1.100, installed from the .vsix
       return toast.innerText();
     };
     // Trusted (this suite's VS Code runs with workspace trust off): the folder's tokenizer applies; its
-    // model path never does (tessera.model.path is a user setting only).
+    // model path and completion server never do (tessera.model.path and tessera.engine.* are user settings only).
     await withPage('trusted-settings', `${server.url}/?folder=${encodeURIComponent(folder)}`, async (page) => {
       await tesseraItem(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
       await openApp(page);

@@ -6,29 +6,24 @@
 //   overlap, indentation) → gate.
 // Editor-agnostic: the LSP handler and the CLI both call complete().
 import { join } from 'node:path';
-import type { Tree } from 'web-tree-sitter';
 import { chooseEngine, type EngineSettingsAll } from '../engines/choose';
-import type { EngineRequest, EngineResult, ServedModel } from '../engines/engine';
+import type { EngineRequest, EngineResult } from '../engines/engine';
 import { type Served, Serving } from '../engines/serving';
 import type { ExplainedToken } from '../generation/generate';
 import type { InferenceLoad, ModelStatus } from '../lsp_ext';
 import type { Engine } from '../model/decoder';
-import { buildFimPrompt, type FimPrompt } from '../prompt/fim';
-import { planHealing } from '../prompt/healing';
 import { DEFAULT_SETTINGS, type HealingMode } from '../settings';
 import { checkCanonical } from '../tokenizer/canonical';
 import type { TokenizerRegistry } from '../tokenizer/registry';
 import type { Tokenizer } from '../tokenizer/tokenizer';
-import { vocabIndexOf } from '../tokenizer/vocabIndex';
 import { CompletedAhead } from './ahead';
-import { type CursorContext, PrefixAnchors } from './context';
 import { confidentHead } from './confidentHead';
 import { applyFilters, aroundCursor } from './filters';
-import { pooledAway, promptMergeRuns } from './merging';
 import type { OptimizeProgress } from '../engines/optimizeStep';
 import { type DocumentSyntax, gate, headGate, postProcess } from './postProcess';
 import { type CompletionShape, completionShape } from './shape';
-import { type Neighbour, type Snippet, SnippetPicker } from './snippets';
+import { type BuiltPrompt, PromptStep } from './promptStep';
+import type { Neighbour } from './snippets';
 import { TypedThrough } from './typedThrough';
 import { completionWindow, type DocumentText, documentOf, type TextWindow } from './window';
 
@@ -114,13 +109,6 @@ export interface CompletionResult {
 /** The settings a completion service reads (the engine's may be left out: the local model). */
 export type ServiceSettings = Omit<EngineSettingsAll, 'engine'> & { engine?: EngineSettingsAll['engine'] };
 
-/**
- * With subtoken merging, the prefix may hold this many times the tokens its positions allow: merged
- * identifiers saved 18% of positions on held-out code (bench/merging), so 1.15 times the tokens rarely
- * take too many positions, and when they do, the plain prefix is taken instead.
- */
-const MERGED_ROOM = 1.15;
-
 /** The n-gram cache's weight β: the best held-out bits per byte of those tried (bench/memory.ts). */
 const MEMORY_BETA = 8;
 
@@ -128,9 +116,8 @@ export class CompletionService {
   private serving: Serving | undefined;
   private opening: Promise<void> | undefined;
   private engineKey = '';
-  private readonly anchors = new PrefixAnchors();
+  private readonly prompts = new PromptStep(() => this.settings.completion);
   private readonly typedThrough = new TypedThrough();
-  private readonly picker = new SnippetPicker();
   private readonly ahead = new CompletedAhead<CompletionResult>();
   status: ModelStatus = { state: 'off' };
   /** Prompt-lookup drafts per pass (0: off); the typing benchmark compares both. */
@@ -159,9 +146,8 @@ export class CompletionService {
   }
 
   forget(uri: string): void {
-    this.anchors.forget(uri);
+    this.prompts.forget(uri);
     this.typedThrough.forget(uri);
-    this.picker.forget(uri);
     this.ahead.forget(uri);
   }
 
@@ -183,34 +169,21 @@ export class CompletionService {
     const served = await this.served();
     if (!served) return null; // the health already says why
     const model = served.model;
-    const snippets = this.snippets(model, input, window);
-    const reserved = (options.maxTokens ?? c.maxTokens) + snippets.tokens;
-    const tree = c.subtokenMerging && model.merges && window.whole ? this.treeFor(input.syntax, window) : undefined;
-    let context = this.context(model, input.uri, window, reserved, !options.speculative, tree ? MERGED_ROOM : 1);
-    let prompt = this.prompt(model, input.path, context, snippets.chosen);
-    let mergeRuns = tree ? promptMergeRuns(model.tokenizer, tree.tree, window.text, context, prompt) : undefined;
-    if (mergeRuns && prompt.prefixEnd - prompt.prefixStart - pooledAway(mergeRuns) > this.prefixBudget(model, reserved)) {
-      // Too few identifiers to merge for the larger prefix: the prefix a plain prompt would have.
-      context = this.context(model, input.uri, window, reserved, !options.speculative, 1);
-      prompt = this.prompt(model, input.path, context, snippets.chosen);
-      mergeRuns = promptMergeRuns(model.tokenizer, tree!.tree, window.text, context, prompt);
-    }
-    if (tree?.owned) tree.tree.delete();
+    const built = this.prompts.build(
+      model,
+      {
+        uri: input.uri,
+        path: input.path,
+        window,
+        ...(input.syntax ? { syntax: input.syntax } : {}),
+        ...(input.neighbours ? { neighbours: input.neighbours } : {}),
+      },
+      { maxTokens: options.maxTokens ?? c.maxTokens, remember: !options.speculative, healing: options.healing ?? c.healing },
+    );
     const shape = completionShape(window.text, window.offset, options.shape);
-    const healing = planHealing(
-      healingMode(options.healing ?? c.healing, model.healingModes),
-      model.tokenizer,
-      vocabIndexOf(model.tokenizer),
-      context.prefix,
-      context.prefixIds,
-    );
-    const request = this.request(input.uri, input.path, context, snippets.chosen, prompt, shape, options);
+    const request = this.request(input, built, shape, options);
     const engineStart = performance.now();
-    const generated = await this.generate(
-      served,
-      { ...request, ...(healing ? { healing } : {}), ...(mergeRuns?.length ? { mergeRuns } : {}) },
-      options,
-    );
+    const generated = await this.generate(served, request, options);
     const engineMs = performance.now() - engineStart;
     if (!generated) return null;
     const g = generated.generation;
@@ -245,8 +218,8 @@ export class CompletionService {
       passes: g.passes,
       drafted: g.drafted,
       accepted: g.accepted,
-      healing: healing?.mode ?? 'off',
-      ...(snippets.chosen.length ? { snippets: snippets.chosen.map((x) => x.path) } : {}),
+      healing: built.healing?.mode ?? 'off',
+      ...(built.snippets.length ? { snippets: built.snippets.map((x) => x.path) } : {}),
       ...(head ? { headProbability: head.probability } : {}),
       ...(filtered.by ? { filteredBy: filtered.by } : {}),
       ...(g.stoppedBy === 'time' ? { timeLimitMs: c.timeLimitMs } : {}),
@@ -315,94 +288,26 @@ export class CompletionService {
     const served = await this.served();
     if (!served?.engine.warm) return;
     const window = completionWindow(input.document, input.offset);
-    const snippets = this.snippets(served.model, input, window);
-    const context = this.context(served.model, input.uri, window, this.settings.completion.maxTokens + snippets.tokens, false, 1);
-    const prompt = this.prompt(served.model, input.path, context, snippets.chosen);
-    const shape = completionShape(window.text, window.offset);
-    served.engine.warm(this.request(input.uri, input.path, context, snippets.chosen, prompt, shape, {}));
-  }
-
-  /** Snippets of the other open documents of this one's language, within their token budget. */
-  private snippets(model: ServedModel, input: CompletionInput, window: TextWindow): { chosen: Snippet[]; tokens: number } {
-    const budget = this.settings.completion.snippetTokens;
-    const neighbours = budget && model.snippets ? (input.neighbours?.() ?? []) : [];
-    if (!neighbours.length) return { chosen: [], tokens: 0 };
-    const language = neighbours.find((n) => n.uri === input.uri)?.languageId;
-    const others = neighbours.filter((n) => n.uri !== input.uri && (!language || n.languageId === language));
-    const chosen: Snippet[] = [];
-    let tokens = 0;
-    for (const s of this.picker.pick(input.uri, window.text, window.offset, others)) {
-      const n = model.tokenizer.countTokens(`${s.path}\n${s.text}\n`) + 1;
-      if (tokens + n > budget) continue;
-      chosen.push(s);
-      tokens += n;
-    }
-    return { chosen, tokens };
-  }
-
-  /**
-   * Room (after the prompt) for `reserved` tokens: the completion, exact prompting's cover, the snippets.
-   * `scale` > 1 gives the prefix that many more tokens (merged identifiers take fewer positions).
-   */
-  private context(model: ServedModel, uri: string, window: TextWindow, reserved: number, remember: boolean, scale: number): CursorContext {
-    const suffixTokens = this.suffixBudget(model, reserved);
-    const prefixTokens = Math.floor(this.prefixBudget(model, reserved) * scale);
-    return this.anchors.context(uri, window.text, window.offset, model.tokenizer, { prefixTokens, suffixTokens }, remember);
-  }
-
-  private room(model: ServedModel, reserved: number): number {
-    return model.contextLimit - reserved - 24;
-  }
-
-  private suffixBudget(model: ServedModel, reserved: number): number {
-    return model.template || model.snippets
-      ? Math.min(this.settings.completion.suffixTokens, Math.floor(this.room(model, reserved) / 4))
-      : 0;
-  }
-
-  /** Positions the prefix may take. */
-  private prefixBudget(model: ServedModel, reserved: number): number {
-    return Math.max(16, Math.min(this.settings.completion.prefixTokens, this.room(model, reserved) - this.suffixBudget(model, reserved)));
-  }
-
-  /** The document's tree for merging: the caller's copy, or one parsed now (owned: the caller deletes it). */
-  private treeFor(syntax: DocumentSyntax | undefined, window: TextWindow): { tree: Tree; owned: boolean } | undefined {
-    if (!syntax) return undefined;
-    if (syntax.tree) return { tree: syntax.tree, owned: false };
-    const tree = syntax.parser.parse(window.text);
-    return tree ? { tree, owned: true } : undefined;
-  }
-
-  /** The prompt in the model family's FIM format (the prefix alone for a model without one). */
-  private prompt(model: ServedModel, path: string, ctx: CursorContext, snippets: readonly Snippet[]): FimPrompt {
-    if (model.template) {
-      return buildFimPrompt(
-        model.template,
-        model.tokenizer,
-        { path, snippets, prefix: ctx.prefix, prefixIds: ctx.prefixIds, suffix: ctx.suffix },
-        model.order,
-      );
-    }
-    return { ids: ctx.prefixIds, stopIds: new Set(), prefixStart: 0, prefixEnd: ctx.prefixIds.length };
+    const built = this.prompts.build(
+      served.model,
+      { uri: input.uri, path: input.path, window, ...(input.neighbours ? { neighbours: input.neighbours } : {}) },
+      { maxTokens: this.settings.completion.maxTokens, remember: false, healing: 'off' },
+    );
+    served.engine.warm(this.request(input, built, completionShape(window.text, window.offset), {}));
   }
 
   /** The request the engine gets: the prompt as text parts and as ids, and how to decode. */
-  private request(
-    uri: string,
-    path: string,
-    ctx: CursorContext,
-    snippets: readonly Snippet[],
-    prompt: FimPrompt,
-    shape: CompletionShape,
-    options: CompleteOptions,
-  ): EngineRequest {
+  private request(input: CompletionInput, built: BuiltPrompt, shape: CompletionShape, options: CompleteOptions): EngineRequest {
     const c = this.settings.completion;
     const maxTokens = options.maxTokens ?? c.maxTokens;
+    const ctx = built.context;
     return {
-      uri,
-      parts: { path, snippets, prefix: ctx.prefix, prefixIds: ctx.prefixIds, suffix: ctx.suffix },
-      prompt,
+      uri: input.uri,
+      parts: { path: input.path, snippets: built.snippets, prefix: ctx.prefix, prefixIds: ctx.prefixIds, suffix: ctx.suffix },
+      prompt: built.prompt,
       shape,
+      ...(built.healing ? { healing: built.healing } : {}),
+      ...(built.mergeRuns ? { mergeRuns: built.mergeRuns } : {}),
       maxTokens: shape.multiline ? maxTokens : Math.min(maxTokens, 48),
       temperature: c.temperature,
       topP: c.topP,
@@ -490,10 +395,4 @@ export class CompletionService {
   dispose(): Promise<void> {
     return this.serving?.dispose() ?? Promise.resolve();
   }
-}
-
-/** The healing mode asked for, as the engine can do it: exact falls back to token healing, then to off. */
-function healingMode(asked: HealingMode, offered: ServedModel['healingModes']): HealingMode {
-  if (asked === 'off' || offered.includes(asked)) return asked;
-  return offered.includes('heal') ? 'heal' : 'off';
 }
