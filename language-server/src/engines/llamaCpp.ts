@@ -9,6 +9,7 @@
 import { hungAfterMs } from '../inference/host';
 import type { EngineSettings } from '../settings';
 import type { TokenizerRegistry } from '../tokenizer/registry';
+import type { Tokenizer } from '../tokenizer/tokenizer';
 import type { CompletionEngine, EngineRequest, EngineResult, ServedModel } from './engine';
 import { ServerEngine } from './serverEngine';
 import { type ServedToken, servedGeneration } from './remoteGeneration';
@@ -31,6 +32,10 @@ interface InfillEvent {
   timings?: { prompt_n?: number; prompt_ms?: number; predicted_ms?: number; cache_n?: number };
   completion_probabilities?: Array<{ id: number; token: string; bytes?: number[]; logprob?: number }>;
 }
+
+/** Code to compare the server's tokens with Tessera's on (identifiers, indentation, operators, a number). */
+const TOKEN_PROBE =
+  'export function total(items: Item[]): number {\n  return items.reduce((sum, item) => sum + item.price * 1.25, 0);\n}\n';
 
 /** Calls that only read the server's state answer within this. */
 const PROBE_MS = 5000;
@@ -56,7 +61,7 @@ export class LlamaCppEngine extends ServerEngine implements CompletionEngine {
     return {
       name: `${modelLabel(model)} @ ${hostOf(this.settings.url)}`,
       tokenizer: tokens.tokenizer,
-      tokensFrom: tokens.from,
+      tokensFrom: `${tokens.from}; ${await this.compareTokens(tokens.tokenizer)}`,
       template: undefined,
       order: 'psm',
       contextLimit: props.default_generation_settings?.n_ctx ?? 4096,
@@ -68,6 +73,21 @@ export class LlamaCppEngine extends ServerEngine implements CompletionEngine {
       description: `llama.cpp server at ${this.settings.url}: /infill, ${slots} slot${slots > 1 ? 's' : ''}, context ${props.default_generation_settings?.n_ctx ?? '?'} tokens`,
       fimTemplate: "the server's (the model's own FIM tokens, /infill)",
     };
+  }
+
+  /**
+   * How the tokenizer Tessera counts with agrees with the server's own (`/tokenize` of a piece of code):
+   * a tokenizer.json that is not the served model's is caught here, and an estimate says how close it is.
+   */
+  private async compareTokens(tokenizer: Tokenizer): Promise<string> {
+    const answer = (await callJson(this.server, '/tokenize', { content: TOKEN_PROBE }, { timeoutMs: PROBE_MS }).catch(() => null)) as {
+      tokens?: number[];
+    } | null;
+    const theirs = answer?.tokens;
+    if (!theirs) return 'the server did not tokenize a probe';
+    const ours = tokenizer.encodeIds(TOKEN_PROBE);
+    if (ours.length === theirs.length && ours.every((id, i) => id === theirs[i])) return "the server's /tokenize gives the same tokens";
+    return `the server's /tokenize cuts a probe into ${theirs.length} tokens, this tokenizer into ${ours.length}${ours.length === theirs.length ? ' (other ids)' : ''}`;
   }
 
   async generate(r: EngineRequest, onCancel?: (cancel: () => void) => void): Promise<EngineResult | null> {
