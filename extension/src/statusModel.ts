@@ -75,7 +75,7 @@ export function renderStatus(input: StatusInput): StatusView {
         );
       }
       const c = input.lastCompletion;
-      const latency = c ? ` ${c.model} ${Math.round(c.latencyMs)} ms` : health.model ? ` ${health.model}` : '';
+      const latency = c ? ` ${c.model} ${Math.round(c.latencyMs)} ms` : '';
       const last = c?.typedThrough
         ? `\nLast completion: the rest of the one before, which you are typing (no model run)`
         : c

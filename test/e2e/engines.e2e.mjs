@@ -92,11 +92,12 @@ test('ghost text from a llama.cpp server (/infill), then its OpenAI-compatible A
   try {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
     const host = new URL(settings['tessera.engine.url']).host;
-    // Ready, naming the model and the server it runs on.
-    const named = page.locator(`${STATUS} .statusbar-item-label[aria-label="Tessera: ready"]`, {
-      hasText: new RegExp(`tessera-tiny-\\w+-f32\\.gguf @ ${host.replace(/\./g, '\\.')}`),
-    });
+    // Ready, the model's item naming the model and the server it runs on.
+    const named = page.locator(
+      `${STATUS} .statusbar-item-label[aria-label^="Tessera model: tessera-tiny-"][aria-label$=".gguf @ ${host}"]`,
+    );
     await named.waitFor({ timeout: 90_000 });
+    await item(page, 'Tessera: ready').waitFor({ timeout: 30_000 });
 
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'fields.ts' }).dblclick();
     const editor = page.locator('.monaco-editor').first();

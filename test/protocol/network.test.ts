@@ -112,7 +112,7 @@ test('the check itself sees an internet socket when one is opened', () => {
   assert.ok(internetCalls(readFileSync(trace, 'utf8')).length > 0);
 });
 
-test('one module of the server opens connections (downloads the user asks for); no other module of the extension or the server imports a network API', () => {
+test('two modules of the server open connections (downloads the user asks for, the completion server the user set); no other module imports a network API', () => {
   const sources = (dir: string): string[] =>
     readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? sources(join(dir, e.name)) : /\.(ts|mts|js)$/.test(e.name) ? [join(dir, e.name)] : [],
@@ -122,7 +122,12 @@ test('one module of the server opens connections (downloads the user asks for); 
   const network =
     /from ['"](node:)?(net|http|https|http2|tls|dgram|dns|undici)['"]|require\(['"](node:)?(net|http|https|http2|tls|dgram|dns)['"]\)|\bfetch\(|\bWebSocket\b|XMLHttpRequest/;
   const users = files.filter((f) => network.test(readFileSync(join(root, f), 'utf8')));
-  assert.deepEqual(users, [join('language-server', 'src', 'hub', 'http.ts')]);
-  // It refuses every request while HF_HUB_OFFLINE is set, before a socket exists (the trace below).
-  assert.match(readFileSync(join(root, users[0]!), 'utf8'), /if \(offline\(\)\) throw new OfflineError\(\);/);
+  assert.deepEqual(users.sort(), [
+    join('language-server', 'src', 'engines', 'serverHttp.ts'),
+    join('language-server', 'src', 'hub', 'http.ts'),
+  ]);
+  // The Hub's refuses every request while HF_HUB_OFFLINE is set, before a socket exists (the trace below).
+  assert.match(readFileSync(join(root, users[1]!), 'utf8'), /if \(offline\(\)\) throw new OfflineError\(\);/);
+  // The engines' reaches only tessera.engine.url (the local engine, the default, never calls it: the traces below).
+  assert.match(readFileSync(join(root, users[0]!), 'utf8'), /const url = `\$\{baseUrl\(server\.url\)\}\$\{path\}`;/);
 });

@@ -102,10 +102,3 @@ test('typing through a completion: the tooltip says the rest came with no model 
   const v = renderStatus({ phase: 'running', health: { state: 'ok', message: 'Ready' }, lastCompletion: info, now: 0 });
   assert.match(v.tooltip, /the rest of the one before, which you are typing \(no model run\)/);
 });
-
-test('ready with a server: the status bar names the model and its server before the first completion', () => {
-  const health = { state: 'ok' as const, message: 'Ready: qwen.gguf @ h:8012 (llama.cpp server)', model: 'qwen.gguf @ h:8012' };
-  const v = renderStatus({ phase: 'running', health, now: 0 });
-  assert.equal(v.text, '$(check) Tessera qwen.gguf @ h:8012');
-  assert.equal(v.label, 'Tessera: ready');
-});
