@@ -1,6 +1,6 @@
 // The API key for a completion server, kept in the editor's secret storage (never in settings, never
-// logged): read once at start and whenever it changes, and handed to the server process with the
-// settings it is pushed.
+// logged): read once at start and whenever it changes, and handed to the server process in its
+// environment when it starts (so a change restarts it).
 import * as vscode from 'vscode';
 
 const KEY = 'tessera.engine.apiKey';
@@ -11,7 +11,7 @@ export class EngineKey implements vscode.Disposable {
 
   constructor(
     private readonly secrets: vscode.SecretStorage,
-    /** The key changed: the settings go to the server again. */
+    /** The key changed: the server starts again with it. */
     private readonly changed: () => void,
   ) {
     this.watch = secrets.onDidChange((e) => {

@@ -33,7 +33,8 @@ let supervisor: ServerSupervisor | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<TesseraApi> {
   const output = vscode.window.createOutputChannel('Tessera', { log: true });
   const statusBar = new StatusBar();
-  const engineKey = new EngineKey(context.secrets, () => supervisor?.pushSettings());
+  // A new key reaches the server in its environment: the server starts again with it.
+  const engineKey = new EngineKey(context.secrets, () => void supervisor?.restart());
   await engineKey.load();
   supervisor = new ServerSupervisor(
     context.asAbsolutePath('dist/server.js'),

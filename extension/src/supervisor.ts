@@ -66,7 +66,10 @@ export class ServerSupervisor implements vscode.Disposable {
     private readonly output: vscode.LogOutputChannel,
     /** The setting keys the extension declares (package.json): all of them go to the server. */
     private readonly settingKeys: readonly string[],
-    /** The completion server's API key (from secret storage), sent with the settings. */
+    /**
+     * The completion server's API key (from secret storage): it goes into the server process's
+     * environment, never into an LSP message (a trace of the protocol would show it).
+     */
     private readonly engineKey: () => string = () => '',
   ) {
     this.typing = vscode.workspace.onDidChangeTextDocument((e) => {
@@ -151,7 +154,12 @@ export class ServerSupervisor implements vscode.Disposable {
 
   private createClient(): LanguageClient {
     const config = vscode.workspace.getConfiguration('tessera');
-    const run = { module: this.serverModule, transport: TransportKind.ipc };
+    const apiKey = this.engineKey();
+    const run = {
+      module: this.serverModule,
+      transport: TransportKind.ipc,
+      ...(apiKey ? { options: { env: { ...process.env, TESSERA_API_KEY: apiKey } } } : {}),
+    };
     const serverOptions: ServerOptions = {
       run,
       debug: { ...run, options: { execArgv: ['--nolazy', '--inspect=6009'] } },
@@ -236,17 +244,7 @@ export class ServerSupervisor implements vscode.Disposable {
   /** The `tessera` settings as plain data (VS Code leaves out restricted ones in untrusted workspaces). */
   private settings(): Record<string, unknown> {
     const config = vscode.workspace.getConfiguration('tessera');
-    const settings = settingsSnapshot(this.settingKeys, (key) => config.get(key));
-    const apiKey = this.engineKey();
-    if (apiKey) settings.engine = { ...(settings.engine as object | undefined), apiKey };
-    return settings;
-  }
-
-  /** Sends the settings again (the API key changed). */
-  pushSettings(): void {
-    const client = this.client;
-    if (client?.isRunning())
-      void client.sendNotification(DidChangeConfigurationNotification.type, { settings: { tessera: this.settings() } });
+    return settingsSnapshot(this.settingKeys, (key) => config.get(key));
   }
 
   private notifyFault(health: Health): void {

@@ -34,7 +34,7 @@ export interface EngineSettings {
   tokenizer: string;
   /** While the server is down: complete with the local model ('local') or not at all. */
   fallback: 'none' | 'local';
-  /** From the editor's secret storage or TESSERA_API_KEY (never a setting): sent as a Bearer token. */
+  /** TESSERA_API_KEY of the server's environment (the editor puts its secret there; never a setting): a Bearer token. */
   apiKey?: string;
 }
 
@@ -201,7 +201,7 @@ export function readSettings(raw: unknown): TesseraSettings {
   };
 }
 
-function readEngine(e: Record<string, unknown>): EngineSettings {
+function readEngine(e: Record<string, unknown>, apiKey = process.env.TESSERA_API_KEY?.trim()): EngineSettings {
   const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
   return {
     kind: ENGINE_KINDS.includes(e.kind as EngineKind) ? (e.kind as EngineKind) : 'local',
@@ -209,6 +209,6 @@ function readEngine(e: Record<string, unknown>): EngineSettings {
     model: text(e.model),
     tokenizer: expandHome(text(e.tokenizer)),
     fallback: e.fallback === 'local' ? 'local' : 'none',
-    ...(text(e.apiKey) ? { apiKey: text(e.apiKey) } : {}),
+    ...(apiKey ? { apiKey } : {}),
   };
 }

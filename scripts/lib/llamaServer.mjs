@@ -52,7 +52,7 @@ function sourcePackage() {
   return pkg;
 }
 
-/** Builds llama-server once (~6 min on two cores) and returns its path. */
+/** Builds llama-server once (8-11 min on two cores) and returns its path. */
 export function ensureLlamaServer() {
   if (process.env.TESSERA_LLAMA_SERVER) return process.env.TESSERA_LLAMA_SERVER;
   const pkg = sourcePackage();
@@ -61,7 +61,7 @@ export function ensureLlamaServer() {
   const binary = join(dir, 'build', 'bin', 'llama-server');
   if (existsSync(binary)) return binary;
   ensureDebianPackages(DEBIAN_PACKAGES, 'Building llama-server');
-  log(`building llama-server ${tag} into ${dir} (once; ~6 min on two cores)`);
+  log(`building llama-server ${tag} into ${dir} (once; 8-11 min on two cores)`);
   const started = Date.now();
   rmSync(dir, { recursive: true, force: true });
   const src = join(dir, 'src');

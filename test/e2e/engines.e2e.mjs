@@ -2,8 +2,9 @@
 // Tessera at a real llama.cpp server (llama-server built from npm, serving the embedded model as GGUF);
 // ghost text comes from its /infill, then from its OpenAI-compatible /v1/completions once the setting
 // changes; the status bar names the server and model; the server killed turns the status bar to a
-// warning with one notification, and its return turns it back. A pass-through proxy on 127.0.0.1
-// records what reached the server.
+// warning with one notification, and its return turns it back; a server that wants a key refuses
+// until the notification's button has stored one. A pass-through proxy on 127.0.0.1 records what
+// reached the server.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,7 +31,7 @@ const BODY = Array.from({ length: 6 }, (_, i) => `  readonly field${i}: number =
 /** Typing `6` at the end of line 8 leaves the cursor after `readonly field6`: the model writes `: number`. */
 const FIELDS = `export class Fields {\n${BODY}  readonly field\n}\n`;
 
-let llama, proxy, profile, server, browser, workspace, settings;
+let llama, keyed, proxy, profile, server, browser, workspace, settings;
 
 before(async () => {
   assert.ok(existsSync(vsix), `no ${vsix}: run \`npm run package\` first (npm test does)`);
@@ -64,6 +65,7 @@ after(async () => {
   await server?.stop();
   await proxy?.stop();
   await llama?.stop();
+  await keyed?.stop();
   if (profile) rmSync(profile.root, { recursive: true, force: true });
 });
 
@@ -87,7 +89,7 @@ async function editUserSettings(page, from, to) {
   await page.keyboard.press('Control+W');
 }
 
-test('ghost text from a llama.cpp server (/infill), then its OpenAI-compatible API; the status bar names them; a dead server is said once and its return noticed', async () => {
+test('ghost text from a llama.cpp server (/infill), then its OpenAI-compatible API; the status bar names them; a dead server is said once and its return noticed; a refused key is asked for and kept secret', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   try {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
@@ -154,6 +156,31 @@ test('ghost text from a llama.cpp server (/infill), then its OpenAI-compatible A
     await item(page, 'Tessera: ready').waitFor({ timeout: 60_000 });
     assert.equal(await toast.count(), 1, 'one notification for the outage');
     await page.screenshot({ path: join(results, 'server-back.png') });
+
+    // A server that wants a key: refused, the notification's button asks for the key (secret storage),
+    // and the server starts again with it.
+    keyed = await startLlamaServer({
+      model: process.env.TESSERA_TEST_GGUF ?? embeddedGguf(root),
+      apiKey: 'team-key-4711',
+      args: EMBEDDED_SERVER_ARGS,
+    });
+    await editUserSettings(page, settings['tessera.engine.url'], keyed.url);
+    const refused = page.locator('.notification-toast', { hasText: 'refused the API key' });
+    await refused.first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: join(results, 'key-refused.png') });
+    await refused.first().locator('a.monaco-button', { hasText: 'Set Engine API Key' }).click();
+    const input = page.locator('.quick-input-widget input');
+    await page.locator('.quick-input-widget', { hasText: 'API key for the completion server' }).waitFor({ timeout: 30_000 });
+    assert.equal(await input.getAttribute('type'), 'password');
+    await input.fill('team-key-4711');
+    await page.keyboard.press('Enter');
+    const keyedHost = new URL(keyed.url).host;
+    await page
+      .locator(`${STATUS} .statusbar-item-label[aria-label^="Tessera model: tessera-tiny-"][aria-label$=".gguf @ ${keyedHost}"]`)
+      .waitFor({ timeout: 60_000 });
+    await item(page, 'Tessera: ready').waitFor({ timeout: 30_000 });
+    assert.ok(!readFileSync(join(profile.userDataDir, 'User', 'settings.json'), 'utf8').includes('team-key-4711'), 'the key is no setting');
+    await page.screenshot({ path: join(results, 'key-accepted.png') });
   } catch (err) {
     await page.screenshot({ path: join(results, 'engines-FAILED.png') }).catch(() => undefined);
     throw err;

@@ -38,8 +38,8 @@ interface Session {
   health(match: (h: Health) => boolean): Promise<Health>;
 }
 
-async function start(settings: Record<string, unknown>): Promise<Session> {
-  const server = spawnServer();
+async function start(settings: Record<string, unknown>, env?: NodeJS.ProcessEnv): Promise<Session> {
+  const server = spawnServer([], env);
   cleanup.push(() => {
     server.connection.dispose();
     server.proc.kill('SIGKILL');
@@ -242,19 +242,20 @@ test('the server killed while typing: the status says so, the local model stands
 test('a refused API key: the status says so and names no key; the right key works', async () => {
   const llama = await startLlamaServer({ model: gguf, apiKey: 'right-key-4711', args: EMBEDDED_SERVER_ARGS });
   cleanup.push(() => llama.stop());
-  const s = await start(engine('llama.cpp', llama.url, { apiKey: 'wrong-key-0815' }));
-  const refused = await s.health((h) => h.fault !== undefined);
+  // The editor puts the key from its secret storage into the server's environment (never a setting or
+  // an LSP message, which a protocol trace would show), and starts the server again when it changes.
+  const wrong = await start(engine('llama.cpp', llama.url), { TESSERA_API_KEY: 'wrong-key-0815' });
+  const refused = await wrong.health((h) => h.fault !== undefined);
   assert.equal(refused.fault, 'auth');
   assert.match(refused.message, /refused the API key \(401/);
-  const back = s.health(ready);
-  await s.server.connection.sendNotification('workspace/didChangeConfiguration', {
-    settings: { tessera: engine('llama.cpp', llama.url, { apiKey: 'right-key-4711' }) },
-  });
-  await back;
-  await open(s, 'file:///work/src/fields.ts');
-  assert.ok(Array.isArray(await ask(s.server, 'file:///work/src/fields.ts', LINE, COLUMN)));
-  const said = [...s.server.logs, s.server.stderr(), ...s.healths.map((h) => `${h.message} ${h.detail ?? ''}`)].join('\n');
-  assert.ok(!said.includes('wrong-key-0815') && !said.includes('right-key-4711'), 'no key in any log or status');
+  const right = await start(engine('llama.cpp', llama.url), { TESSERA_API_KEY: 'right-key-4711' });
+  await right.health(ready);
+  await open(right, 'file:///work/src/fields.ts');
+  assert.ok(Array.isArray(await ask(right.server, 'file:///work/src/fields.ts', LINE, COLUMN)));
+  for (const s of [wrong, right]) {
+    const said = [...s.server.logs, s.server.stderr(), ...s.healths.map((h) => `${h.message} ${h.detail ?? ''}`)].join('\n');
+    assert.ok(!said.includes('wrong-key-0815') && !said.includes('right-key-4711'), 'no key in any log or status');
+  }
 });
 
 test('a model without FIM tokens: completions off, and the status says why', async () => {

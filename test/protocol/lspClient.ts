@@ -19,10 +19,10 @@ export interface ServerUnderTest {
   logs: string[];
 }
 
-/** Starts the built server; `wrapper` is a command that runs it (e.g. strace and its options). */
-export function spawnServer(wrapper: string[] = []): ServerUnderTest {
+/** Starts the built server; `wrapper` is a command that runs it (e.g. strace and its options); `env` adds to its environment. */
+export function spawnServer(wrapper: string[] = [], env?: NodeJS.ProcessEnv): ServerUnderTest {
   const command = [...wrapper, process.execPath, serverJs, '--stdio'];
-  const proc = spawn(command[0]!, command.slice(1), { stdio: 'pipe' });
+  const proc = spawn(command[0]!, command.slice(1), { stdio: 'pipe', ...(env ? { env: { ...process.env, ...env } } : {}) });
   let stderr = '';
   proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -223,11 +223,20 @@ test('engine options: kinds checked, a server needs its URL, the key comes from 
   assert.throws(() => engineFromArgs(opts({ 'engine-url': 'http://h' }), {}), /need --engine llama\.cpp or openai/);
 });
 
-test('engine settings: read with defaults; the key only when the client sends one', () => {
-  assert.deepEqual(readSettings({}).engine, { kind: 'local', url: '', model: '', tokenizer: '', fallback: 'none' });
-  const e = readSettings({ engine: { kind: 'llama.cpp', url: ' http://h:8012 ', fallback: 'local', apiKey: 'x' } }).engine;
-  assert.deepEqual(e, { kind: 'llama.cpp', url: 'http://h:8012', model: '', tokenizer: '', fallback: 'local', apiKey: 'x' });
-  assert.equal(readSettings({ engine: { kind: 'ollama' } }).engine.kind, 'local');
+test('engine settings: read with defaults; the key from the environment only, never from settings', () => {
+  const saved = process.env.TESSERA_API_KEY;
+  delete process.env.TESSERA_API_KEY;
+  try {
+    assert.deepEqual(readSettings({}).engine, { kind: 'local', url: '', model: '', tokenizer: '', fallback: 'none' });
+    const e = readSettings({ engine: { kind: 'llama.cpp', url: ' http://h:8012 ', fallback: 'local', apiKey: 'x' } }).engine;
+    assert.deepEqual(e, { kind: 'llama.cpp', url: 'http://h:8012', model: '', tokenizer: '', fallback: 'local' });
+    process.env.TESSERA_API_KEY = ' k ';
+    assert.equal(readSettings({ engine: { kind: 'openai' } }).engine.apiKey, 'k');
+    assert.equal(readSettings({ engine: { kind: 'ollama' } }).engine.kind, 'local');
+  } finally {
+    if (saved === undefined) delete process.env.TESSERA_API_KEY;
+    else process.env.TESSERA_API_KEY = saved;
+  }
 });
 
 test("a server's health: ready names the model and server; a fault is a warning that says what stands in", () => {

@@ -39,9 +39,10 @@ export class Serving {
     const probe = engine.probe?.bind(engine);
     this.outage = probe
       ? new Outage(
+          // Back: opened again, since the server may have come back with another model.
           async () => {
             await probe();
-            this.opened ??= await engine.open();
+            this.opened = await engine.open();
           },
           (fault, retryInMs) => this.outageChanged(fault, retryInMs),
         )
