@@ -1,7 +1,8 @@
 // The API key for a completion server, kept in the editor's secret storage (never in settings, never
 // logged): read once at start and whenever it changes, and handed to the server process in its
 // environment when it starts (so a change restarts it).
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
+import { askSecret } from './askSecret';
 
 const KEY = 'tessera.engine.apiKey';
 
@@ -14,8 +15,9 @@ export class EngineKey implements vscode.Disposable {
     /** The key changed: the server starts again with it. */
     private readonly changed: () => void,
   ) {
+    // Another window may change it too; a change this window made itself is applied once (by ask).
     this.watch = secrets.onDidChange((e) => {
-      if (e.key === KEY) void this.load().then(changed);
+      if (e.key === KEY) void this.reload();
     });
   }
 
@@ -23,24 +25,25 @@ export class EngineKey implements vscode.Disposable {
     this.key = (await this.secrets.get(KEY)) ?? '';
   }
 
+  /** Reads the key again; the server starts again only when it differs. */
+  private async reload(): Promise<void> {
+    const before = this.key;
+    await this.load();
+    if (this.key !== before) this.changed();
+  }
+
   get value(): string {
     return this.key;
   }
 
-  /** Asks for the key (empty: remove it). */
+  /** Asks for the key (empty: remove it); the server starts again with it. */
   async ask(): Promise<void> {
-    const key = await vscode.window.showInputBox({
+    const changed = await askSecret(this.secrets, KEY, {
       title: 'Tessera: API key for the completion server',
       prompt: "Kept in the editor's secret storage; sent only to tessera.engine.url, as a Bearer token. Empty: remove it.",
-      password: true,
-      ignoreFocusOut: true,
+      name: 'engine API key',
     });
-    if (key === undefined) return;
-    if (key.trim()) await this.secrets.store(KEY, key.trim());
-    else await this.secrets.delete(KEY);
-    await this.load();
-    this.changed();
-    void vscode.window.showInformationMessage(`Tessera: engine API key ${key.trim() ? 'saved' : 'removed'}.`);
+    if (changed) await this.reload();
   }
 
   dispose(): void {

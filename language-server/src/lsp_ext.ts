@@ -86,8 +86,6 @@ export interface ModelStatus {
   healingNote?: string;
   /** The server failed (unreachable, refused key, 5xx, too slow): what kind, while it lasts. */
   fault?: string;
-  /** While the server is down, the local model completes (tessera.engine.fallback). */
-  fallback?: boolean;
 }
 
 export const serverInfoRequest = new RequestType0<ServerInfo, void>('tessera/serverInfo');

@@ -65,6 +65,14 @@ async function start(settings: Record<string, unknown>, env?: NodeJS.ProcessEnv)
 
 const ready = (h: Health) => h.message.startsWith('Ready:');
 
+/** A recording proxy in front of the shared server: what Tessera sent it, and its address. */
+async function recorded(): Promise<{ proxy: RecordingProxy; url: string }> {
+  const proxy = new RecordingProxy(shared.url);
+  const url = await proxy.start();
+  cleanup.push(() => proxy.stop());
+  return { proxy, url };
+}
+
 type Items = Array<{ insertText: string }> | null;
 
 const ask = (s: ServerUnderTest, uri: string, line: number, character: number, token?: CancellationTokenSource) =>
@@ -90,9 +98,7 @@ const engine = (kind: string, url: string, extra: Record<string, unknown> = {}) 
 });
 
 test('llama.cpp engine: ghost text from /infill, the status names the server and model, snippets go in input_extra, the cache is reused', async () => {
-  const proxy = new RecordingProxy(shared.url);
-  const url = await proxy.start();
-  cleanup.push(() => proxy.stop());
+  const { proxy, url } = await recorded();
   // The served model's tokenizer.json, named in the settings: the prompt's budgets and the Token Lens use it.
   const served = join(mkdtempSync(join(tmpdir(), 'tessera-served-')), 'served-model');
   mkdirSync(served);
@@ -147,9 +153,7 @@ test('llama.cpp engine: ghost text from /infill, the status names the server and
 });
 
 test('llama.cpp engine, cursor inside a word: token healing by a grammar, the word given back to the model', async () => {
-  const proxy = new RecordingProxy(shared.url);
-  const url = await proxy.start();
-  cleanup.push(() => proxy.stop());
+  const { proxy, url } = await recorded();
   const s = await start(engine('llama.cpp', url));
   const health = await s.health(ready);
   assert.match(health.detail ?? '', /healing: token healing by a grammar/);
@@ -166,9 +170,7 @@ test('llama.cpp engine, cursor inside a word: token healing by a grammar, the wo
 });
 
 test("openai engine: ghost text from /v1/completions with the prompt in the model family's FIM tokens", async () => {
-  const proxy = new RecordingProxy(shared.url);
-  const url = await proxy.start();
-  cleanup.push(() => proxy.stop());
+  const { proxy, url } = await recorded();
   const s = await start(engine('openai', url));
   const health = await s.health(ready);
   assert.match(health.message, /\(OpenAI-compatible server\)$/);
@@ -187,9 +189,7 @@ test("openai engine: ghost text from /v1/completions with the prompt in the mode
 });
 
 test('cancelling a completion aborts its HTTP request', async () => {
-  const proxy = new RecordingProxy(shared.url);
-  const url = await proxy.start();
-  cleanup.push(() => proxy.stop());
+  const { proxy, url } = await recorded();
   const s = await start(engine('llama.cpp', url));
   await s.health(ready);
   await open(s, 'file:///work/src/fields.ts');

@@ -1,6 +1,7 @@
 // Tessera: Select Model…: a quick pick of the models on this machine and in the catalogue; choosing one
 // downloads it if needed and switches the server to it through the user settings (no reload).
 import * as vscode from 'vscode';
+import { askSecret } from '../askSecret';
 import { type ModelsList, modelsRequest, pullRequest, type PullResultInfo, repoFilesRequest } from '../../../language-server/src/lsp_ext';
 import type { ServerSupervisor } from '../supervisor';
 import { type ModelChoice, type PickRow, pickRows, precisionRows, progressLine } from './pickItems';
@@ -111,16 +112,11 @@ export class ModelPicker {
   }
 
   async setToken(): Promise<void> {
-    const token = await vscode.window.showInputBox({
+    await askSecret(this.context.secrets, TOKEN_KEY, {
       title: 'Tessera: Hugging Face access token',
       prompt: "Kept in the editor's secret storage; sent only to the Hub, for gated and private repos. Empty: remove it.",
-      password: true,
-      ignoreFocusOut: true,
+      name: 'Hugging Face token',
     });
-    if (token === undefined) return;
-    if (token.trim()) await this.context.secrets.store(TOKEN_KEY, token.trim());
-    else await this.context.secrets.delete(TOKEN_KEY);
-    void vscode.window.showInformationMessage(`Tessera: Hugging Face token ${token.trim() ? 'saved' : 'removed'}.`);
   }
 
   /** Downloads with a progress notification (bytes, rate, time left, cancel); errors and cancels say what happened. */

@@ -74,6 +74,8 @@ export class PromptStep {
       vocabIndexOf(model.tokenizer),
       context.prefix,
       context.prefixIds,
+      undefined,
+      model.healsItself,
     );
     return {
       context,

@@ -36,10 +36,9 @@ export interface EngineChoice {
 }
 
 export function chooseEngine(s: EngineSettingsAll, deps: EngineDeps): EngineChoice {
-  const local = (onCrash: (message: string) => void) => {
-    const dir = s.model.path || DEFAULT_MODEL.dir;
-    return new LocalEngine({ dir, model: s.model, completion: s.completion, ...deps, onCrash });
-  };
+  const dir = s.model.path || DEFAULT_MODEL.dir;
+  const local = (onCrash: (message: string) => void) =>
+    new LocalEngine({ dir, model: s.model, completion: s.completion, ...deps, onCrash });
   const fallback = s.engine.fallback === 'local' ? () => local(() => undefined) : undefined;
   switch (s.engine.kind) {
     case 'llama.cpp':
@@ -50,9 +49,7 @@ export function chooseEngine(s: EngineSettingsAll, deps: EngineDeps): EngineChoi
         label: { name: s.engine.model || hostOf(s.engine.url), url: s.engine.url },
         fallback,
       };
-    default: {
-      const dir = s.model.path || DEFAULT_MODEL.dir;
+    default:
       return { engine: local(deps.onCrash), label: { name: snapshotOf(dir)?.repo ?? basename(dir), dir } };
-    }
   }
 }

@@ -34,6 +34,8 @@ export interface ServedModel {
   healingModes: ReadonlyArray<'heal' | 'exact'>;
   /** Why a mode is missing, for the status. */
   healingNote?: string;
+  /** The engine constrains the healed word's tokens itself (llama.cpp's grammar): only the word is planned. */
+  healsItself?: true;
   /** One line for Show Server Info and the status tooltip. */
   description: string;
   fimTemplate: string;
@@ -79,13 +81,11 @@ export interface CompletionEngine {
   open(): Promise<ServedModel>;
   /**
    * The text for `request`; null when superseded (a newer request came) or cancelled. Throws on faults
-   * (EngineFault for a server's).
+   * (EngineFault for a server's: an outage, retried by opening the engine again).
    */
   generate(request: EngineRequest, onCancel?: (cancel: () => void) => void): Promise<EngineResult | null>;
   /** Fills the server's cache for a document just opened (not awaited; faults are ignored). */
   warm?(request: EngineRequest): void;
-  /** Whether the server answers now (for recovery after a fault). */
-  probe?(): Promise<void>;
   readonly inFlight: InferenceLoad;
   dispose(): Promise<void>;
 }

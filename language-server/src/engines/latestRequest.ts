@@ -1,28 +1,28 @@
 // One request in flight per editor, as the local model does it: a new request aborts the one before
-// (its HTTP request is closed, so a server stops working on it), and the caller's cancel aborts it too.
+// (its HTTP stream is closed, so a server stops working on it), and the caller's cancel aborts it too.
 
 export class LatestRequest {
-  private readonly open = new Set<AbortController>();
+  private current: AbortController | undefined;
 
-  /** A signal for a new request; the requests before it are aborted. */
+  /** A signal for a new request; the one before it is aborted. */
   start(onCancel?: (cancel: () => void) => void): AbortSignal {
     this.abortAll();
     const controller = new AbortController();
-    this.open.add(controller);
+    this.current = controller;
     onCancel?.(() => controller.abort());
     return controller.signal;
   }
 
   done(signal: AbortSignal): void {
-    for (const c of this.open) if (c.signal === signal) this.open.delete(c);
+    if (this.current?.signal === signal) this.current = undefined;
   }
 
   get pending(): number {
-    return this.open.size;
+    return this.current ? 1 : 0;
   }
 
   abortAll(): void {
-    for (const c of this.open) c.abort();
-    this.open.clear();
+    this.current?.abort();
+    this.current = undefined;
   }
 }

@@ -68,6 +68,7 @@ export class LlamaCppEngine extends ServerEngine implements CompletionEngine {
       snippets: true,
       merges: false,
       healingModes: ['heal'],
+      healsItself: true,
       healingNote: "token healing by a grammar on the first tokens (exact byte-level prompting needs the model's logits)",
       url: this.settings.url,
       description: `llama.cpp server at ${this.settings.url}: /infill, ${slots} slot${slots > 1 ? 's' : ''}, context ${props.default_generation_settings?.n_ctx ?? '?'} tokens`,
@@ -137,10 +138,6 @@ export class LlamaCppEngine extends ServerEngine implements CompletionEngine {
 
   warm(r: EngineRequest): void {
     void callJson(this.server, '/infill', this.body(r, 0), { timeoutMs: hungAfterMs(r.timeLimitMs) }).catch(() => undefined);
-  }
-
-  async probe(): Promise<void> {
-    await callJson(this.server, '/props', undefined, { timeoutMs: PROBE_MS });
   }
 
   private body(r: EngineRequest, nPredict: number): Record<string, unknown> {

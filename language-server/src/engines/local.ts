@@ -10,7 +10,7 @@ import type { InferenceLoad } from '../lsp_ext';
 import type { Engine as DecoderEngine } from '../model/decoder';
 import { openModelFolder } from '../model/folder';
 import { threadsFor } from '../model/threads';
-import { detectFimTemplate, type FimOrder } from '../prompt/fim';
+import { detectFimTemplate, type FimOrder, fimOrderFor } from '../prompt/fim';
 import type { CompletionSettings, ModelSettings } from '../settings';
 import type { TokenizerRegistry } from '../tokenizer/registry';
 import { packTokenTable } from '../tokenizer/tokenTable';
@@ -77,7 +77,7 @@ export class LocalEngine implements CompletionEngine {
     if (info && !info.merges) mergingNote = `, no subtoken merging (${basename(info.onnxPath)} takes no token_group input)`;
     const decoder = info ? undefined : await chooseDecoder(dir, folder.onnxPath, m, this.o.workerFile, this.o.optimizeProgress, name);
     info ??= await load(decoder!.onnxPath);
-    const order: FimOrder = template ? (c.fimOrder !== 'auto' && template.style !== 'codestral' ? c.fimOrder : template.orders[0]!) : 'psm';
+    const order: FimOrder = template ? fimOrderFor(template, c.fimOrder) : 'psm';
     const stopIds = new Set<number>(info.config.eosTokenIds);
     for (const s of [...(template?.stop ?? []), '<|endoftext|>']) {
       const id = tokenizer.id(s);

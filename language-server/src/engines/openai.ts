@@ -2,7 +2,7 @@
 // writes the whole FIM prompt in the model family's template and sends it raw to /v1/completions, since
 // those servers ignore or lack `suffix`; `logprobs` returns each token's probability for the confident head.
 import { hungAfterMs } from '../inference/host';
-import { detectFimTemplate, FIM_TEMPLATES, type FimOrder, type FimTemplate, fimPromptText, templateForModelName } from '../prompt/fim';
+import { detectFimTemplate, type FimOrder, type FimTemplate, fimOrderFor, fimPromptText, templateForModelName } from '../prompt/fim';
 import type { CompletionSettings, EngineSettings } from '../settings';
 import type { TokenizerRegistry } from '../tokenizer/registry';
 import type { CompletionEngine, EngineRequest, EngineResult, ServedModel } from './engine';
@@ -66,15 +66,14 @@ export class OpenAiEngine extends ServerEngine implements CompletionEngine {
     const chosen = this.completion.fimTemplate;
     this.template =
       chosen !== 'auto'
-        ? FIM_TEMPLATES.find((t) => t.family === chosen)
+        ? detectFimTemplate(tokens.tokenizer, chosen)
         : ((tokens.exact ? detectFimTemplate(tokens.tokenizer) : undefined) ?? templateForModelName(this.model));
     if (!this.template)
       throw new EngineFault(
         'unsupported',
         `no FIM template is known for "${this.model}": name its tokenizer.json in tessera.engine.tokenizer or its family in tessera.completion.fimTemplate`,
       );
-    const order =
-      this.completion.fimOrder !== 'auto' && this.template.style !== 'codestral' ? this.completion.fimOrder : this.template.orders[0]!;
+    const order = fimOrderFor(this.template, this.completion.fimOrder);
     this.order = order;
     return {
       name: `${modelLabel(this.model)} @ ${hostOf(this.settings.url)}`,
@@ -147,10 +146,6 @@ export class OpenAiEngine extends ServerEngine implements CompletionEngine {
     } finally {
       this.latest.done(signal);
     }
-  }
-
-  async probe(): Promise<void> {
-    await callJson(this.server, '/v1/models', undefined, { timeoutMs: PROBE_MS });
   }
 }
 

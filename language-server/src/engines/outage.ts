@@ -13,7 +13,7 @@ export class Outage {
   private disposed = false;
 
   constructor(
-    /** Resolves when the server answers again. */
+    /** Resolves when the server answers again (and is open). */
     private readonly probe: () => Promise<void>,
     /** The fault (and when the next try is) or undefined when the server is back. */
     private readonly onChange: (fault: EngineFault | undefined, retryInMs: number) => void,

@@ -25,7 +25,7 @@ export class Serving {
   private opening: Promise<void> | undefined;
   /** The local worker crashed: open again on the next request (a folder that failed to load is not retried). */
   private reopen = false;
-  private readonly outage: Outage | undefined;
+  private readonly outage: Outage;
   private standby: Standby | undefined;
   private disposed = false;
 
@@ -36,17 +36,14 @@ export class Serving {
     private readonly makeFallback: (() => CompletionEngine) | undefined,
     private readonly setStatus: (s: ModelStatus) => void,
   ) {
-    const probe = engine.probe?.bind(engine);
-    this.outage = probe
-      ? new Outage(
-          // Back: opened again, since the server may have come back with another model.
-          async () => {
-            await probe();
-            this.opened = await engine.open();
-          },
-          (fault, retryInMs) => this.outageChanged(fault, retryInMs),
-        )
-      : undefined;
+    // Only a server's faults start an outage; the way back is opening it again (it may have come back
+    // with another model).
+    this.outage = new Outage(
+      async () => {
+        this.opened = await engine.open();
+      },
+      (fault, retryInMs) => this.outageChanged(fault, retryInMs),
+    );
   }
 
   open(): Promise<void> {
@@ -65,7 +62,7 @@ export class Serving {
       this.setStatus(readyStatus(this.engine, model));
     } catch (err) {
       if (this.disposed) return;
-      if (err instanceof EngineFault && err.kind !== 'unsupported' && this.outage) this.outage.report(err);
+      if (err instanceof EngineFault && err.kind !== 'unsupported') this.outage.report(err);
       else
         this.setStatus({
           state: 'error',
@@ -85,14 +82,14 @@ export class Serving {
       void this.open();
     }
     await this.opening;
-    if (this.opened && !this.outage?.down) return { engine: this.engine, model: this.opened, fallback: false };
-    if (this.outage?.down && this.makeFallback) return this.fallback();
+    if (this.opened && !this.outage.down) return { engine: this.engine, model: this.opened, fallback: false };
+    if (this.outage.down && this.makeFallback) return this.fallback();
     return undefined;
   }
 
   /** A request to this engine failed: a server fault starts an outage; anything else is the caller's to report. */
   failed(err: unknown): boolean {
-    if (!(err instanceof EngineFault) || err.kind === 'bad-response' || !this.outage) return false;
+    if (!(err instanceof EngineFault) || err.kind === 'bad-response') return false;
     this.outage.report(err);
     return true;
   }
@@ -145,7 +142,6 @@ export class Serving {
       engine: this.engine.kind,
       error: `${fault.message}; trying again in ${Math.round(retryInMs / 1000)} s${meanwhile}`,
       fault: fault.kind,
-      ...(this.makeFallback ? { fallback: true } : {}),
     });
   }
 
@@ -160,7 +156,7 @@ export class Serving {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    this.outage?.dispose();
+    this.outage.dispose();
     await Promise.all([this.engine.dispose(), this.standby?.engine.dispose()]);
   }
 }

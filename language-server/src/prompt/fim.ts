@@ -72,6 +72,11 @@ export function detectFimTemplate(tok: Tokenizer, family?: string): FimTemplate 
   return FIM_TEMPLATES.find((t) => matches(t, tok));
 }
 
+/** The order to lay the template out in: the setting's, except where the family has one order only (Codestral). */
+export function fimOrderFor(t: FimTemplate, setting: 'auto' | FimOrder): FimOrder {
+  return setting !== 'auto' && t.style !== 'codestral' ? setting : t.orders[0]!;
+}
+
 export interface FimParts {
   /** Workspace-relative path, written as a header where the family has a file separator. */
   path?: string;

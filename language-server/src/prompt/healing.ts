@@ -72,7 +72,11 @@ export function lastWord(
   return { text, tokens: n };
 }
 
-/** How to complete from inside the prefix's last word, or undefined (mode off, or no word to rewrite). */
+/**
+ * How to complete from inside the prefix's last word, or undefined (mode off, or no word to rewrite).
+ * `wordOnly`: the engine constrains the first tokens itself (a server's grammar), so only the word is
+ * planned, not the tokens that may follow it.
+ */
 export function planHealing(
   mode: HealingMode,
   tok: Tokenizer,
@@ -80,11 +84,13 @@ export function planHealing(
   prefix: string,
   prefixIds: readonly number[],
   limits = LIMITS,
+  wordOnly = false,
 ): HealingPlan | undefined {
   if (mode === 'off') return undefined;
   const word = lastWord(tok, prefix, prefixIds, limits);
   if (!word) return undefined;
   const bytes = utf8.encode(word.text);
+  if (wordOnly) return { mode, backOff: word.tokens, bytes };
   if (mode === 'heal') return { mode, backOff: word.tokens, bytes, allowed: allowedTokens(index, bytes) };
   return { mode, backOff: word.tokens, bytes, covers: coversOf(tok, index, word.text) };
 }
